@@ -1,0 +1,12 @@
+-- luacheck configuration: one standard for every Lua we support.
+std = "max"
+max_line_length = 120
+codes = true
+include_files = { "lua", "bin", "spec", "examples", "tools", "bench", ".luacheckrc" }
+exclude_files = { "build", "tools/sse-expected/node_modules", "bench/node_modules" }
+files["spec"] = { std = "+busted" }
+files["bin"] = { max_line_length = 120 }
+-- Neovim example: the editor provides the global `vim`.
+files["examples/neovim"] = { read_globals = { "vim" } }
+-- LÖVE-style example: the host provides `love`.
+files["examples/frame_loop"] = { globals = { "love" } }

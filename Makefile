@@ -1,0 +1,74 @@
+# lua-anthropic: build, test, demo.
+#
+#   make                 build anthropic.core for $(LUA) (default lua5.4) into build/$(LUA)/
+#   make test            C unit tests, luacheck, and the busted specs against a local mock
+#   make test-all        the specs under Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT
+#   make demo            the demo: mock server, access check, fallback, wrong key
+#   make bench           the benchmark harness (bench/REPORT.md)
+#
+# Everything runs in place: LUA_PATH/LUA_CPATH point at lua/ and build/$(LUA)/.
+
+LUA ?= lua5.4
+# pkg-config name of the Lua headers for $(LUA)
+LUA_PC_lua5.1 = lua5.1
+LUA_PC_lua5.2 = lua5.2
+LUA_PC_lua5.3 = lua5.3
+LUA_PC_lua5.4 = lua5.4
+LUA_PC_luajit = luajit
+LUA_PC ?= $(LUA_PC_$(LUA))
+LUAS = lua5.1 lua5.2 lua5.3 lua5.4 luajit
+
+CC ?= cc
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wcast-align
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c99 -fPIC -fvisibility=hidden $(WARN) $(CFLAGS) \
+             $(shell pkg-config --cflags $(LUA_PC)) $(shell pkg-config --cflags libcurl)
+LDFLAGS ?=
+LIBS = $(shell pkg-config --libs libcurl)
+
+BUILD = build/$(LUA)
+CORE_SRC = src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c src/compat.c
+CORE_HDR = $(wildcard src/*.h)
+CORE_SO = $(BUILD)/anthropic/core.so
+
+export LUA_PATH := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
+export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
+
+BUSTED ?= busted
+BUSTED_FLAGS ?= -o utfTerminal
+
+.PHONY: all test test-lua test-all lint demo bench clean check-deps
+
+all: $(CORE_SO)
+
+$(CORE_SO): $(CORE_SRC) $(CORE_HDR) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $(CORE_SRC) $(LDFLAGS) $(LIBS)
+
+check-deps:
+	@sh tools/check-deps.sh $(LUA)
+
+# The specs start their own mock server (spec/support/mock.lua) unless ANTHROPIC_MOCK_URL is set.
+test-lua: $(CORE_SO)
+	$(BUSTED) --lua=$(LUA) $(BUSTED_FLAGS) spec
+
+test: check-deps $(CORE_SO) c-test lint test-lua
+
+test-all: check-deps c-test lint
+	@set -e; for l in $(LUAS); do \
+	  echo "== $$l"; $(MAKE) --no-print-directory LUA=$$l test-lua; \
+	done
+
+lint:
+	luacheck lua bin spec examples tools
+
+demo: check-deps $(CORE_SO)
+	@$(LUA) examples/demo.lua
+
+bench: $(CORE_SO)
+	bash bench/run
+
+clean:
+	rm -rf build
+
+-include mk/c.mk

@@ -1,0 +1,317 @@
+-- anthropic.client: the Client object. Configuration (options, then the environment, as in
+-- the official SDKs), the headers every request carries, sending a request through the core,
+-- and turning a finished request into a result or a typed error.
+--
+-- Credentials never leave this file except as request headers: they live in a private table
+-- keyed by the client (not in the client table, so pairs() and inspectors don't see them),
+-- tostring(client) omits them, and any server text placed in an error is scrubbed of them.
+
+local core = require "anthropic.core"
+local errors = require "anthropic.errors"
+local json = require "anthropic.json"
+local engine = require "anthropic.engine"
+local validate = require "anthropic.validate"
+
+local M = {}
+
+M.VERSION = "0.1.0"
+M.API_VERSION = "2023-06-01"
+M.DEFAULT_BASE_URL = "https://api.anthropic.com"
+
+-- Defaults in seconds. The idle timeout ends a stream that sends nothing but pings for this
+-- long: pings keep a dead generation looking alive.
+M.DEFAULTS = {
+  timeout = 600, connect_timeout = 5, idle_timeout = 60, max_retries = 2, retry_cap = 60,
+  max_response_bytes = 64 * 1024 * 1024,
+}
+
+local Client = {}
+Client.__index = Client
+M.Client = Client
+
+local secrets = setmetatable({}, { __mode = "k" })   -- client -> { api_key=, auth_token= }
+
+local USER_AGENT = string.format("lua-anthropic/%s (%s; libcurl %s)", M.VERSION,
+  rawget(_G, "jit") and rawget(_G, "jit").version or _VERSION, core.curl_version)
+
+Client.__tostring = function(self)
+  return string.format("anthropic.Client(%s%s)", self.base_url, self._core:is_closed() and ", closed" or "")
+end
+
+local function env(name)
+  local v = os.getenv(name)
+  if v == nil or v == "" then return nil end
+  return v
+end
+
+--- M.new(opts) -> Client. Every option is optional; see README "Configuration".
+function M.new(opts)
+  if opts ~= nil and type(opts) ~= "table" then errors.usage("options", "must be a table") end
+  opts = opts or {}
+  validate.known_keys(opts, validate.CLIENT_OPTIONS, "")
+  local api_key = opts.api_key
+  local auth_token = opts.auth_token
+  if api_key == nil and auth_token == nil then
+    api_key = env("ANTHROPIC_API_KEY")
+    auth_token = env("ANTHROPIC_AUTH_TOKEN")
+  end
+  if api_key ~= nil then validate.secret(api_key, "api_key") end
+  if auth_token ~= nil then validate.secret(auth_token, "auth_token") end
+  if api_key == nil and auth_token == nil then
+    errors.usage("api_key", "no credentials: set ANTHROPIC_API_KEY (or pass api_key = ...), "
+      .. "or ANTHROPIC_AUTH_TOKEN (or auth_token = ...) for Authorization: Bearer")
+  end
+
+  local self = setmetatable({}, Client)
+  self.base_url = validate.base_url(opts.base_url or env("ANTHROPIC_BASE_URL") or M.DEFAULT_BASE_URL,
+    opts.allow_insecure_http)
+  local d = M.DEFAULTS
+  self.timeout_explicit = opts.timeout ~= nil
+  self.timeout = validate.seconds(opts.timeout, "timeout", d.timeout)
+  self.connect_timeout = validate.seconds(opts.connect_timeout, "connect_timeout", d.connect_timeout)
+  self.idle_timeout = validate.seconds(opts.idle_timeout, "idle_timeout", d.idle_timeout, true)
+  self.max_retries = validate.count(opts.max_retries, "max_retries", d.max_retries, 100)
+  self.retry_cap = validate.seconds(opts.retry_cap, "retry_cap", d.retry_cap, true)
+  self.max_response_bytes = validate.count(opts.max_response_bytes, "max_response_bytes",
+    d.max_response_bytes, 2^31 - 1, 1)
+  self.default_headers = validate.headers(opts.default_headers, "default_headers")
+  if opts.insecure_skip_tls_verify ~= nil and type(opts.insecure_skip_tls_verify) ~= "boolean" then
+    errors.usage("insecure_skip_tls_verify", "must be a boolean")
+  end
+  self.insecure_skip_tls_verify = opts.insecure_skip_tls_verify == true
+  self.ca_file = validate.optional_string(opts.ca_file, "ca_file")
+  self.proxy = validate.optional_string(opts.proxy, "proxy")
+
+  secrets[self] = { api_key = api_key, auth_token = auth_token }
+  self._core = core.client()
+  self._ops = {}
+  self._nops = 0
+  self._callback_errors = {}
+  self._denied = {}          -- fallback.lua: model -> expiry of a remembered denial
+  require("anthropic.resources").attach(self)
+  return self
+end
+
+local function check_open(self)
+  if getmetatable(self) ~= Client then errors.usage("client", "expected a Client (use client:method())") end
+  if self._core:is_closed() then errors.usage(nil, "attempt to use a closed client") end
+end
+
+--- client:poll([timeout_ms]) -> operations still in flight. Waits at most timeout_ms (default 0).
+function Client:poll(timeout_ms)
+  check_open(self)
+  if timeout_ms ~= nil and (type(timeout_ms) ~= "number" or timeout_ms ~= timeout_ms or timeout_ms < 0) then
+    errors.usage("timeout_ms", "must be a number >= 0")
+  end
+  return engine.poll(self, timeout_ms or 0)
+end
+
+--- client:sockets() -> { [fd] = "r" | "w" | "rw" }: what libcurl wants watched right now.
+function Client:sockets()
+  check_open(self)
+  return self._core:sockets()
+end
+
+--- client:timeout() -> milliseconds until the client next needs a poll (-1: nothing pending).
+function Client:timeout()
+  check_open(self)
+  return self._core:timeout()
+end
+
+--- client:inflight() -> operations not yet finished.
+function Client:inflight()
+  check_open(self)
+  return self._nops
+end
+
+--- client:close() cancels every operation and frees the connections. Idempotent.
+function Client:close()
+  if self._core:is_closed() then return end
+  local ops = {}
+  for op in pairs(self._ops) do ops[#ops + 1] = op end
+  for i = 1, #ops do
+    ops[i]:cancel(errors.new(errors.ConnectionError, { message = "client closed", transport = "aborted" }))
+  end
+  self._core:close()
+end
+Client.__close = Client.close   -- Lua 5.4: local client <close> = anthropic.new{}
+-- No __gc here: the core userdata frees the connections when the client is collected.
+
+-- ---------------------------------------------------------------------------------------
+-- Sending
+
+local function urlencode(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
+--- Builds the query string from a table of scalars, in sorted key order (stable URLs).
+local function query_string(q)
+  if not q then return "" end
+  local keys = {}
+  for k, v in pairs(q) do if v ~= nil then keys[#keys + 1] = k end end
+  if #keys == 0 then return "" end
+  table.sort(keys)
+  local parts = {}
+  for i, k in ipairs(keys) do parts[i] = urlencode(k) .. "=" .. urlencode(q[k]) end
+  return "?" .. table.concat(parts, "&")
+end
+
+local function add_header(list, seen, name, value)
+  local lname = name:lower()
+  if seen[lname] then list[seen[lname]] = name .. ": " .. value
+  else
+    list[#list + 1] = name .. ": " .. value
+    seen[lname] = #list
+  end
+end
+
+--- client:_send(spec) -> op. spec = { method, path, query, body (string), stream, accept,
+--- headers (extra, validated), betas, options (per-request overrides), handler, callbacks }.
+function Client:_send(spec)
+  check_open(self)
+  local o = spec.options or {}
+  local s = secrets[self]
+  local list, seen = {}, {}
+  if s.api_key then add_header(list, seen, "x-api-key", s.api_key) end
+  if s.auth_token then add_header(list, seen, "Authorization", "Bearer " .. s.auth_token) end
+  add_header(list, seen, "anthropic-version", M.API_VERSION)
+  add_header(list, seen, "accept", spec.accept or "application/json")
+  add_header(list, seen, "user-agent", USER_AGENT)
+  if spec.body then add_header(list, seen, "content-type", "application/json") end
+  add_header(list, seen, "Expect", "")   -- no 100-continue round trip for large bodies
+  if spec.betas and #spec.betas > 0 then add_header(list, seen, "anthropic-beta", table.concat(spec.betas, ",")) end
+  for name, value in pairs(self.default_headers) do add_header(list, seen, name, value) end
+  if spec.headers then for name, value in pairs(spec.headers) do add_header(list, seen, name, value) end end
+  -- "Expect:" with an empty value tells libcurl to drop the header entirely.
+  list[seen["expect"]] = "Expect:"
+
+  local timeout = o.timeout or self.timeout
+  -- Streams are bounded by the idle timeout; the total applies only when asked for.
+  if spec.stream and o.timeout == nil and not self.timeout_explicit then timeout = 0 end
+  local idle = o.idle_timeout
+  if idle == nil then idle = self.idle_timeout end
+  local req = self._core:request {
+    method = spec.method,
+    url = self.base_url .. spec.path .. query_string(spec.query),
+    headers = list,
+    body = spec.body,
+    stream = spec.stream,
+    timeout_ms = timeout * 1000,
+    connect_timeout_ms = (o.connect_timeout or self.connect_timeout) * 1000,
+    idle_timeout_ms = spec.stream and idle and idle * 1000 or 0,
+    max_retries = o.max_retries or self.max_retries,
+    retry_cap_ms = self.retry_cap * 1000,
+    max_response_bytes = self.max_response_bytes,
+    insecure = self.insecure_skip_tls_verify,
+    ca_file = self.ca_file,
+    proxy = self.proxy,
+  }
+  return engine.start(self, req, spec.handler, spec.callbacks)
+end
+
+-- ---------------------------------------------------------------------------------------
+-- Results and errors
+
+--- Removes this client's credentials from server-provided text (a proxy might echo them).
+function Client:_scrub(text)
+  if type(text) ~= "string" then return text end
+  local s = secrets[self]
+  for _, secret in pairs(s) do
+    local i = 1
+    while true do
+      local a, b = text:find(secret, i, true)
+      if not a then break end
+      text = text:sub(1, a - 1) .. "[redacted]" .. text:sub(b + 1)
+      i = a + #"[redacted]"
+    end
+  end
+  return text
+end
+
+--- Attaches response metadata to a decoded result without adding JSON fields:
+--- result._request_id and result._response = { status, headers, attempts } are read through
+--- a metatable, so re-encoding the result (e.g. sending a message back) doesn't include them.
+function M.attach_response(value, status, headers, attempts)
+  if type(value) ~= "table" then return value end
+  local meta = { _request_id = headers and headers["request-id"],
+                 _response = { status = status, headers = headers, attempts = attempts } }
+  local old = getmetatable(value)
+  if old then setmetatable(meta, { __index = old.__index }) end
+  return setmetatable(value, { __index = meta })
+end
+
+--- client:_error(fields) -> error object of the class the core picks for
+--- (fields.transport, fields.status, error.type in fields.body).
+function Client:_error(f)
+  local decoded, etype, emsg
+  if f.body and f.body ~= "" then
+    decoded = json.decode(f.body)
+    if type(decoded) == "table" and type(decoded.error) == "table" then
+      etype = type(decoded.error.type) == "string" and decoded.error.type or nil
+      emsg = type(decoded.error.message) == "string" and decoded.error.message or nil
+    end
+  end
+  etype = f.type or etype
+  local transport = f.transport ~= "none" and f.transport or nil
+  local class = core.classify(transport, f.status ~= 0 and f.status or nil, etype)
+  if f.class then class = f.class end
+  local headers = f.headers or {}
+  local message = f.message or emsg
+  if not message then
+    if f.body and f.body ~= "" then message = f.body:sub(1, 300)
+    elseif f.status then message = "HTTP " .. f.status end
+  end
+  local err = errors.new(class, {
+    status = f.status ~= 0 and f.status or nil,
+    type = etype,
+    message = self:_scrub(message),
+    request_id = headers["request-id"] or (type(decoded) == "table" and decoded.request_id or nil),
+    headers = f.headers,
+    body = decoded ~= nil and decoded or self:_scrub(f.body),
+    attempts = f.attempts,
+    transport = transport,
+    partial = f.partial,
+  })
+  err.retryable = core.should_retry(err.status, headers["x-should-retry"], transport)
+  if headers["retry-after"] then err.retry_after = tonumber(headers["retry-after"]) end
+  if headers["retry-after-ms"] then err.retry_after = (tonumber(headers["retry-after-ms"]) or 0) / 1000 end
+  return err
+end
+
+--- Reads a finished core request into { transport, message, status, headers, body, attempts }.
+function M.outcome(req)
+  local transport, message = req:outcome()
+  return {
+    transport = transport, message = message ~= "" and message or nil,
+    status = req:status(), headers = req:headers(), body = req:body(), attempts = req:attempts(),
+  }
+end
+
+--- The handler for requests whose reply is one JSON document.
+M.json_handler = {
+  finish = function(op)
+    local f = M.outcome(op.req)
+    local self = op.client
+    if f.transport ~= "none" or f.status < 200 or f.status >= 300 then
+      return op:finish(self:_error(f))
+    end
+    local value, perr = json.decode(f.body)
+    if value == nil and f.body ~= "null" then
+      f.class, f.message = "APIError", "reply is not JSON (" .. tostring(perr) .. ")"
+      return op:finish(self:_error(f))
+    end
+    op:finish(nil, M.attach_response(value, f.status, f.headers, f.attempts))
+  end,
+}
+
+--- client:_call(spec) sends spec and, unless spec.callbacks.on_done is given, waits for the
+--- result: returns it, or raises the typed error. With on_done, returns the op at once.
+function Client:_call(spec)
+  local op = self:_send(spec)
+  if spec.callbacks and spec.callbacks.on_done then return op end
+  engine.wait(op)
+  if op.err ~= nil then error(op.err, 0) end
+  return op.result
+end
+
+return M

@@ -1,0 +1,199 @@
+-- anthropic.engine: operations on top of anthropic.core requests, and the one poll loop.
+--
+-- An operation (op) wraps one core Request plus a handler that turns its bytes and events into
+-- a result. Every request is an op; a blocking call is "start the op, then wait for it":
+--   * outside any library task, wait() drives client:poll() until the op is done;
+--   * inside a task started by anthropic.spawn(), wait() yields, and whoever polls the client
+--     resumes the task when its op made progress. So host code reads top to bottom and never
+--     blocks a frame loop or an editor.
+--
+-- User callbacks (on_event, on_text, on_done) run here, from client:poll(), after libcurl has
+-- returned, and always under pcall. An error in on_event/on_text cancels that op, which then
+-- finishes with that error (on_done(err) receives it; a blocking caller gets it raised). An
+-- error in on_done is re-raised from poll() once every other op has been serviced.
+
+local compat = require "anthropic.compat"
+local errors = require "anthropic.errors"
+
+local engine = {}
+
+local pcall, type, error = compat.pcall, type, error
+local co_running, co_yield, co_resume, co_status, co_create =
+  coroutine.running, coroutine.yield, coroutine.resume, coroutine.status, coroutine.create
+
+-- ---------------------------------------------------------------------------------------
+-- Tasks (anthropic.spawn)
+
+local current_task = nil      -- the task whose coroutine is running now, if any
+local Task = {}
+Task.__index = Task
+
+local function resume_task(task, ...)
+  local previous = current_task
+  current_task = task
+  local ok, err = co_resume(task.co, ...)
+  current_task = previous
+  if not ok then
+    task.done, task.err = true, err
+    if task.on_done then task.on_done(err) end
+    if not task.on_done then task.unhandled = err end
+  elseif co_status(task.co) == "dead" then
+    task.done = true
+    if task.on_done then task.on_done(nil, task.result) end
+  end
+end
+
+--- engine.spawn(fn, ...) runs fn in a task: blocking library calls inside it yield instead of
+--- blocking. Returns the task (task:is_done(), task.result, task.err).
+function engine.spawn(fn, ...)
+  if type(fn) ~= "function" then error("spawn: fn must be a function", 2) end
+  local task = setmetatable({ done = false }, Task)
+  local args, n = { ... }, select("#", ...)
+  task.co = co_create(function()
+    task.result = fn(compat.unpack(args, 1, n))
+  end)
+  resume_task(task)
+  return task
+end
+
+function Task:is_done() return self.done end
+
+--- engine.in_task() -> true when called from a task's coroutine (waits would yield).
+function engine.in_task()
+  if current_task == nil then return false end
+  local co, is_main = co_running()       -- 5.1 returns nil on the main thread, 5.2+ a flag
+  return co ~= nil and not is_main
+end
+
+-- ---------------------------------------------------------------------------------------
+-- Operations
+
+local Op = {}
+Op.__index = Op
+engine.Op = Op
+
+--- Creates an op for `req` on `client` with `handler` (a table: pump(op, names, n) for events,
+--- finish(op) when the request is done). The op joins the client's active set.
+function engine.start(client, req, handler, callbacks)
+  local op = setmetatable({
+    client = client, req = req, handler = handler, done = false,
+    on_done = callbacks and callbacks.on_done,
+    on_event = callbacks and callbacks.on_event,
+    on_text = callbacks and callbacks.on_text,
+    waiters = nil, buf = {},
+  }, Op)
+  client._ops[op] = true
+  client._nops = client._nops + 1
+  return op
+end
+
+function Op:is_done() return self.done end
+
+--- op:cancel([err]) aborts the transfer; the op finishes with err, by default a
+--- ConnectionError "canceled by the caller" (transport "aborted").
+function Op:cancel(err)
+  if self.done then return end
+  if self.req then self.req:cancel() end
+  self.canceled = true
+  if err == nil then
+    err = errors.new(errors.ConnectionError, { message = "canceled by the caller", transport = "aborted" })
+  end
+  self:finish(err, nil)
+end
+
+-- Ends the op with (err, result), releases the transfer and queues on_done.
+function Op:finish(err, result)
+  if self.done then return end
+  self.done, self.err, self.result = true, err, result
+  local client = self.client
+  if client._ops[self] then
+    client._ops[self] = nil
+    client._nops = client._nops - 1
+  end
+  if self.req then
+    self.req:close()
+    self.req = nil
+  end
+  if self.on_done then
+    local ok, cb_err = pcall(self.on_done, err, result)
+    if not ok then client._callback_errors[#client._callback_errors + 1] = cb_err end
+  end
+  self:wake()
+end
+
+-- Resumes tasks waiting on this op.
+function Op:wake()
+  local waiters = self.waiters
+  if waiters then
+    self.waiters = nil
+    for i = 1, #waiters do resume_task(waiters[i]) end
+  end
+end
+
+--- Runs a user callback under pcall; on error cancels the op with that error. Returns ok.
+function Op:call(fn, ...)
+  local ok, err = pcall(fn, ...)
+  if not ok then
+    self:cancel(err)
+    return false
+  end
+  return true
+end
+
+-- Moves the op along after a core poll: hands queued events to the handler, and finishes the
+-- op once its request is done.
+function Op:service()
+  local req = self.req
+  if not req then return end
+  local n = req:take_events(self.buf)
+  if n > 0 and self.handler.events then
+    self.handler.events(self, self.buf, n)
+    if self.done then return end
+  end
+  if self.handler.progress then self.handler.progress(self) end
+  if self.done then return end
+  if req:is_done() then
+    self.handler.finish(self)
+  end
+  if self.progressed then
+    self.progressed = false
+    self:wake()
+  end
+end
+
+--- engine.poll(client, timeout_ms) -> number of ops still in flight. Bounded: waits at most
+--- timeout_ms for network activity, then services every op. Raises (after all ops are
+--- serviced) the first error thrown by an on_done callback.
+function engine.poll(client, timeout_ms)
+  local core = client._core
+  core:poll(timeout_ms or 0)
+  local ops = {}
+  for op in pairs(client._ops) do ops[#ops + 1] = op end
+  for i = 1, #ops do ops[i]:service() end
+  local errs = client._callback_errors
+  if #errs > 0 then
+    local first = errs[1]
+    client._callback_errors = {}
+    error(first, 0)
+  end
+  return client._nops
+end
+
+--- engine.wait(op [, until_fn]) blocks (or yields, inside a task) until op is done or
+--- until_fn(op) returns true.
+function engine.wait(op, until_fn)
+  while not op.done and not (until_fn and until_fn(op)) do
+    if engine.in_task() then
+      local task = current_task
+      op.waiters = op.waiters or {}
+      op.waiters[#op.waiters + 1] = task
+      co_yield()
+    else
+      -- The core poll returns as soon as a socket is ready or a timer is due.
+      engine.poll(op.client, 1000)
+    end
+  end
+  return op
+end
+
+return engine

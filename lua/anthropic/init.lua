@@ -1,0 +1,33 @@
+-- anthropic: a Lua client for the Anthropic Messages API.
+--
+--   local anthropic = require "anthropic"
+--   local client = anthropic.new{}                    -- key from ANTHROPIC_API_KEY
+--   local msg = client.messages.create{ model = "claude-haiku-4-5", max_tokens = 256,
+--     messages = { { role = "user", content = "Hello" } } }
+--
+-- See README.md for configuration, errors, streaming and the non-blocking API.
+
+local client = require "anthropic.client"
+local engine = require "anthropic.engine"
+local json = require "anthropic.json"
+
+local anthropic = {
+  VERSION = client.VERSION,
+  API_VERSION = client.API_VERSION,
+  errors = require "anthropic.errors",
+  json = json,
+  --- anthropic.null: how JSON null appears in decoded results (cjson.null).
+  null = json.null,
+  --- anthropic.array(t) / anthropic.object(t): force an empty table's JSON type.
+  array = json.array,
+  object = json.object,
+}
+
+--- anthropic.new(opts) -> Client (see README "Configuration").
+anthropic.new = client.new
+
+--- anthropic.spawn(fn, ...) -> task: runs fn so that blocking calls inside it yield to the
+--- host's loop instead of blocking; client:poll() resumes it.
+anthropic.spawn = engine.spawn
+
+return anthropic

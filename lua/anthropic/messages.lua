@@ -1,0 +1,70 @@
+-- anthropic.messages: client.messages.create / stream / count_tokens.
+--
+-- Builds the request body from the caller's params (validated first, never mutated) and hands
+-- it to the client. `betas` is taken out of the params and sent as the anthropic-beta header.
+
+local errors = require "anthropic.errors"
+local json = require "anthropic.json"
+local validate = require "anthropic.validate"
+local client_mod = require "anthropic.client"
+local stream_mod = require "anthropic.stream"
+
+local M = {}
+
+-- Non-streaming requests whose max_tokens implies more than this are refused (the official
+-- SDKs' guard): 3600 s * max_tokens / 128000 tokens.
+M.NONSTREAMING_LIMIT_S = 600
+
+--- Encodes params as the JSON body, leaving out library-only fields, adding `extra` fields.
+function M.body(params, extra)
+  local body = {}
+  for k, v in pairs(params) do
+    if k ~= "betas" then body[k] = v end
+  end
+  if extra then for k, v in pairs(extra) do body[k] = v end end
+  return json.encode(body)
+end
+
+function M.attach(client)
+  local messages = client.messages or {}
+
+  --- messages.create(params [, options]) -> Message, or an op when options.on_done is given.
+  function messages.create(params, options)
+    validate.message_params(params, true)
+    local o = validate.request_options(options)
+    if o.on_event or o.on_text then errors.usage("options", "on_event/on_text need messages.stream") end
+    if not (o.timeout or client.timeout_explicit)
+      and 3600 * params.max_tokens / 128000 > M.NONSTREAMING_LIMIT_S then
+      errors.usage("max_tokens", string.format("a non-streaming request for %d tokens may take longer "
+        .. "than 10 minutes: use client.messages.stream(params), or set an explicit timeout",
+        params.max_tokens))
+    end
+    return client:_call {
+      method = "POST", path = "/v1/messages", body = M.body(params), betas = params.betas,
+      options = o, headers = o.headers, handler = client_mod.json_handler,
+      callbacks = { on_done = options and options.on_done },
+    }
+  end
+
+  --- messages.stream(params [, options]) -> Stream (see anthropic.stream).
+  function messages.stream(params, options)
+    validate.message_params(params, true)
+    local o = validate.request_options(options)
+    return stream_mod.start(client, params, o, options or {})
+  end
+
+  --- messages.count_tokens(params [, options]) -> { input_tokens = n }
+  function messages.count_tokens(params, options)
+    validate.message_params(params, false)
+    local o = validate.request_options(options)
+    return client:_call {
+      method = "POST", path = "/v1/messages/count_tokens", body = M.body(params), betas = params.betas,
+      options = o, headers = o.headers, handler = client_mod.json_handler,
+      callbacks = { on_done = options and options.on_done },
+    }
+  end
+
+  client.messages = messages
+end
+
+return M

@@ -1,0 +1,15 @@
+-- anthropic.resources: attaches the API resources to a new client (client.messages, ...).
+-- Each resource module exposes attach(client) and adds its functions as closures over the
+-- client, so they are called with a dot: client.messages.create(params).
+
+local resources = {}
+
+resources.MODULES = { "anthropic.messages" }
+
+function resources.attach(client)
+  for _, name in ipairs(resources.MODULES) do
+    require(name).attach(client)
+  end
+end
+
+return resources

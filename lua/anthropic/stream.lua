@@ -1,0 +1,232 @@
+-- anthropic.stream: a streaming Messages request (client.messages.stream).
+--
+--   local s = client.messages.stream(params)       -- waits for the reply's headers
+--   for ev in s:events() do ... end                 -- each decoded event, .type set
+--   local msg = s:final_message()                   -- or read to the end and accumulate
+--
+-- With callbacks (on_event, on_text, on_done) it returns at once and client:poll() drives it.
+--
+-- Retrying a stream: the core retries an attempt that failed before any event arrived. Beyond
+-- that, this module holds back `message_start` and `ping` until the first content event, so an
+-- `event: error` (overloaded_error, api_error) or a dropped connection that comes before any
+-- content is retried like a 529 and the caller never sees the failed attempt. Once content was
+-- delivered, a failure is raised as StreamError (or ConnectionError/Timeout) with the partial
+-- message on err.partial.
+
+local core = require "anthropic.core"
+local errors = require "anthropic.errors"
+local json = require "anthropic.json"
+local engine = require "anthropic.engine"
+local client_mod = require "anthropic.client"
+local Accumulator = require "anthropic.accumulator"
+
+local M = {}
+
+local Stream = {}
+Stream.__index = Stream
+M.Stream = Stream
+
+local HOLD = { message_start = true, ping = true }
+
+local function canceled_error()
+  return errors.new(errors.ConnectionError, { message = "canceled by the caller", transport = "aborted" })
+end
+
+-- Hands one event to the accumulator and to whoever consumes events.
+function Stream:_deliver(ev)
+  local op = self.op
+  local ok, err = pcall(self.acc.apply, self.acc, ev)
+  if not ok then
+    return op:cancel(self:_stream_error(nil, "malformed stream: " .. tostring(err), nil))
+  end
+  if self.queueing then
+    self.qtail = self.qtail + 1
+    self.queue[self.qtail] = ev
+  end
+  if op.on_event and not op:call(op.on_event, ev) then return end
+  if op.on_text and ev.type == "content_block_delta" and type(ev.delta) == "table"
+    and ev.delta.type == "text_delta" then
+    local block = self.text_block
+    if block ~= ev.index then
+      self.text_block, self.text_snapshot = ev.index, ""
+    end
+    self.text_snapshot = self.text_snapshot .. ev.delta.text
+    op:call(op.on_text, ev.delta.text, self.text_snapshot)
+  end
+end
+
+function Stream:_flush_held()
+  local held = self.held
+  self.held = {}
+  for i = 1, #held do
+    if self.op.done then return end
+    self:_deliver(held[i])
+  end
+end
+
+function Stream:_stream_error(etype, message, body)
+  local op = self.op
+  return op.client:_error {
+    class = "StreamError", type = etype, message = message, headers = self.headers,
+    body = body, attempts = op.req and op.req:attempts() or nil, status = self.status,
+    partial = self.acc:message(),
+  }
+end
+
+-- Tries the attempt again if nothing reached the caller yet. Returns true when scheduled.
+function Stream:_retry_unseen()
+  if self.committed or not self.op.req then return false end
+  local delay = self.op.req:retry()
+  if not delay then return false end
+  self.held, self.status, self.headers, self.request_id = {}, nil, nil, nil
+  self.acc = Accumulator.new()
+  return true
+end
+
+function Stream:_on_event(name, data)
+  local ev, perr = json.decode(data)
+  if type(ev) ~= "table" then
+    if name == "ping" then ev = { type = "ping" }
+    else
+      return self.op:cancel(self:_stream_error(nil, "event " .. name .. " data is not JSON ("
+        .. tostring(perr) .. ")", data))
+    end
+  end
+  if ev.type == nil then ev.type = name end
+  if name == "error" or ev.type == "error" then
+    local e = type(ev.error) == "table" and ev.error or {}
+    local etype = type(e.type) == "string" and e.type or nil
+    local _, retryable = core.classify(nil, nil, etype)
+    if retryable and self:_retry_unseen() then return end
+    return self.op:cancel(self:_stream_error(etype, e.message or "stream error", data))
+  end
+  if not self.committed then
+    if HOLD[ev.type] then
+      self.held[#self.held + 1] = ev
+      return
+    end
+    self.committed = true
+    self:_flush_held()
+    if self.op.done then return end
+  end
+  self:_deliver(ev)
+end
+
+local handler = {}
+
+function handler.events(op, buf, n)
+  local s = op.stream
+  for i = 1, n do
+    s:_on_event(buf[2 * i - 1], buf[2 * i])
+    if op.done then return end
+  end
+  op.progressed = true
+end
+
+function handler.progress(op)
+  local s = op.stream
+  if s.status == nil then
+    local st = op.req:status()
+    if st >= 200 and st < 300 then
+      s.status, s.headers = st, op.req:headers()
+      s.request_id = s.headers["request-id"]
+      op.progressed = true
+    end
+  end
+end
+
+function handler.finish(op)
+  local s = op.stream
+  local f = client_mod.outcome(op.req)
+  if f.transport ~= "none" then
+    if core.should_retry(nil, nil, f.transport) and s:_retry_unseen() then return end
+    f.partial = s.committed and s.acc:message() or nil
+    return op:finish(op.client:_error(f))
+  end
+  if f.status < 200 or f.status >= 300 then
+    return op:finish(op.client:_error(f))
+  end
+  s:_flush_held()
+  if op.done then return end
+  if not s.acc:done() then
+    local why = op.req:truncated() and " (the last event was cut off)" or ""
+    return op:finish(s:_stream_error(nil, "stream ended before message_stop" .. why, nil))
+  end
+  op:finish(nil, client_mod.attach_response(s.acc:message(), f.status, f.headers, f.attempts))
+end
+
+--- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks).
+function M.start(client, params, o, raw)
+  local body = require("anthropic.messages").body(params, { stream = true })
+  local s = setmetatable({
+    client = client, acc = Accumulator.new(), held = {}, committed = false,
+    queue = {}, qhead = 1, qtail = 0,
+  }, Stream)
+  local nonblocking = raw.on_done or raw.on_event or raw.on_text
+  s.queueing = not nonblocking
+  s.op = client:_send {
+    method = "POST", path = "/v1/messages", body = body, betas = params.betas, stream = true,
+    accept = "text/event-stream", options = o, headers = o.headers, handler = handler,
+    callbacks = { on_done = raw.on_done, on_event = raw.on_event, on_text = raw.on_text },
+  }
+  s.op.stream = s
+  if nonblocking then return s end
+  engine.wait(s.op, function() return s.status ~= nil end)
+  if s.op.done and s.op.err ~= nil then error(s.op.err, 0) end
+  return s
+end
+
+--- stream:events() -> iterator over decoded events (tables with .type). Raises the stream's
+--- error, if it fails, after the events received before the failure.
+function Stream:events()
+  self.queueing = true
+  return function()
+    while true do
+      if self.qhead <= self.qtail then
+        local ev = self.queue[self.qhead]
+        self.queue[self.qhead] = nil
+        self.qhead = self.qhead + 1
+        return ev
+      end
+      if self.op.done then
+        if self.op.err ~= nil and not self.closed then error(self.op.err, 0) end
+        return nil
+      end
+      engine.wait(self.op, function() return self.qhead <= self.qtail end)
+    end
+  end
+end
+
+--- stream:final_message() -> the accumulated Message once the stream ends (raises on failure).
+function Stream:final_message()
+  self.queueing = false
+  self.queue, self.qhead, self.qtail = {}, 1, 0
+  engine.wait(self.op)
+  if self.op.err ~= nil then error(self.op.err, 0) end
+  return self.op.result
+end
+
+--- stream:final_text() -> the text of every text block, concatenated.
+function Stream:final_text()
+  local msg = self:final_message()
+  local parts = {}
+  for _, block in ipairs(msg.content or {}) do
+    if block.type == "text" then parts[#parts + 1] = block.text end
+  end
+  return table.concat(parts)
+end
+
+--- stream:current_message() -> the message accumulated so far (a snapshot).
+function Stream:current_message() return self.acc:message() end
+
+function Stream:is_done() return self.op.done end
+
+--- stream:close() aborts the transfer and frees it; events() then ends without an error.
+function Stream:close()
+  self.closed = true
+  self.op:cancel(canceled_error())
+end
+Stream.cancel = Stream.close
+Stream.__close = Stream.close
+
+return M

@@ -1,0 +1,165 @@
+-- anthropic.validate: checks on what callers pass in, before a byte is sent.
+--
+-- Every check raises a UsageError whose message starts with the parameter's name, so
+-- "max_tokens: must be a positive integer" tells the caller exactly what to fix.
+
+local errors = require "anthropic.errors"
+
+local validate = {}
+
+local usage = errors.usage
+local floor, huge = math.floor, math.huge
+
+validate.CLIENT_OPTIONS = {
+  api_key = true, auth_token = true, base_url = true, timeout = true, connect_timeout = true,
+  idle_timeout = true, max_retries = true, retry_cap = true, max_response_bytes = true,
+  default_headers = true, insecure_skip_tls_verify = true, ca_file = true, proxy = true,
+  allow_insecure_http = true,
+}
+
+validate.REQUEST_OPTIONS = {
+  timeout = true, connect_timeout = true, idle_timeout = true, max_retries = true, headers = true,
+  on_done = true, on_event = true, on_text = true,
+}
+
+--- Rejects keys not in `known` (a typo such as `max_retry` must not be silently ignored).
+function validate.known_keys(t, known, prefix)
+  for k in pairs(t) do
+    if not known[k] then
+      usage(prefix .. tostring(k), "unknown option")
+    end
+  end
+end
+
+local function is_integer(v)
+  return type(v) == "number" and v == v and v ~= huge and v ~= -huge and floor(v) == v
+end
+validate.is_integer = is_integer
+
+function validate.secret(v, name)
+  if type(v) ~= "string" or v == "" then usage(name, "must be a non-empty string") end
+  if v:find("[%z\r\n]") then usage(name, "must not contain CR, LF or NUL") end
+end
+
+function validate.optional_string(v, name)
+  if v ~= nil and (type(v) ~= "string" or v == "") then usage(name, "must be a non-empty string") end
+  if v and v:find("[%z\r\n]") then usage(name, "must not contain CR, LF or NUL") end
+  return v
+end
+
+--- A duration in seconds (> 0, at most a year). `allow_off`: false or 0 disables (returns nil).
+function validate.seconds(v, name, default, allow_off)
+  if v == nil then return default end
+  if allow_off and (v == false or v == 0) then return nil end
+  if type(v) ~= "number" or v ~= v or v <= 0 or v > 31536000 then
+    usage(name, "must be a number of seconds > 0 and at most 31536000")
+  end
+  return v
+end
+
+function validate.count(v, name, default, max, min)
+  if v == nil then return default end
+  min = min or 0
+  if not is_integer(v) or v < min or v > max then
+    usage(name, string.format("must be an integer from %d to %d", min, max))
+  end
+  return v
+end
+
+local function is_loopback(host)
+  host = host:lower()
+  return host == "localhost" or host == "[::1]" or host:match("^127%.%d+%.%d+%.%d+$") ~= nil
+end
+
+--- base_url: http(s) only; plain http only to loopback unless allow_insecure_http is true,
+--- so a key never travels in clear by accident. A path prefix is kept; a trailing / dropped.
+function validate.base_url(url, allow_http)
+  if type(url) ~= "string" then usage("base_url", "must be a string") end
+  if url:find("[%z\r\n%s]") then usage("base_url", "must not contain whitespace, CR, LF or NUL") end
+  local scheme, host = url:match("^(%a[%w+.-]*)://([^/?#]+)")
+  scheme = scheme and scheme:lower()
+  if scheme ~= "http" and scheme ~= "https" then
+    usage("base_url", "must be an http:// or https:// URL, got " .. string.format("%q", url))
+  end
+  if url:find("[?#]") then usage("base_url", "must not contain a query or fragment") end
+  host = host:gsub("^.*@", ""):gsub(":%d+$", "")
+  if scheme == "http" and not is_loopback(host) and allow_http ~= true then
+    usage("base_url", "plain http:// is only allowed to a loopback host; pass "
+      .. "allow_insecure_http = true to send the key unencrypted to " .. host)
+  end
+  return (url:gsub("/+$", ""))
+end
+
+local TOKEN = "^[!#$%%&'*+%-.^_`|~%w]+$"   -- RFC 9110 field-name characters
+
+--- A header table { name = value }: names are tokens, values are strings without CR/LF/NUL.
+function validate.headers(h, name)
+  if h == nil then return {} end
+  if type(h) ~= "table" then usage(name, "must be a table of name = value strings") end
+  local out = {}
+  for k, v in pairs(h) do
+    if type(k) ~= "string" or not k:match(TOKEN) then
+      usage(name, "header name " .. string.format("%q", tostring(k)) .. " is not a valid token")
+    end
+    if type(v) == "number" then v = tostring(v) end
+    if type(v) ~= "string" then usage(name .. "." .. k, "header value must be a string") end
+    if v:find("[%z\r\n]") then usage(name .. "." .. k, "header value must not contain CR, LF or NUL") end
+    out[k] = v
+  end
+  return out
+end
+
+--- Per-request options (the second argument of create/stream/...).
+function validate.request_options(o)
+  if o == nil then return {} end
+  if type(o) ~= "table" then usage("options", "must be a table") end
+  validate.known_keys(o, validate.REQUEST_OPTIONS, "options.")
+  local out = {}
+  out.timeout = validate.seconds(o.timeout, "options.timeout", nil)
+  out.connect_timeout = validate.seconds(o.connect_timeout, "options.connect_timeout", nil)
+  out.idle_timeout = validate.seconds(o.idle_timeout, "options.idle_timeout", nil, true)
+  if o.idle_timeout == false or o.idle_timeout == 0 then out.idle_timeout = false end
+  out.max_retries = validate.count(o.max_retries, "options.max_retries", nil, 100)
+  out.headers = o.headers and validate.headers(o.headers, "options.headers") or nil
+  for _, cb in ipairs { "on_done", "on_event", "on_text" } do
+    if o[cb] ~= nil and type(o[cb]) ~= "function" then usage("options." .. cb, "must be a function") end
+  end
+  return out
+end
+
+--- A list (table with keys 1..n, possibly empty) or raise.
+function validate.list(v, name)
+  if type(v) ~= "table" then usage(name, "must be a list (a table with items 1..n)") end
+  local n = 0
+  for k in pairs(v) do
+    if not is_integer(k) or k < 1 then usage(name, "must be a list (a table with items 1..n), found key " .. tostring(k)) end
+    if k > n then n = k end
+  end
+  for i = 1, n do if v[i] == nil then usage(name, "must be a list without holes (item " .. i .. " is nil)") end end
+  return n
+end
+
+--- Messages API parameters shared by create, stream and count_tokens.
+function validate.message_params(p, need_max_tokens)
+  if type(p) ~= "table" then usage("params", "must be a table") end
+  if type(p.model) ~= "string" or p.model == "" then usage("model", "must be a non-empty string") end
+  if need_max_tokens and (not is_integer(p.max_tokens) or p.max_tokens < 1 or p.max_tokens > 2^31 - 1) then
+    usage("max_tokens", "must be a positive integer")
+  end
+  local n = validate.list(p.messages, "messages")
+  for i = 1, n do
+    local m = p.messages[i]
+    if type(m) ~= "table" then usage("messages[" .. i .. "]", "must be a table { role = ..., content = ... }") end
+  end
+  if p.stream ~= nil then usage("stream", "use client.messages.stream(params) instead of stream = true") end
+  if p.betas ~= nil then
+    local nb = validate.list(p.betas, "betas")
+    for i = 1, nb do
+      if type(p.betas[i]) ~= "string" or p.betas[i]:find("[%z\r\n,]") then
+        usage("betas[" .. i .. "]", "must be a string without CR, LF, NUL or comma")
+      end
+    end
+  end
+end
+
+return validate

@@ -218,11 +218,61 @@ static int on_sse_event(void *ud, const anth_sse_event *ev)
     return 0;
 }
 
+static int queue_line(anth_xfer *x, const char *p, size_t n)
+{
+    anth_sse_event ev;
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    if (n == 0)
+        return 0;                 /* JSONL: blank lines carry nothing */
+    memset(&ev, 0, sizeof ev);
+    ev.event = "line";
+    ev.event_len = 4;
+    ev.data = p;
+    ev.data_len = n;
+    return on_sse_event(x, &ev);
+}
+
+/* JSONL: complete lines are queued at once; a partial line waits in body (bounded by max). */
+static int feed_lines(anth_xfer *x, const char *p, size_t len)
+{
+    const char *end = p + len, *nl;
+    while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        int rc;
+        if (x->body.len) {
+            if (buf_append(&x->body, p, (size_t)(nl - p)) != 0)
+                return ANTH_SSE_ENOMEM;
+            rc = queue_line(x, x->body.p, x->body.len);
+            x->body.len = 0;
+        } else {
+            rc = queue_line(x, p, (size_t)(nl - p));
+        }
+        if (rc != 0)
+            return rc;
+        p = nl + 1;
+    }
+    if (p < end) {
+        if (x->max_bytes && x->body.len + (size_t)(end - p) > x->max_bytes)
+            return ANTH_SSE_ETOOBIG;
+        if (buf_append(&x->body, p, (size_t)(end - p)) != 0)
+            return ANTH_SSE_ENOMEM;
+    }
+    return 0;
+}
+
 static size_t on_write(char *p, size_t size, size_t n, void *ud)
 {
     anth_xfer *x = ud;
     size_t len = size * n;
-    if (x->stream && x->status >= 200 && x->status < 300) {
+    if (x->stream == ANTH_BODY_LINES && x->status >= 200 && x->status < 300) {
+        int rc = feed_lines(x, p, len);
+        if (rc != 0) {
+            x->cut = rc == ANTH_SSE_ENOMEM ? ANTH_CUT_NOMEM : ANTH_CUT_TOO_LARGE;
+            return 0;
+        }
+        return len;
+    }
+    if (x->stream == ANTH_BODY_SSE && x->status >= 200 && x->status < 300) {
         int rc = anth_sse_feed(&x->sse, p, len, on_sse_event, x);
         if (x->saw_event) {
             x->saw_event = 0;
@@ -464,9 +514,13 @@ static void attempt_done(anth_xfer *x, CURLcode code)
     char msg[sizeof x->outcome.message];
     anth_transport t = map_curl_code(x, code);
     leave_multi(x);
-    if (t == ANTH_T_NONE && x->stream && x->status >= 200 && x->status < 300) {
-        if (anth_sse_finish(&x->sse, on_sse_event, x) == ANTH_SSE_TRUNCATED)
+    if (t == ANTH_T_NONE && x->status >= 200 && x->status < 300) {
+        if (x->stream == ANTH_BODY_SSE && anth_sse_finish(&x->sse, on_sse_event, x) == ANTH_SSE_TRUNCATED)
             x->truncated = 1;
+        if (x->stream == ANTH_BODY_LINES && x->body.len) {
+            queue_line(x, x->body.p, x->body.len);   /* a last line without its newline */
+            x->body.len = 0;
+        }
     }
     if (x->attempts <= x->max_retries) {
         int again = 0;
@@ -492,7 +546,7 @@ static void check_idle(anth_engine *e, double now)
     anth_xfer *x, *next;
     for (x = e->xfers; x; x = next) {
         next = x->next;
-        if (x->state == ANTH_X_RUNNING && x->stream && x->idle_timeout_ms > 0 &&
+        if (x->state == ANTH_X_RUNNING && x->stream == ANTH_BODY_SSE && x->idle_timeout_ms > 0 &&
             now - x->last_event_at >= (double)x->idle_timeout_ms) {
             char msg[128];
             snprintf(msg, sizeof msg, "stream idle timeout: no event other than ping for %ld ms",
@@ -529,7 +583,7 @@ long anth_engine_timeout(anth_engine *e)
         double at = -1.0;
         if (x->state == ANTH_X_WAITING)
             at = x->wake_at;
-        else if (x->state == ANTH_X_RUNNING && x->stream && x->idle_timeout_ms > 0)
+        else if (x->state == ANTH_X_RUNNING && x->stream == ANTH_BODY_SSE && x->idle_timeout_ms > 0)
             at = x->last_event_at + (double)x->idle_timeout_ms;
         if (at >= 0 && (best < 0 || at < best))
             best = at;

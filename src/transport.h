@@ -30,6 +30,13 @@ typedef struct anth_event {
     char *data;   /* NUL-terminated */
 } anth_event;
 
+/* How a 2xx body reaches the caller. Error bodies are always buffered whole. */
+enum anth_body_mode {
+    ANTH_BODY_BUFFER = 0,         /* one buffer, read once the transfer is done */
+    ANTH_BODY_SSE,                /* decoded text/event-stream events, queued as they arrive */
+    ANTH_BODY_LINES               /* one queued event per line (JSONL), name "line" */
+};
+
 typedef struct anth_xfer_opts {
     const char *method;           /* "GET", "POST", "DELETE" */
     const char *url;
@@ -37,7 +44,7 @@ typedef struct anth_xfer_opts {
     const char *body;             /* not copied: the caller keeps it alive until the xfer is freed */
     size_t body_len;
     int has_body;
-    int stream;                   /* decode the 2xx body as text/event-stream */
+    int stream;                   /* how a 2xx body is delivered: ANTH_BODY_* */
     long timeout_ms;              /* whole attempt; 0 = none */
     long connect_timeout_ms;
     long idle_timeout_ms;         /* streams: longest gap between non-ping events; 0 = none */

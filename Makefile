@@ -36,8 +36,16 @@ export LUA_CPATH := $(CURDIR)/$(BUILD)/?.so;;
 
 BUSTED ?= busted
 BUSTED_FLAGS ?= -o utfTerminal
+SPEC ?= spec
 
-.PHONY: all test test-lua test-all lint demo bench clean check-deps
+.PHONY: all test test-lua test-all lint demo bench clean check-deps rockspec rock-install
+
+# Debian keeps curl/curl.h in a multiarch directory that LuaRocks does not search.
+CURL_INCDIR ?= $(firstword $(patsubst -I%,%,$(shell pkg-config --cflags-only-I libcurl)) /usr/include)
+CURL_LIBDIR ?= $(firstword $(patsubst -L%,%,$(shell pkg-config --libs-only-L libcurl)) \
+                 /usr/lib/$(shell $(CC) -print-multiarch))
+LUAROCKS ?= luarocks
+TREE ?= build/rocktree
 
 all: $(CORE_SO)
 
@@ -50,7 +58,7 @@ check-deps:
 
 # The specs start their own mock server (spec/support/mock.lua) unless ANTHROPIC_MOCK_URL is set.
 test-lua: $(CORE_SO)
-	$(BUSTED) --lua=$(LUA) $(BUSTED_FLAGS) spec
+	ANTHROPIC_TEST_LUA=$(LUA) $(BUSTED) --lua=$(LUA) $(BUSTED_FLAGS) $(SPEC)
 
 test: check-deps $(CORE_SO) c-test lint test-lua
 
@@ -67,6 +75,21 @@ demo: check-deps $(CORE_SO)
 
 bench: $(CORE_SO)
 	bash bench/run
+
+rockspec:
+	$(LUA) tools/gen-rockspec.lua
+
+# Installs the rock into $(TREE) for $(LUA) (dependencies come from Debian packages here).
+rock-install:
+	$(LUAROCKS) --lua-version=$(LUA_VERSION_$(LUA)) --tree=$(TREE) make --deps-mode=none \
+	  rockspec/anthropic-scm-1.rockspec CURL_INCDIR=$(CURL_INCDIR) CURL_LIBDIR=$(CURL_LIBDIR) \
+	  LUA_INCDIR=$(patsubst -I%,%,$(firstword $(shell pkg-config --cflags-only-I $(LUA_PC))))
+
+LUA_VERSION_lua5.1 = 5.1
+LUA_VERSION_lua5.2 = 5.2
+LUA_VERSION_lua5.3 = 5.3
+LUA_VERSION_lua5.4 = 5.4
+LUA_VERSION_luajit = 5.1
 
 clean:
 	rm -rf build

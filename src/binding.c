@@ -407,13 +407,14 @@ static int request_outcome(lua_State *L)
 /*
  * take_events(buf) -> n: moves the queued SSE events into buf as buf[2i-1] = event name,
  * buf[2i] = data, and returns how many. Reusing the caller's table keeps the hot path free of
- * per-event tables; stale slots past 2n are left alone (the caller reads only 2n).
+ * per-event tables; slots past 2n left from an earlier, larger batch are cleared so the table
+ * holds no stale strings.
  */
 static int request_take_events(lua_State *L)
 {
     anth_lrequest *r = check_request(L);
     anth_event *ev, *next;
-    int n = 0;
+    int n = 0, k;
     luaL_checktype(L, 2, LUA_TTABLE);
     ev = anth_xfer_take_events(r->x);
     for (; ev; ev = next) {
@@ -424,6 +425,16 @@ static int request_take_events(lua_State *L)
         lua_rawseti(L, 2, 2 * n + 2);
         n++;
         free(ev);
+    }
+    for (k = 2 * n + 1;; k++) {
+        lua_rawgeti(L, 2, k);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            break;
+        }
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        lua_rawseti(L, 2, k);
     }
     lua_pushinteger(L, n);
     return 1;

@@ -152,13 +152,14 @@ static int anth_is_digit(char c)
 static int anth_parse_decimal(const char *s, double *out)
 {
     double ipart = 0.0, frac = 0.0, scale = 1.0;
-    int digits = 0, fdigits = 0;
+    int digits = 0;
     while (anth_is_ows(*s))
         s++;
     for (; anth_is_digit(*s); s++, digits++)
         if (ipart < 1e15)
             ipart = ipart * 10.0 + (*s - '0');
     if (*s == '.') {
+        int fdigits = 0;
         for (s++; anth_is_digit(*s); s++, digits++)
             if (fdigits < 9) {
                 frac = frac * 10.0 + (*s - '0');

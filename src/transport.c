@@ -24,6 +24,10 @@
 
 #define ANTH_POOL_MAX 16          /* idle easy handles kept for reuse */
 #define ANTH_DEFAULT_EVENT_MAX (16u * 1024u * 1024u)
+/* Flow control: past this many bytes of decoded events not yet taken by the caller, the
+ * transfer is paused, so memory is bounded by what the caller has not read, not by the
+ * transfer. Taking the events resumes it. */
+#define ANTH_QUEUE_HIGH (64u * 1024u)
 
 typedef struct anth_buf {
     char *p;
@@ -54,6 +58,8 @@ struct anth_xfer {
     double wake_at;               /* WAITING: when the next attempt starts (monotonic ms) */
     double last_event_at;         /* RUNNING stream: last non-ping event, or attempt start */
     int saw_event;                /* set by the SSE callback, folded into last_event_at */
+    int paused;                   /* receiving paused until the caller takes the queue */
+    size_t queued_bytes;          /* payload bytes in ev_head..ev_tail */
     long status;
     int headers_done;
     int truncated;
@@ -211,6 +217,7 @@ static int on_sse_event(void *ud, const anth_sse_event *ev)
     else
         x->ev_head = q;
     x->ev_tail = q;
+    x->queued_bytes += ev->event_len + ev->data_len;
     x->events_this_attempt++;
     /* Pings keep a dead generation looking alive, so they do not reset the idle clock. */
     if (!(ev->event_len == 4 && memcmp(ev->event, "ping", 4) == 0))
@@ -264,6 +271,10 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 {
     anth_xfer *x = ud;
     size_t len = size * n;
+    if (x->stream != ANTH_BODY_BUFFER && x->queued_bytes >= ANTH_QUEUE_HIGH) {
+        x->paused = 1;            /* libcurl keeps this chunk and hands it back on resume */
+        return CURL_WRITEFUNC_PAUSE;
+    }
     if (x->stream == ANTH_BODY_LINES && x->status >= 200 && x->status < 300) {
         int rc = feed_lines(x, p, len);
         if (rc != 0) {
@@ -363,6 +374,8 @@ static void reset_attempt(anth_xfer *x)
     x->errbuf[0] = '\0';
     free_events(x->ev_head);
     x->ev_head = x->ev_tail = NULL;
+    x->queued_bytes = 0;
+    x->paused = 0;
     anth_sse_free(&x->sse);
     anth_sse_init(&x->sse);
     anth_sse_set_max(&x->sse, x->max_bytes ? x->max_bytes : ANTH_DEFAULT_EVENT_MAX);
@@ -852,5 +865,13 @@ anth_event *anth_xfer_take_events(anth_xfer *x)
 {
     anth_event *head = x->ev_head;
     x->ev_head = x->ev_tail = NULL;
+    x->queued_bytes = 0;
+    if (x->paused && x->in_multi) {
+        /* Called from Lua, never from a libcurl callback, so resuming here is allowed. The
+         * wait was the caller's, not the server's: it does not count as idle time. */
+        x->paused = 0;
+        x->last_event_at = now_ms();
+        curl_easy_pause(x->easy, CURLPAUSE_CONT);
+    }
     return head;
 }

@@ -145,13 +145,13 @@ end
 function Op:service()
   local req = self.req
   if not req then return end
+  -- Headers first: events and completion may refer to them (request id, status).
+  if self.handler.progress then self.handler.progress(self) end
   local n = req:take_events(self.buf)
   if n > 0 and self.handler.events then
     self.handler.events(self, self.buf, n)
     if self.done then return end
   end
-  if self.handler.progress then self.handler.progress(self) end
-  if self.done then return end
   if req:is_done() then
     self.handler.finish(self)
   end

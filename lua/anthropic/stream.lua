@@ -7,7 +7,8 @@
 -- With callbacks (on_event, on_text, on_done) it returns at once and client:poll() drives it.
 --
 -- Retrying a stream: the core retries an attempt that failed before any event arrived. Beyond
--- that, this module holds back `message_start` and `ping` until the first content event, so an
+-- that, this module holds back `message_start` and `content_block_start` until the first
+-- content event, so an
 -- `event: error` (overloaded_error, api_error) or a dropped connection that comes before any
 -- content is retried like a 529 and the caller never sees the failed attempt. Once content was
 -- delivered, a failure is raised as StreamError (or ConnectionError/Timeout) with the partial
@@ -26,7 +27,10 @@ local Stream = {}
 Stream.__index = Stream
 M.Stream = Stream
 
-local HOLD = { message_start = true, ping = true }
+-- Held back until the first content event (a delta, or the stop of a block that arrived
+-- whole), so a failed attempt can be retried unseen. They are followed at once by content, so
+-- holding them adds no visible latency.
+local HOLD = { message_start = true, content_block_start = true }
 
 local function canceled_error()
   return errors.new(errors.ConnectionError, { message = "canceled by the caller", transport = "aborted" })
@@ -35,23 +39,22 @@ end
 -- Hands one event to the accumulator and to whoever consumes events.
 function Stream:_deliver(ev)
   local op = self.op
-  local ok, err = pcall(self.acc.apply, self.acc, ev)
-  if not ok then
-    return op:cancel(self:_stream_error(nil, "malformed stream: " .. tostring(err), nil))
+  local kind, value = self.acc:apply(ev)
+  if kind == nil then
+    return op:cancel(self:_stream_error(nil, value, nil))
   end
   if self.queueing then
     self.qtail = self.qtail + 1
     self.queue[self.qtail] = ev
   end
   if op.on_event and not op:call(op.on_event, ev) then return end
-  if op.on_text and ev.type == "content_block_delta" and type(ev.delta) == "table"
-    and ev.delta.type == "text_delta" then
-    local block = self.text_block
-    if block ~= ev.index then
+  if op.on_text and kind == "text" then
+    -- The snapshot is the current text block's text, as in the official SDK's 'text' event.
+    if self.text_block ~= ev.index then
       self.text_block, self.text_snapshot = ev.index, ""
     end
-    self.text_snapshot = self.text_snapshot .. ev.delta.text
-    op:call(op.on_text, ev.delta.text, self.text_snapshot)
+    self.text_snapshot = self.text_snapshot .. value
+    op:call(op.on_text, value, self.text_snapshot)
   end
 end
 
@@ -79,18 +82,19 @@ function Stream:_retry_unseen()
   local delay = self.op.req:retry()
   if not delay then return false end
   self.held, self.status, self.headers, self.request_id = {}, nil, nil, nil
-  self.acc = Accumulator.new()
+  self.acc = Accumulator.new { beta = self.beta }
   return true
 end
 
 function Stream:_on_event(name, data)
+  -- As the official SDKs do: an event without an `event:` field ("message") or without data
+  -- carries nothing of the Messages protocol, and pings only keep the connection alive (the
+  -- core's idle timer already ignores them).
+  if name == "message" or name == "ping" or data == "" then return end
   local ev, perr = json.decode(data)
   if type(ev) ~= "table" then
-    if name == "ping" then ev = { type = "ping" }
-    else
-      return self.op:cancel(self:_stream_error(nil, "event " .. name .. " data is not JSON ("
-        .. tostring(perr) .. ")", data))
-    end
+    return self.op:cancel(self:_stream_error(nil, "event " .. name .. " data is not JSON ("
+      .. tostring(perr) .. ")", data))
   end
   if ev.type == nil then ev.type = name end
   if name == "error" or ev.type == "error" then
@@ -158,8 +162,11 @@ end
 --- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks).
 function M.start(client, params, o, raw)
   local body = require("anthropic.messages").body(params, { stream = true })
+  -- With betas the reply may carry beta-only blocks and fields: accumulate as the SDK's
+  -- BetaMessageStream does.
+  local beta = params.betas ~= nil
   local s = setmetatable({
-    client = client, acc = Accumulator.new(), held = {}, committed = false,
+    client = client, beta = beta, acc = Accumulator.new { beta = beta }, held = {}, committed = false,
     queue = {}, qhead = 1, qtail = 0,
   }, Stream)
   local nonblocking = raw.on_done or raw.on_event or raw.on_text
@@ -172,7 +179,9 @@ function M.start(client, params, o, raw)
   s.op.stream = s
   if nonblocking then return s end
   engine.wait(s.op, function() return s.status ~= nil end)
-  if s.op.done and s.op.err ~= nil then error(s.op.err, 0) end
+  -- Raise here only when the stream never started (an HTTP error, no connection). A stream that
+  -- started and then failed reports it from events()/final_message(), after its events.
+  if s.status == nil and s.op.err ~= nil then error(s.op.err, 0) end
   return s
 end
 

@@ -94,4 +94,4 @@ LUA_VERSION_luajit = 5.1
 clean:
 	rm -rf build
 
--include mk/c.mk
+-include mk/c.mk mk/check.mk mk/host.mk

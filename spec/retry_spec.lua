@@ -114,12 +114,14 @@ describe("retries", function()
   end)
 
   it("x-should-retry: true makes a 400 retryable", function()
-    local msg = client.messages.create(params(), fault { sequence = { quick(400, { ["x-should-retry"] = "true" }) } })
+    local retry_400 = fault { sequence = { quick(400, { ["x-should-retry"] = "true" }) } }
+    local msg = client.messages.create(params(), retry_400)
     assert.are.equal(2, msg._response.attempts)
   end)
 
   it("waits retry-after-ms before the next attempt (mock log times)", function()
-    client.messages.create(params(), fault { sequence = { { status = 429, headers = { ["retry-after-ms"] = "200" } } } })
+    local wait_200ms = fault { sequence = { { status = 429, headers = { ["retry-after-ms"] = "200" } } } }
+    client.messages.create(params(), wait_200ms)
     local log = mock.requests()
     assert.are.equal(2, #log)
     local gap = log[2].time - log[1].time
@@ -128,7 +130,8 @@ describe("retries", function()
   end)
 
   it("waits retry-after seconds when there is no retry-after-ms", function()
-    client.messages.create(params(), fault { sequence = { { status = 503, headers = { ["retry-after"] = "1" } } } })
+    local wait_1s = fault { sequence = { { status = 503, headers = { ["retry-after"] = "1" } } } }
+    client.messages.create(params(), wait_1s)
     local log = mock.requests()
     assert.is_true(log[2].time - log[1].time >= 0.95)
   end)
@@ -136,8 +139,8 @@ describe("retries", function()
   it("a backoff wait is a timer: a polling host keeps running while a retry waits", function()
     local done, polls = false, 0
     local t0 = socket.gettime()
-    client.messages.create(params(), fault({ sequence = { { status = 529, headers = { ["retry-after-ms"] = "300" } } } },
-      { on_done = function(err) assert.is_nil(err); done = true end }))
+    local wait_300ms = { sequence = { { status = 529, headers = { ["retry-after-ms"] = "300" } } } }
+    client.messages.create(params(), fault(wait_300ms, { on_done = function(err) assert.is_nil(err); done = true end }))
     local longest = 0
     while not done do
       local t = socket.gettime()
@@ -181,7 +184,8 @@ describe("timeouts", function()
   it("a stream of pings only ends with Timeout (idle), pings do not keep it alive", function()
     local t0 = socket.gettime()
     local ok, err = pcall(function()
-      local s = client.messages.stream(params(), fault({ pings_only = true, ping_interval_ms = 50 }, { idle_timeout = 0.4 }))
+      local pings = fault({ pings_only = true, ping_interval_ms = 50 }, { idle_timeout = 0.4 })
+      local s = client.messages.stream(params(), pings)
       return s:final_message()
     end)
     assert.is_false(ok)

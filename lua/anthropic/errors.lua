@@ -38,7 +38,6 @@ local TREE = {
 }
 
 local function describe(err)
-  local parts = { err.class_name }
   local head = {}
   if err.status and err.status ~= 0 then head[#head + 1] = tostring(err.status) end
   if err.type then head[#head + 1] = tostring(err.type) end
@@ -51,7 +50,6 @@ local function describe(err)
   if err.request_id then extra[#extra + 1] = "request_id=" .. tostring(err.request_id) end
   if err.attempts and err.attempts > 1 then extra[#extra + 1] = "attempts=" .. err.attempts end
   if #extra > 0 then line = line .. " (" .. table.concat(extra, ", ") .. ")" end
-  parts[1] = line
   return (line:gsub("[\r\n]+", " "))
 end
 

@@ -132,7 +132,9 @@ function validate.list(v, name)
   if type(v) ~= "table" then usage(name, "must be a list (a table with items 1..n)") end
   local n = 0
   for k in pairs(v) do
-    if not is_integer(k) or k < 1 then usage(name, "must be a list (a table with items 1..n), found key " .. tostring(k)) end
+    if not is_integer(k) or k < 1 then
+      usage(name, "must be a list (a table with items 1..n), found key " .. tostring(k))
+    end
     if k > n then n = k end
   end
   for i = 1, n do if v[i] == nil then usage(name, "must be a list without holes (item " .. i .. " is nil)") end end

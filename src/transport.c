@@ -419,9 +419,11 @@ static void finish(anth_xfer *x, anth_transport t, int code, const char *msg)
 static int find_header(const anth_xfer *x, const char *name, char *out, size_t outlen)
 {
     size_t nlen = strlen(name);
-    const char *p = x->hdr.p, *end = x->hdr.p + x->hdr.len;
-    if (p == NULL)
-        return 0;
+    const char *p, *end;
+    if (x->hdr.p == NULL)
+        return 0;                 /* no reply yet (connection failed): NULL + 0 would be UB */
+    p = x->hdr.p;
+    end = p + x->hdr.len;
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *le = eol ? eol : end;

@@ -67,11 +67,11 @@ function M.new(opts)
     opts.allow_insecure_http)
   local d = M.DEFAULTS
   self.timeout_explicit = opts.timeout ~= nil
-  self.timeout = validate.seconds(opts.timeout, "timeout", d.timeout)
+  self.timeout_s = validate.seconds(opts.timeout, "timeout", d.timeout)   -- not .timeout: that is the method
   self.connect_timeout = validate.seconds(opts.connect_timeout, "connect_timeout", d.connect_timeout)
   self.idle_timeout = validate.seconds(opts.idle_timeout, "idle_timeout", d.idle_timeout, true)
   self.max_retries = validate.count(opts.max_retries, "max_retries", d.max_retries, 100)
-  self.retry_cap = validate.seconds(opts.retry_cap, "retry_cap", d.retry_cap, true)
+  self.retry_cap = validate.seconds(opts.retry_cap, "retry_cap", d.retry_cap)
   self.max_response_bytes = validate.count(opts.max_response_bytes, "max_response_bytes",
     d.max_response_bytes, 2^31 - 1, 1)
   self.default_headers = validate.headers(opts.default_headers, "default_headers")
@@ -126,6 +126,7 @@ end
 
 --- client:close() cancels every operation and frees the connections. Idempotent.
 function Client:close()
+  if getmetatable(self) ~= Client then errors.usage("client", "expected a Client (use client:method())") end
   if self._core:is_closed() then return end
   local ops = {}
   for op in pairs(self._ops) do ops[#ops + 1] = op end
@@ -154,6 +155,14 @@ local function query_string(q)
   local parts = {}
   for i, k in ipairs(keys) do parts[i] = urlencode(k) .. "=" .. urlencode(q[k]) end
   return "?" .. table.concat(parts, "&")
+end
+
+-- Seconds -> the whole milliseconds the core takes: 0 stays 0 ("no limit"), anything else is at
+-- least 1 ms (0.0001 s must not become "no limit") and at most 2^31-1 ms (~24.8 days; the core
+-- refuses more, and validate allows up to a year).
+local function ms(seconds)
+  if not seconds or seconds <= 0 then return 0 end
+  return math.min(math.max(math.ceil(seconds * 1000), 1), 2147483647)
 end
 
 local function add_header(list, seen, name, value)
@@ -185,7 +194,7 @@ function Client:_send(spec)
   -- "Expect:" with an empty value tells libcurl to drop the header entirely.
   list[seen["expect"]] = "Expect:"
 
-  local timeout = o.timeout or self.timeout
+  local timeout = o.timeout or self.timeout_s
   -- Streams are bounded by the idle timeout; the total applies only when asked for.
   if spec.stream and o.timeout == nil and not self.timeout_explicit then timeout = 0 end
   local idle = o.idle_timeout
@@ -196,11 +205,11 @@ function Client:_send(spec)
     headers = list,
     body = spec.body,
     stream = spec.stream,
-    timeout_ms = timeout * 1000,
-    connect_timeout_ms = (o.connect_timeout or self.connect_timeout) * 1000,
-    idle_timeout_ms = spec.stream and idle and idle * 1000 or 0,
+    timeout_ms = ms(timeout),
+    connect_timeout_ms = ms(o.connect_timeout or self.connect_timeout),
+    idle_timeout_ms = spec.stream and ms(idle) or 0,
     max_retries = o.max_retries or self.max_retries,
-    retry_cap_ms = self.retry_cap * 1000,
+    retry_cap_ms = ms(self.retry_cap),
     max_response_bytes = self.max_response_bytes,
     insecure = self.insecure_skip_tls_verify,
     ca_file = self.ca_file,
@@ -212,8 +221,25 @@ end
 -- ---------------------------------------------------------------------------------------
 -- Results and errors
 
---- Removes this client's credentials from server-provided text (a proxy might echo them).
-function Client:_scrub(text)
+--- Removes this client's credentials from server-provided data (a proxy might echo them):
+--- a string is returned scrubbed; a table (a decoded body, the reply's headers) is scrubbed in
+--- place, keys and values, at any depth.
+function Client:_scrub(text, seen)
+  if type(text) == "table" then
+    seen = seen or {}
+    if seen[text] then return text end
+    seen[text] = true
+    local changed = {}
+    for k, v in pairs(text) do
+      local k2, v2 = self:_scrub(k, seen), self:_scrub(v, seen)
+      if k2 ~= k or v2 ~= v then changed[#changed + 1] = { k, k2, v2 } end
+    end
+    for _, c in ipairs(changed) do
+      text[c[1]] = nil
+      text[c[2]] = c[3]
+    end
+    return text
+  end
   if type(text) ~= "string" then return text end
   local s = secrets[self]
   for _, secret in pairs(s) do
@@ -255,6 +281,10 @@ function Client:_error(f)
   local transport = f.transport ~= "none" and f.transport or nil
   local class = core.classify(transport, f.status ~= 0 and f.status or nil, etype)
   if f.class then class = f.class end
+  -- Everything the server sent is scrubbed before it is kept: headers (request-id included),
+  -- the decoded body at any depth, the raw body and the message.
+  self:_scrub(f.headers)
+  self:_scrub(decoded)
   local headers = f.headers or {}
   local message = f.message or emsg
   if not message then

@@ -3,6 +3,7 @@
 -- compat.pcall is a pcall that a task may yield through. Lua 5.2+ and LuaJIT can yield
 -- across pcall; plain Lua 5.1 cannot ("attempt to yield across metamethod/C-call boundary"),
 -- so there it runs the function in a coroutine of its own and forwards every yield outward.
+-- Plain 5.1 cannot yield from a for-in iterator either; compat.iterator_can_yield says so.
 
 local compat = {}
 
@@ -10,6 +11,9 @@ compat.unpack = table.unpack or unpack   -- luacheck: ignore 113
 compat.pack = table.pack or function(...) return { n = select("#", ...), ... } end
 
 local is_plain_51 = _VERSION == "Lua 5.1" and not rawget(_G, "jit")
+
+-- Whether a for-in iterator may yield (the generic for calls it across a C boundary on 5.1).
+compat.iterator_can_yield = not is_plain_51
 
 if is_plain_51 then
   local pack, unpack = compat.pack, compat.unpack

@@ -46,7 +46,7 @@ end
 --- engine.spawn(fn, ...) runs fn in a task: blocking library calls inside it yield instead of
 --- blocking. Returns the task (task:is_done(), task.result, task.err).
 function engine.spawn(fn, ...)
-  if type(fn) ~= "function" then error("spawn: fn must be a function", 2) end
+  if type(fn) ~= "function" then errors.usage("fn", "must be a function") end
   local task = setmetatable({ done = false }, Task)
   local args, n = { ... }, select("#", ...)
   task.co = co_create(function()
@@ -161,21 +161,25 @@ function Op:service()
   end
 end
 
+-- Raises the oldest on_done error not yet raised. One per call, so none is dropped: a poll
+-- whose ops raised several hands them out one by one to the polls that follow.
+local function raise_pending(client)
+  local errs = client._callback_errors
+  if #errs > 0 then error(table.remove(errs, 1), 0) end
+end
+
 --- engine.poll(client, timeout_ms) -> number of ops still in flight. Bounded: waits at most
 --- timeout_ms for network activity, then services every op. Raises (after all ops are
---- serviced) the first error thrown by an on_done callback.
+--- serviced) the first error thrown by an on_done callback; further ones are raised by the
+--- polls that follow, one each, so no callback error is lost.
 function engine.poll(client, timeout_ms)
+  raise_pending(client)       -- left over from an earlier poll: raise it before waiting
   local core = client._core
   core:poll(timeout_ms or 0)
   local ops = {}
   for op in pairs(client._ops) do ops[#ops + 1] = op end
   for i = 1, #ops do ops[i]:service() end
-  local errs = client._callback_errors
-  if #errs > 0 then
-    local first = errs[1]
-    client._callback_errors = {}
-    error(first, 0)
-  end
+  raise_pending(client)
   return client._nops
 end
 

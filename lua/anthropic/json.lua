@@ -34,9 +34,15 @@ cjson.encode_sparse_array(false)        -- sparse tables are an error, reported 
 cjson.encode_keep_buffer(true)
 
 --- json.array([t]) marks t (or a new table) as a JSON array, even when empty.
-function json.array(t) return setmetatable(t or {}, array_mt) end
+function json.array(t)
+  if t ~= nil and type(t) ~= "table" then errors.usage("t", "must be a table or nil") end
+  return setmetatable(t or {}, array_mt)
+end
 --- json.object([t]) marks t (or a new table) as a JSON object, even when empty.
-function json.object(t) return setmetatable(t or {}, object_mt) end
+function json.object(t)
+  if t ~= nil and type(t) ~= "table" then errors.usage("t", "must be a table or nil") end
+  return setmetatable(t or {}, object_mt)
+end
 
 -- Keys whose value the API defines as a list.
 local ARRAY_KEYS = {

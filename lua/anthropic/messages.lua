@@ -32,7 +32,9 @@ function M.attach(client)
   function messages.create(params, options)
     validate.message_params(params, true)
     local o = validate.request_options(options)
-    if o.on_event or o.on_text then errors.usage("options", "on_event/on_text need messages.stream") end
+    if options and (options.on_event or options.on_text) then
+      errors.usage("options", "on_event/on_text need messages.stream")
+    end
     if not (o.timeout or client.timeout_explicit)
       and 3600 * params.max_tokens / 128000 > M.NONSTREAMING_LIMIT_S then
       errors.usage("max_tokens", string.format("a non-streaming request for %d tokens may take longer "

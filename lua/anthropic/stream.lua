@@ -15,6 +15,7 @@
 -- message on err.partial.
 
 local core = require "anthropic.core"
+local compat = require "anthropic.compat"
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local engine = require "anthropic.engine"
@@ -185,25 +186,37 @@ function M.start(client, params, o, raw)
   return s
 end
 
---- stream:events() -> iterator over decoded events (tables with .type). Raises the stream's
---- error, if it fails, after the events received before the failure.
-function Stream:events()
+--- stream:next_event() -> the next decoded event (a table with .type), or nil after the last.
+--- Raises the stream's error, if it fails, after the events received before the failure.
+--- A plain method call, so it can yield inside a task on every Lua, including plain 5.1.
+function Stream:next_event()
   self.queueing = true
-  return function()
-    while true do
-      if self.qhead <= self.qtail then
-        local ev = self.queue[self.qhead]
-        self.queue[self.qhead] = nil
-        self.qhead = self.qhead + 1
-        return ev
-      end
-      if self.op.done then
-        if self.op.err ~= nil and not self.closed then error(self.op.err, 0) end
-        return nil
-      end
-      engine.wait(self.op, function() return self.qhead <= self.qtail end)
+  while true do
+    if self.qhead <= self.qtail then
+      local ev = self.queue[self.qhead]
+      self.queue[self.qhead] = nil
+      self.qhead = self.qhead + 1
+      return ev
     end
+    if self.op.done then
+      if self.op.err ~= nil and not self.closed then error(self.op.err, 0) end
+      return nil
+    end
+    engine.wait(self.op, function() return self.qhead <= self.qtail end)
   end
+end
+
+--- stream:events() -> iterator over decoded events: `for ev in s:events() do ... end`.
+--- Plain Lua 5.1 cannot yield from a for-in iterator (the generic for calls it across a C
+--- boundary), so inside a task there it refuses at once, naming the loop that works.
+function Stream:events()
+  if not compat.iterator_can_yield and engine.in_task() then
+    errors.usage(nil, "stream:events() cannot yield inside a task on Lua 5.1 "
+      .. "(a for-in iterator cannot yield there): use "
+      .. "`while true do local ev = s:next_event(); if not ev then break end ... end`")
+  end
+  self.queueing = true
+  return function() return self:next_event() end
 end
 
 --- stream:final_message() -> the accumulated Message once the stream ends (raises on failure).

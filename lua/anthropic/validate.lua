@@ -74,6 +74,7 @@ end
 --- base_url: http(s) only; plain http only to loopback unless allow_insecure_http is true,
 --- so a key never travels in clear by accident. A path prefix is kept; a trailing / dropped.
 function validate.base_url(url, allow_http)
+  if allow_http ~= nil and type(allow_http) ~= "boolean" then usage("allow_insecure_http", "must be a boolean") end
   if type(url) ~= "string" then usage("base_url", "must be a string") end
   if url:find("[%z\r\n%s]") then usage("base_url", "must not contain whitespace, CR, LF or NUL") end
   local scheme, host = url:match("^(%a[%w+.-]*)://([^/?#]+)")
@@ -91,13 +92,20 @@ function validate.base_url(url, allow_http)
 end
 
 local TOKEN = "^[!#$%%&'*+%-.^_`|~%w]+$"   -- RFC 9110 field-name characters
+-- Per table: default_headers and options.headers together with the library's own headers stay
+-- under the core's limit of 128 request headers.
+validate.MAX_HEADERS = 50
 
 --- A header table { name = value }: names are tokens, values are strings without CR/LF/NUL.
 function validate.headers(h, name)
   if h == nil then return {} end
   if type(h) ~= "table" then usage(name, "must be a table of name = value strings") end
-  local out = {}
+  local out, n = {}, 0
   for k, v in pairs(h) do
+    n = n + 1
+    if n > validate.MAX_HEADERS then
+      usage(name, "must not have more than " .. validate.MAX_HEADERS .. " headers")
+    end
     if type(k) ~= "string" or not k:match(TOKEN) then
       usage(name, "header name " .. string.format("%q", tostring(k)) .. " is not a valid token")
     end

@@ -146,21 +146,22 @@ static int anth_is_digit(char c)
  * A non-negative decimal: digits, at most one '.', at least one digit, optional spaces or
  * tabs around it. Integer digits stop accumulating past 1e15 (the value is then far above
  * any cap, which is all that matters); fraction digits past the 9th are checked, not used.
- * With mantissa < 2^53 and a power of ten <= 1e9 the division is correctly rounded, so
- * "0.2" and 200/1000 are the same double.
+ * When all kept digits fit in 2^53 they form one exact mantissa and a single, correctly
+ * rounded division by a power of ten gives the nearest double: "0.2" is the same double as
+ * 200/1000.0 and as the literal 0.2.
  */
 static int anth_parse_decimal(const char *s, double *out)
 {
     double ipart = 0.0, frac = 0.0, scale = 1.0;
-    int digits = 0;
+    int any = 0;
     while (anth_is_ows(*s))
         s++;
-    for (; anth_is_digit(*s); s++, digits++)
+    for (; anth_is_digit(*s); s++, any = 1)
         if (ipart < 1e15)
             ipart = ipart * 10.0 + (*s - '0');
     if (*s == '.') {
         int fdigits = 0;
-        for (s++; anth_is_digit(*s); s++, digits++)
+        for (s++; anth_is_digit(*s); s++, any = 1)
             if (fdigits < 9) {
                 frac = frac * 10.0 + (*s - '0');
                 scale *= 10.0;
@@ -169,9 +170,14 @@ static int anth_parse_decimal(const char *s, double *out)
     }
     while (anth_is_ows(*s))
         s++;
-    if (*s != '\0' || digits == 0)
+    if (*s != '\0' || !any)
         return 0;
-    *out = ipart + frac / scale;
+    /* Both terms are integers; below 2^53 their sum is exact (and at or above it the
+     * rounded sum is too, so the test cannot be fooled). */
+    if (ipart * scale + frac < 9007199254740992.0)
+        *out = (ipart * scale + frac) / scale;
+    else
+        *out = ipart + frac / scale;
     return 1;
 }
 

@@ -1,0 +1,126 @@
+# mk/c.mk: build, test, sanitize, fuzz and lint the plain-C core pieces (src/sse.c,
+# src/errors.c), which have no Lua or curl dependency. Included by the top Makefile; until
+# then: make -f mk/c.mk c-test
+#
+# Targets (all phony): c-test c-test-clang c-test-asan c-test-valgrind c-bench fuzz
+#   fuzz-corpus fuzz-regress cppcheck-c c-clean
+# Only C_*, FUZZ_* and CPPCHECK_* variables are defined, all with ?=, and this file does not
+# change the including Makefile's default goal. Paths are relative to the project root
+# (the directory make runs in).
+
+C_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
+C_MK_STANDALONE := $(if $(filter 1,$(words $(MAKEFILE_LIST))),1,)
+
+C_CORE_SRC := src/sse.c src/errors.c
+C_CORE_HDR := src/sse.h src/errors.h
+C_BUILD ?= build/c
+C_WARN ?= -std=c99 -Wall -Wextra -Werror
+C_OPT ?= -O2 -g
+C_CLANG ?= clang
+C_SAN ?= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+C_VALGRIND ?= valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all -q
+# The conformance transcripts (shared, read-only; never copied into the repository).
+C_SSE_DIR ?= ../shared/conformance/sse
+FUZZ_CC ?= clang
+FUZZ_FLAGS ?= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -O1 -g
+FUZZ_SECONDS ?= 20
+FUZZ_MAX_LEN ?= 1024
+FUZZ_BUILD ?= build/fuzz
+CPPCHECK ?= cppcheck
+CPPCHECK_FLAGS ?= --enable=warning,style,performance,portability --error-exitcode=1 \
+	--std=c99 --inline-suppr --quiet --suppress=missingIncludeSystem
+
+C_TEST_DEPS := spec/c/check.h $(C_CORE_HDR)
+
+.PHONY: c-test c-test-clang c-test-asan c-test-valgrind c-bench fuzz fuzz-corpus \
+	fuzz-regress cppcheck-c c-clean
+
+# $(1) = build dir, $(2) = compiler, $(3) = flags
+define C_TEST_RULES
+$(1)/test_sse: spec/c/test_sse.c src/sse.c $(C_TEST_DEPS)
+	@mkdir -p $(1)
+	$(2) $(3) -o $$@ spec/c/test_sse.c src/sse.c
+$(1)/test_errors: spec/c/test_errors.c src/errors.c $(C_TEST_DEPS)
+	@mkdir -p $(1)
+	$(2) $(3) -o $$@ spec/c/test_errors.c src/errors.c
+endef
+
+$(eval $(call C_TEST_RULES,$(C_BUILD),$(CC),$(C_WARN) $(C_OPT)))
+$(eval $(call C_TEST_RULES,$(C_BUILD)-clang,$(C_CLANG),$(C_WARN) $(C_OPT)))
+$(eval $(call C_TEST_RULES,$(C_BUILD)-asan,$(C_CLANG),$(C_WARN) -O1 -g $(C_SAN)))
+
+c-test: $(C_BUILD)/test_sse $(C_BUILD)/test_errors
+	$(C_BUILD)/test_sse $(C_SSE_DIR)
+	$(C_BUILD)/test_errors
+
+c-test-clang: $(C_BUILD)-clang/test_sse $(C_BUILD)-clang/test_errors
+	$(C_BUILD)-clang/test_sse $(C_SSE_DIR)
+	$(C_BUILD)-clang/test_errors
+
+c-test-asan: $(C_BUILD)-asan/test_sse $(C_BUILD)-asan/test_errors
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_sse $(C_SSE_DIR)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_errors
+
+c-test-valgrind: $(C_BUILD)/test_sse $(C_BUILD)/test_errors
+	$(C_VALGRIND) $(C_BUILD)/test_sse $(C_SSE_DIR)
+	$(C_VALGRIND) $(C_BUILD)/test_errors
+
+$(C_BUILD)/bench_sse: spec/c/bench_sse.c src/sse.c src/sse.h
+	@mkdir -p $(C_BUILD)
+	$(CC) $(C_WARN) -O2 -o $@ spec/c/bench_sse.c src/sse.c
+
+c-bench: $(C_BUILD)/bench_sse
+	$(C_BUILD)/bench_sse
+
+# ---- fuzzing --------------------------------------------------------------------------
+$(FUZZ_BUILD)/fuzz_sse: fuzz/fuzz_sse.c src/sse.c src/sse.h
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_sse.c src/sse.c
+
+$(FUZZ_BUILD)/fuzz_errors: fuzz/fuzz_errors.c src/errors.c src/errors.h
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_errors.c src/errors.c
+
+# Seed corpus, generated (not committed): every conformance transcript behind the two
+# config bytes fuzz_sse reads (default max / small max + eof mode), plus header seeds for
+# fuzz_errors: 21 bytes of numbers, then "ms\nretry-after\nerror.type\nx-should-retry".
+fuzz-corpus:
+	@mkdir -p $(FUZZ_BUILD)/corpus/sse $(FUZZ_BUILD)/corpus/errors
+	@set -e; n=0; for f in $$(find $(C_SSE_DIR) -type f \( -name '*.sse' -o -name '*.txt' \) \
+	    ! -name SOURCE.txt | sort); do n=$$((n+1)); \
+	  { printf '\000\001'; cat "$$f"; } > $(FUZZ_BUILD)/corpus/sse/seed-$$n-default; \
+	  { printf '\120\002'; cat "$$f"; } > $(FUZZ_BUILD)/corpus/sse/seed-$$n-small-eof; \
+	  { printf '\000\003'; sed 's/$$/\r/' "$$f"; } > $(FUZZ_BUILD)/corpus/sse/seed-$$n-crlf; \
+	done; \
+	test $$n -gt 0 || { echo "no transcripts under $(C_SSE_DIR)"; exit 1; }; \
+	echo "fuzz-corpus: $$n transcripts -> $(FUZZ_BUILD)/corpus/sse"
+	@set -e; d=$(FUZZ_BUILD)/corpus/errors; \
+	hdr='\001\365\000\000\000\000\000\000\000\056\275\250\241\000\000\000\000\056\275\250\241'; \
+	printf "$$hdr200\n20\noverloaded_error\nfalse" > $$d/ms; \
+	printf "$$hdr\nSun, 06 Nov 1994 08:49:57 GMT\napi_error\ntrue" > $$d/imf; \
+	printf "$$hdr\nSunday, 06-Nov-94 08:49:57 GMT\nrate_limit_error\n" > $$d/rfc850; \
+	printf "$$hdr\nSun Nov  6 08:49:57 1994\n\n" > $$d/asctime; \
+	printf "$$hdr\n12345678901234567890123456789012345\nnot_found_error\nTRUE" > $$d/digits; \
+	printf "$$hdr 1.5 \n-10\npermission_error\n" > $$d/decimal
+
+# Inputs that once failed (or are worth pinning) rerun before every timed session.
+fuzz-regress: $(FUZZ_BUILD)/fuzz_sse $(FUZZ_BUILD)/fuzz_errors
+	$(FUZZ_BUILD)/fuzz_sse fuzz/regress/sse/*
+	$(FUZZ_BUILD)/fuzz_errors fuzz/regress/errors/*
+
+fuzz: fuzz-regress fuzz-corpus
+	@mkdir -p $(FUZZ_BUILD)/artifacts
+	$(FUZZ_BUILD)/fuzz_sse -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+	  -dict=fuzz/sse.dict -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus/sse fuzz/regress/sse
+	$(FUZZ_BUILD)/fuzz_errors -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
+	  -dict=fuzz/errors.dict -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus/errors fuzz/regress/errors
+
+cppcheck-c:
+	$(CPPCHECK) $(CPPCHECK_FLAGS) $(C_CORE_SRC) spec/c/test_sse.c spec/c/test_errors.c \
+	  spec/c/bench_sse.c fuzz/fuzz_sse.c fuzz/fuzz_errors.c
+
+c-clean:
+	rm -rf $(C_BUILD) $(C_BUILD)-clang $(C_BUILD)-asan $(FUZZ_BUILD)
+
+# Included: leave the default goal to the including Makefile. Alone: default to c-test.
+.DEFAULT_GOAL := $(if $(C_MK_STANDALONE),c-test,$(C_SAVED_DEFAULT_GOAL))

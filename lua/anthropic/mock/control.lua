@@ -1,0 +1,37 @@
+-- anthropic.mock.control: the mock's own endpoints under /_mock/.
+--
+--   GET    /_mock/requests   the request log: {"requests":[...]}
+--   DELETE /_mock/requests   clear the log, every fault sequence counter and
+--                            the rate-limit windows
+--   GET    /_mock/health     {"ok":true}
+-- No authentication; never logged themselves. Any path prefix works.
+
+local faults = require "anthropic.mock.faults"
+local ratelimit = require "anthropic.mock.ratelimit"
+
+local M = {}
+
+-- route(path) -> "requests" | "health" | nil
+function M.route(path)
+  return path:match("/_mock/(requests)/?$") or path:match("/_mock/(health)/?$")
+    or (path:find("/_mock/", 1, true) == 1 and "unknown") or nil
+end
+
+function M.handle(ex, which)
+  local ctx, method = ex.ctx, ex.req.method
+  if which == "requests" and method == "GET" then
+    return ex:json(200, ctx.log:to_json())
+  elseif which == "requests" and method == "DELETE" then
+    local n = ctx.log:clear()
+    faults.reset(ctx.faults)
+    ratelimit.reset(ctx.ratelimit)
+    return ex:json(200, '{"cleared":' .. n .. "}")
+  elseif which == "health" and method == "GET" then
+    return ex:json(200, '{"ok":true}')
+  elseif which == "unknown" then
+    return ex:error(404, "not_found_error", "Not Found")
+  end
+  return ex:error(405, "invalid_request_error", "Method Not Allowed")
+end
+
+return M

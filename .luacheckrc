@@ -3,7 +3,9 @@ std = "max"
 max_line_length = 120
 codes = true
 include_files = { "lua", "bin", "spec", "examples", "tools", "bench", ".luacheckrc" }
-exclude_files = { "build", "tools/sse-expected/node_modules", "bench/node_modules" }
+exclude_files = { "build", "tools/sse-expected/node_modules", "bench/node_modules",
+  -- the C host example keeps its C source and test script next to its Lua scene
+  "examples/host/*.c", "examples/host/*.sh" }
 files["spec"] = { std = "+busted" }
 files["bin"] = { max_line_length = 120 }
 -- Neovim example: the editor provides the global `vim`.

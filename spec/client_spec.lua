@@ -309,7 +309,9 @@ describe("bad input", function()
 
   local rows = {
     { params { messages = "hi" }, nil, "messages: must be a list (a table with items 1..n)" },
-    { params { messages = { role = "user", content = "hi" } }, nil,
+    -- one key only: with two, which one pairs() meets first differs between runs (5.4 seeds
+    -- its string hashes per state) and under ASan
+    { params { messages = { content = "hi" } }, nil,
       "messages: must be a list (a table with items 1..n), found key content" },
     { params { max_tokens = 0 }, nil, "max_tokens: must be a positive integer" },
     { params { max_tokens = -5 }, nil, "max_tokens: must be a positive integer" },

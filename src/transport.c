@@ -470,9 +470,12 @@ static anth_transport map_curl_code(anth_xfer *x, CURLcode code)
     case CURLE_OK:
         return ANTH_T_NONE;
     case CURLE_OPERATION_TIMEDOUT: {
-        curl_off_t connected = 0;
-        curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &connected);
-        return connected > 0 ? ANTH_T_TIMEOUT_TOTAL : ANTH_T_TIMEOUT_CONNECT;
+        /* "Connected" means ready to send: TCP and, for https, the TLS handshake (which
+         * libcurl's connect timeout also covers). CONNECT_TIME alone would call a handshake
+         * that timed out a request timeout. */
+        curl_off_t ready = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &ready);
+        return ready > 0 ? ANTH_T_TIMEOUT_TOTAL : ANTH_T_TIMEOUT_CONNECT;
     }
     case CURLE_WRITE_ERROR:
     case CURLE_ABORTED_BY_CALLBACK:
@@ -504,9 +507,15 @@ static anth_transport map_curl_code(anth_xfer *x, CURLcode code)
 static void describe(anth_xfer *x, anth_transport t, CURLcode code, char *msg, size_t len)
 {
     switch (t) {
-    case ANTH_T_TIMEOUT_CONNECT:
-        snprintf(msg, len, "connect timeout: no connection after %ld ms", x->connect_timeout_ms);
+    case ANTH_T_TIMEOUT_CONNECT: {
+        /* libcurl gives up connecting at whichever limit comes first (its default connect
+         * timeout is 300 s), so name that one: a 1 ms total timeout is not "after 5000 ms". */
+        long ms = x->connect_timeout_ms > 0 ? x->connect_timeout_ms : 300000L;
+        if (x->timeout_ms > 0 && x->timeout_ms < ms)
+            ms = x->timeout_ms;
+        snprintf(msg, len, "connect timeout: no connection after %ld ms", ms);
         break;
+    }
     case ANTH_T_TIMEOUT_TOTAL:
         snprintf(msg, len, "request timeout: no complete reply after %ld ms", x->timeout_ms);
         break;

@@ -28,18 +28,25 @@ local current_task = nil      -- the task whose coroutine is running now, if any
 local Task = {}
 Task.__index = Task
 
-local function resume_task(task, ...)
+-- Resumes a task. A task's on_done (if the caller set one) runs under pcall; an error it raises
+-- goes to `errs` (the client's callback errors, re-raised by poll) or, with no list, is raised
+-- here. Errors inside the task itself end it with task.err.
+local function resume_task(task, errs, ...)
   local previous = current_task
   current_task = task
   local ok, err = co_resume(task.co, ...)
   current_task = previous
+  local finished = false
   if not ok then
-    task.done, task.err = true, err
-    if task.on_done then task.on_done(err) end
-    if not task.on_done then task.unhandled = err end
+    task.done, task.err, finished = true, err, true
   elseif co_status(task.co) == "dead" then
-    task.done = true
-    if task.on_done then task.on_done(nil, task.result) end
+    task.done, finished = true, true
+  end
+  if finished and task.on_done then
+    local cb_ok, cb_err = pcall(task.on_done, task.err, task.result)
+    if not cb_ok then
+      if errs then errs[#errs + 1] = cb_err else error(cb_err, 0) end
+    end
   end
 end
 
@@ -52,7 +59,7 @@ function engine.spawn(fn, ...)
   task.co = co_create(function()
     task.result = fn(compat.unpack(args, 1, n))
   end)
-  resume_task(task)
+  resume_task(task, nil)
   return task
 end
 
@@ -126,7 +133,7 @@ function Op:wake()
   local waiters = self.waiters
   if waiters then
     self.waiters = nil
-    for i = 1, #waiters do resume_task(waiters[i]) end
+    for i = 1, #waiters do resume_task(waiters[i], self.client._callback_errors) end
   end
 end
 

@@ -30,4 +30,8 @@ anthropic.new = client.new
 --- host's loop instead of blocking; client:poll() resumes it.
 anthropic.spawn = engine.spawn
 
+--- anthropic.compat.pcall: a pcall that a task may yield through on every Lua (plain 5.1's
+--- own pcall cannot); use it to catch errors around blocking calls inside a task.
+anthropic.compat = require "anthropic.compat"
+
 return anthropic

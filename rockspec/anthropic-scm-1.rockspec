@@ -34,11 +34,14 @@ build = {
       incdirs = { "$(CURL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)" },
     },
+    ["anthropic.access"] = "lua/anthropic/access.lua",
     ["anthropic.accumulator"] = "lua/anthropic/accumulator.lua",
+    ["anthropic.cli"] = "lua/anthropic/cli.lua",
     ["anthropic.client"] = "lua/anthropic/client.lua",
     ["anthropic.compat"] = "lua/anthropic/compat.lua",
     ["anthropic.engine"] = "lua/anthropic/engine.lua",
     ["anthropic.errors"] = "lua/anthropic/errors.lua",
+    ["anthropic.fallback"] = "lua/anthropic/fallback.lua",
     ["anthropic"] = "lua/anthropic/init.lua",
     ["anthropic.json"] = "lua/anthropic/json.lua",
     ["anthropic.messages"] = "lua/anthropic/messages.lua",
@@ -73,6 +76,7 @@ build = {
   },
   install = {
     bin = {
+      ["anthropic-lua"] = "bin/anthropic-lua",
       ["anthropic-mock"] = "bin/anthropic-mock",
     },
   },

@@ -243,6 +243,10 @@ function Stream:current_message() return self.acc:message() end
 
 function Stream:is_done() return self.op.done end
 
+--- stream:has_content() -> true once content reached the caller; before that a failure is
+--- retried unseen (and fallback.stream may still move to another model).
+function Stream:has_content() return self.committed end
+
 --- stream:close() aborts the transfer and frees it; events() then ends without an error.
 function Stream:close()
   self.closed = true

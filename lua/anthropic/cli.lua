@@ -1,0 +1,506 @@
+-- anthropic.cli: the `anthropic-lua` command (bin/anthropic-lua is a thin launcher).
+--
+--   anthropic-lua check [MODEL...]                  which models may this key use?
+--   anthropic-lua ask [--model M] [--fallback M2,M3] [--stream] PROMPT
+--
+-- Output contract: stdout carries the result (the table, the answer, or one JSON document with
+-- --json); stderr carries the narration (which model answered, fallbacks, errors and hints), so
+-- `anthropic-lua ask ... > answer.txt` stores only the answer. The API key comes from
+-- ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) only, never from the command line, and is never
+-- printed: errors are printed with tostring(err), which never holds it.
+--
+-- Exit codes (M.EXIT; docs/cli.md and --help list them):
+--   0 ok · 1 internal error (a bug) · 2 usage error · 3 authentication failed or no key ·
+--   4 permission denied: no model in the chain (or, for check, none at all) may be used ·
+--   5 other API error · 6 network error (connection, timeout).
+
+local anthropic = require "anthropic"
+local errors = require "anthropic.errors"
+local json = require "anthropic.json"
+local fallback = require "anthropic.fallback"
+local access = require "anthropic.access"
+
+local M = {}
+
+M.EXIT = { ok = 0, internal = 1, usage = 2, auth = 3, permission = 4, api = 5, network = 6 }
+M.DEFAULT_MODEL = "claude-sonnet-4-6"
+M.DEFAULT_MAX_TOKENS = 1024
+
+M.HELP = [[
+anthropic-lua: talk to the Anthropic Messages API from the command line.
+
+Usage:
+  anthropic-lua check [options] [MODEL...]
+      Probe which models this key may use (all of GET /v1/models when no MODEL is given),
+      concurrently, and print MODEL, ✓/✗, REASON (error class) and REQUEST ID.
+  anthropic-lua ask [options] PROMPT...
+      Send PROMPT (the words joined by spaces; "-" reads stdin) and print the answer on
+      stdout. Which model answered, and any fallback, is reported on stderr.
+
+Options for ask:
+  -m, --model MODEL        the model to ask (default claude-sonnet-4-6)
+  --fallback M2,M3         models to try, in order, when MODEL is denied (PermissionDenied)
+                           or not found (default claude-haiku-4-5; "" for none)
+  --fallback-on CLASSES    also fall back on Overloaded and/or RateLimited (comma list)
+  --stream                 print the answer as it arrives
+  --max-tokens N           the answer's token limit (default 1024)
+  --system TEXT            a system prompt
+Options for check:
+  --probe KIND             messages (default: max_tokens=1, the request the API gates on
+                           the model) or count_tokens (free, see docs/access.md)
+Common options:
+  --json                   print one JSON document on stdout (for scripts)
+  --base-url URL           API base URL (default $ANTHROPIC_BASE_URL or https://api.anthropic.com)
+  --timeout SECONDS        per-request timeout
+  --max-retries N          retries of 429/5xx/529 and connection failures (default 2)
+  --header 'NAME: VALUE'   an extra request header (repeatable)
+  -h, --help               this help;  --version  the version
+
+Environment:
+  ANTHROPIC_API_KEY        the API key (required; never printed). ANTHROPIC_AUTH_TOKEN is
+                           used instead (Authorization: Bearer) when no key is set.
+  ANTHROPIC_BASE_URL       default for --base-url
+
+Exit codes:
+  0  ok (check: at least one model is available)
+  1  internal error (a bug: please report it)
+  2  usage error (bad command line)
+  3  authentication failed (401: the key is wrong, revoked or missing)
+  4  permission denied: no model in the chain may be used with this key (403 or 404)
+     (check: no model is available)
+  5  other API error (400, 429, 529, 5xx, an error event in a stream, ...)
+  6  network error (connection refused, DNS, TLS, timeout)
+]]
+
+-- ---------------------------------------------------------------------------------------
+-- Command line parsing
+
+local UsageFailure = {}     -- raised (as a table { message }) for command line mistakes
+
+local function fail_usage(msg)
+  error(setmetatable({ message = msg }, UsageFailure), 0)
+end
+
+-- Options: name -> { key, takes_value, commands (nil: every command), repeatable }
+local OPTS = {
+  ["--json"] = { key = "json" },
+  ["--base-url"] = { key = "base_url", value = true },
+  ["--timeout"] = { key = "timeout", value = true },
+  ["--max-retries"] = { key = "max_retries", value = true },
+  ["--header"] = { key = "headers", value = true, list = true },
+  ["--help"] = { key = "help" }, ["-h"] = { key = "help" },
+  ["--version"] = { key = "version" },
+  ["--model"] = { key = "model", value = true, cmd = "ask" }, ["-m"] = { key = "model", value = true, cmd = "ask" },
+  ["--fallback"] = { key = "fallback", value = true, cmd = "ask" },
+  ["--fallback-on"] = { key = "fallback_on", value = true, cmd = "ask" },
+  ["--stream"] = { key = "stream", cmd = "ask" },
+  ["--max-tokens"] = { key = "max_tokens", value = true, cmd = "ask" },
+  ["--system"] = { key = "system", value = true, cmd = "ask" },
+  ["--probe"] = { key = "probe", value = true, cmd = "check" },
+}
+
+local COMMANDS = { ask = true, check = true }
+
+--- M.parse(argv) -> { command, args = {...}, <options> } or raises a usage failure.
+function M.parse(argv)
+  local o = { args = {}, headers = {} }
+  local i, rest = 1, false
+  local pending = {}          -- options seen before the command (checked once it is known)
+  while i <= #argv do
+    local a = argv[i]
+    if rest or a == "-" or a:sub(1, 1) ~= "-" then
+      if o.command == nil and not o.help and not o.version then
+        if not COMMANDS[a] then fail_usage("unknown command '" .. a .. "' (expected check or ask)") end
+        o.command = a
+      else
+        o.args[#o.args + 1] = a
+      end
+    elseif a == "--" then
+      rest = true
+    else
+      local name, inline = a:match("^(%-%-[^=]+)=(.*)$")
+      name = name or a
+      local spec = OPTS[name]
+      if not spec then fail_usage("unknown option " .. name) end
+      local value = true
+      if spec.value then
+        if inline then value = inline
+        else
+          i = i + 1
+          value = argv[i]
+          if value == nil then fail_usage(name .. " needs a value") end
+        end
+      elseif inline then
+        fail_usage(name .. " takes no value")
+      end
+      if spec.list then o[spec.key][#o[spec.key] + 1] = value else o[spec.key] = value end
+      pending[#pending + 1] = { name = name, spec = spec }
+    end
+    i = i + 1
+  end
+  if o.help or o.version then return o end
+  if not o.command then fail_usage("missing command (check or ask)") end
+  for _, p in ipairs(pending) do
+    if p.spec.cmd and p.spec.cmd ~= o.command then
+      fail_usage(p.name .. " is an option of '" .. p.spec.cmd .. "', not of '" .. o.command .. "'")
+    end
+  end
+
+  local function number(key, name, min, integer)
+    if o[key] == nil then return end
+    local n = tonumber(o[key])
+    if not n or n < min or (integer and n ~= math.floor(n)) then
+      fail_usage(name .. " must be " .. (integer and "an integer" or "a number") .. " >= " .. min
+        .. ", got '" .. tostring(o[key]) .. "'")
+    end
+    o[key] = n
+  end
+  number("timeout", "--timeout", 0.001)
+  number("max_retries", "--max-retries", 0, true)
+  number("max_tokens", "--max-tokens", 1, true)
+
+  local headers = {}
+  for _, h in ipairs(o.headers) do
+    local k, v = h:match("^%s*([^:%s]+)%s*:%s*(.-)%s*$")
+    if not k then fail_usage("--header must look like 'Name: value', got '" .. h .. "'") end
+    local lk = k:lower()
+    if lk == "x-api-key" or lk == "authorization" then
+      fail_usage("--header " .. k .. ": credentials come from ANTHROPIC_API_KEY only")
+    end
+    headers[k] = v
+  end
+  o.headers = headers
+
+  if o.command == "ask" then
+    if #o.args == 0 then fail_usage("ask needs a PROMPT") end
+    local chain = { o.model or M.DEFAULT_MODEL }
+    if o.fallback == nil then chain[2] = fallback.DEFAULT_MODEL
+    else
+      for m in tostring(o.fallback):gmatch("[^,%s]+") do chain[#chain + 1] = m end
+    end
+    o.chain = chain
+    local on = {}
+    if o.fallback_on then
+      for c in tostring(o.fallback_on):gmatch("[^,%s]+") do
+        if c ~= "Overloaded" and c ~= "RateLimited" then
+          fail_usage("--fallback-on accepts Overloaded and RateLimited, got '" .. c .. "'")
+        end
+        on[#on + 1] = c
+      end
+    end
+    o.on = on
+  elseif o.probe and not access.PROBES[o.probe] then
+    fail_usage("--probe must be messages or count_tokens, got '" .. tostring(o.probe) .. "'")
+  end
+  return o
+end
+
+-- ---------------------------------------------------------------------------------------
+-- Errors -> exit codes, hints, JSON
+
+local function is(err, class) return errors.is(err, class) end
+
+--- M.exit_code(err) -> the exit code for an error raised while running a command.
+function M.exit_code(err)
+  if getmetatable(err) == UsageFailure then return M.EXIT.usage end
+  if not errors.AnthropicError.is_class_of(err) then return M.EXIT.internal end
+  if is(err, errors.UsageError) then
+    return err.param == "api_key" and M.EXIT.auth or M.EXIT.usage
+  end
+  if is(err, errors.AuthenticationFailed) then return M.EXIT.auth end
+  if is(err, errors.PermissionDenied) or is(err, errors.NotFound) then return M.EXIT.permission end
+  if is(err, errors.ConnectionError) then return M.EXIT.network end
+  return M.EXIT.api
+end
+
+local function hint(err, o, base_url)
+  if errors.is(err, errors.UsageError) and err.param == "api_key" then
+    return "set ANTHROPIC_API_KEY (the key is read from the environment only)"
+  end
+  if errors.is(err, errors.AuthenticationFailed) then return access.AUTH_HINT end
+  if errors.is(err, errors.PermissionDenied) or errors.is(err, errors.NotFound) then
+    if o.command == "ask" then
+      return "no model in the chain (" .. table.concat(o.chain, ", ") .. ") may be used with this key; "
+        .. "`anthropic-lua check` shows which models it may use"
+    end
+    return nil
+  end
+  if errors.is(err, errors.ConnectionError) then
+    return "could not reach " .. tostring(base_url) .. ": check the network, proxy settings and --base-url"
+  end
+  return nil
+end
+
+local function error_json(err)
+  if not errors.AnthropicError.is_class_of(err) then return { class = "error", message = tostring(err) } end
+  return {
+    class = err.class_name, status = err.status, type = err.type,
+    message = err.message ~= nil and tostring(err.message) or nil, request_id = err.request_id,
+  }
+end
+
+local function report_json(report)
+  if not report then return nil end
+  local attempts = {}
+  for i, a in ipairs(report.attempts) do
+    attempts[i] = { model = a.model, ok = a.ok == true, error_class = a.error_class,
+      request_id = a.request_id, skipped = a.skipped or nil }
+  end
+  return { used_model = report.used_model, chain = json.array(report.chain),
+    attempts = json.array(attempts) }
+end
+
+-- ---------------------------------------------------------------------------------------
+-- Commands
+
+-- Writes a line of narration on stderr, after flushing stdout so that the two streams keep
+-- their order when both go to one terminal or file.
+local function note(out, ...)
+  out.stdout:flush()
+  out.stderr:write(...)
+end
+
+local function new_client(o, env)
+  local api_key = env("ANTHROPIC_API_KEY")
+  local auth_token = nil
+  if api_key == nil then auth_token = env("ANTHROPIC_AUTH_TOKEN") end
+  if api_key == nil and auth_token == nil then
+    errors.usage("api_key", "no API key: ANTHROPIC_API_KEY is not set")
+  end
+  return anthropic.new {
+    api_key = api_key, auth_token = auth_token, base_url = o.base_url or env("ANTHROPIC_BASE_URL"),
+    timeout = o.timeout, max_retries = o.max_retries, default_headers = o.headers,
+  }
+end
+
+-- Pads s to n display columns (counts UTF-8 characters, not bytes).
+local function pad(s, n)
+  local _, cont = s:gsub("[\128-\191]", "")
+  local width = #s - cont
+  return s .. string.rep(" ", math.max(0, n - width))
+end
+
+local function check(o, env, out)
+  local client = new_client(o, env)
+  local results, list = access.check(client, #o.args > 0 and o.args or nil,
+    { probe = o.probe })
+  local available, worst = 0, M.EXIT.permission
+  local rows = {}
+  for i, model in ipairs(list) do
+    local r = results[model]
+    if r.ok then available = available + 1
+    else
+      local code = M.exit_code(r.error)
+      if code == M.EXIT.network then worst = code
+      elseif code ~= M.EXIT.permission and worst ~= M.EXIT.network then worst = code end
+    end
+    rows[i] = r
+  end
+  client:close()
+
+  if o.json then
+    local models = {}
+    for i, r in ipairs(rows) do
+      models[i] = { model = r.model, ok = r.ok, request_id = r.request_id,
+        error = (not r.ok) and error_json(r.error) or nil }
+    end
+    out.stdout:write(json.encode({ models = json.array(models), available = available }), "\n")
+  else
+    local w = #"MODEL"
+    for _, r in ipairs(rows) do w = math.max(w, #r.model) end
+    local rw = #"REASON"
+    for _, r in ipairs(rows) do
+      if not r.ok then rw = math.max(rw, #tostring(r.error.class_name or "error")) end
+    end
+    out.stdout:write(pad("MODEL", w), "  ACCESS  ", pad("REASON", rw), "  REQUEST ID\n")
+    for _, r in ipairs(rows) do
+      local reason = r.ok and "" or tostring(errors.AnthropicError.is_class_of(r.error) and r.error.class_name
+        or "error")
+      out.stdout:write(pad(r.model, w), "  ", pad(r.ok and "✓" or "✗", 6), "  ", pad(reason, rw), "  ",
+        r.request_id or "-", "\n")
+    end
+    out.stdout:write(string.format("\n%d of %d model%s available to this key.\n", available, #rows,
+      #rows == 1 and "" or "s"))
+    for _, r in ipairs(rows) do
+      local code = (not r.ok) and M.exit_code(r.error)
+      if code and code ~= M.EXIT.permission then
+        note(out, "anthropic-lua: ", r.model, ": ", tostring(r.error), "\n")
+      end
+    end
+  end
+  if available > 0 then return M.EXIT.ok end
+  return worst
+end
+
+local function read_prompt(o, stdin)
+  if #o.args == 1 and o.args[1] == "-" then
+    local text = stdin:read("*a") or ""
+    if text == "" then fail_usage("the prompt read from stdin is empty") end
+    return text
+  end
+  return table.concat(o.args, " ")
+end
+
+local function text_of(msg)
+  local parts = {}
+  for _, block in ipairs(type(msg) == "table" and msg.content or {}) do
+    if type(block) == "table" and block.type == "text" then parts[#parts + 1] = block.text end
+  end
+  return table.concat(parts)
+end
+
+local function describe_fallback(report)
+  local from = {}
+  for _, a in ipairs(report.attempts) do
+    if not a.ok then
+      from[#from + 1] = a.model .. ": " .. tostring(a.error_class) .. (a.skipped and ", remembered" or "")
+    end
+  end
+  return from
+end
+
+local function ask(o, env, out, state)
+  local client = new_client(o, env)
+  state.client = client
+  local params = {
+    model = o.chain[1], max_tokens = o.max_tokens or M.DEFAULT_MAX_TOKENS,
+    messages = { { role = "user", content = read_prompt(o, out.stdin) } },
+    system = o.system,
+  }
+  local fopts = { models = o.chain, on = o.on, ttl = 0 }
+  if not o.json then
+    fopts.on_fallback = function(attempt, next_model)
+      local e = attempt.error
+      local what = errors.AnthropicError.is_class_of(e) and tostring(e) or tostring(attempt.error_class)
+      note(out, string.format("anthropic-lua: %s: %s; falling back to %s\n", attempt.model, what, next_model))
+    end
+  end
+  local msg, report, text
+  if o.stream then
+    local s
+    s, report = fallback.stream(client, params, fopts)
+    state.report = report
+    local wrote_any, last = false, ""
+    for ev in s:events() do
+      if not o.json and ev.type == "content_block_delta" and type(ev.delta) == "table"
+        and ev.delta.type == "text_delta" then
+        out.stdout:write(ev.delta.text)
+        out.stdout:flush()
+        wrote_any, last = true, ev.delta.text
+        state.open_line = last:sub(-1) ~= "\n"
+      end
+    end
+    msg = s:final_message()
+    text = text_of(msg)
+    if not o.json and (not wrote_any or last:sub(-1) ~= "\n") then out.stdout:write("\n") end
+    state.open_line = false
+  else
+    msg, report = fallback.create(client, params, fopts)
+    state.report = report
+    text = text_of(msg)
+    if not o.json then out.stdout:write(text, text:sub(-1) == "\n" and "" or "\n") end
+  end
+  client:close()
+
+  local request_id = report.attempts[#report.attempts].request_id
+  if o.json then
+    out.stdout:write(json.encode({
+      model = report.used_model, text = text, stop_reason = msg.stop_reason, usage = msg.usage,
+      request_id = request_id, fallback = report_json(report), message = msg,
+    }), "\n")
+  else
+    local from = describe_fallback(report)
+    local line = "anthropic-lua: answered by " .. report.used_model
+    if #from > 0 then line = line .. " (fell back from " .. table.concat(from, "; ") .. ")" end
+    note(out, line, request_id and (", request_id " .. request_id) or "", "\n")
+  end
+  return M.EXIT.ok
+end
+
+--- M.scrubbed(file, secrets) -> a writer like file whose output never holds any of secrets.
+--- The library already keeps credentials out of errors; this is the last line of defence for
+--- whatever a server or proxy echoes back (a request id, a header) that reaches the output.
+function M.scrubbed(file, secrets)
+  if #secrets == 0 then return file end
+  local w = {}
+  function w.write(_, ...)
+    local text = table.concat({ ... })
+    for _, secret in ipairs(secrets) do
+      local i = 1
+      while true do
+        local a, b = text:find(secret, i, true)
+        if not a then break end
+        text = text:sub(1, a - 1) .. "[redacted]" .. text:sub(b + 1)
+        i = a + #"[redacted]"
+      end
+    end
+    return file:write(text)
+  end
+  function w.flush() return file:flush() end
+  return w
+end
+
+--- M.main(argv [, io]) -> exit code. io = { stdout, stderr, stdin, getenv } for tests
+--- (default the process's).
+function M.main(argv, sys)
+  sys = sys or {}
+  local getenv = sys.getenv or os.getenv
+  local function env(name)
+    local v = getenv(name)
+    if v == nil or v == "" then return nil end
+    return v
+  end
+  local secrets = {}
+  for _, name in ipairs { "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN" } do
+    local v = env(name)
+    if v and #v >= 8 then secrets[#secrets + 1] = v end
+  end
+  local out = { stdout = M.scrubbed(sys.stdout or io.stdout, secrets),
+    stderr = M.scrubbed(sys.stderr or io.stderr, secrets), stdin = sys.stdin or io.stdin }
+
+  local okp, o = pcall(M.parse, argv or {})
+  if not okp then
+    if getmetatable(o) == UsageFailure then
+      note(out, "anthropic-lua: ", o.message, "\n", "Try 'anthropic-lua --help'.\n")
+      return M.EXIT.usage
+    end
+    error(o, 0)
+  end
+  if o.help then
+    out.stdout:write(M.HELP)
+    return M.EXIT.ok
+  end
+  if o.version then
+    out.stdout:write("anthropic-lua ", anthropic.VERSION, "\n")
+    return M.EXIT.ok
+  end
+
+  local state = {}
+  local ok, res = pcall(o.command == "check" and check or ask, o, env, out, state)
+  if ok then return res end
+  local err = res
+  if state.open_line then out.stdout:write("\n") end   -- end a partly streamed answer
+  if state.client then pcall(state.client.close, state.client) end
+  local code = M.exit_code(err)
+  if code == M.EXIT.usage and getmetatable(err) == UsageFailure then
+    note(out, "anthropic-lua: ", err.message, "\n", "Try 'anthropic-lua --help'.\n")
+    return code
+  end
+  if code == M.EXIT.internal then
+    note(out, "anthropic-lua: internal error: ", tostring(err), "\n")
+    return code
+  end
+  local h = hint(err, o, o.base_url or env("ANTHROPIC_BASE_URL") or "https://api.anthropic.com")
+  if o.json then
+    local doc = { error = error_json(err) }
+    doc.error.hint = h
+    doc.fallback = report_json(state.report or (type(err) == "table" and err.fallback) or nil)
+    out.stdout:write(json.encode(doc), "\n")
+  else
+    note(out, "anthropic-lua: error: ", tostring(err), "\n")
+    if h then note(out, "anthropic-lua: hint: ", h, "\n") end
+  end
+  return code
+end
+
+return M

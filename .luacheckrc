@@ -2,7 +2,8 @@
 std = "max"
 max_line_length = 120
 codes = true
-include_files = { "lua", "bin", "spec", "examples", "tools", "bench", ".luacheckrc" }
+include_files = { "lua/**/*.lua", "bin", "spec/**/*.lua", "examples/**/*.lua", "tools/**/*.lua", "bench/**/*.lua",
+  ".luacheckrc" }
 exclude_files = { "build", "tools/sse-expected/node_modules", "bench/node_modules",
   -- the C host example keeps its C source and test script next to its Lua scene
   "examples/host/*.c", "examples/host/*.sh" }

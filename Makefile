@@ -68,7 +68,7 @@ test-all: check-deps c-test lint
 	done
 
 lint:
-	luacheck lua bin spec examples tools
+	luacheck lua bin spec examples tools bench
 
 demo: check-deps $(CORE_SO)
 	@$(LUA) examples/demo.lua

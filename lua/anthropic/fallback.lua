@@ -27,7 +27,7 @@
 -- through compat.pcall, which a task can yield through on plain Lua 5.1).
 
 local compat = require "anthropic.compat"
-local engine = require "anthropic.engine"
+local stream_mod = require "anthropic.stream"
 local errors = require "anthropic.errors"
 
 local fallback = {}
@@ -334,14 +334,8 @@ end
 --- client.messages.stream, plain Lua 5.1 cannot yield from a for-in iterator, so inside a task
 --- there use next_event() in a while loop.
 function FallbackStream:events()
-  if not compat.iterator_can_yield and engine.in_task() then
-    errors.usage(nil, "stream:events() cannot yield inside a task on Lua 5.1 "
-      .. "(a for-in iterator cannot yield there): use "
-      .. "`while true do local ev = s:next_event(); if not ev then break end ... end`")
-  end
-  return function() return self:next_event() end
+  return stream_mod.event_iterator(self)
 end
-
 --- stream:final_message() -> the accumulated Message of the model that answers.
 function FallbackStream:final_message()
   while true do
@@ -352,14 +346,8 @@ function FallbackStream:final_message()
 end
 
 function FallbackStream:final_text()
-  local msg = self:final_message()
-  local parts = {}
-  for _, block in ipairs(msg.content or {}) do
-    if block.type == "text" then parts[#parts + 1] = block.text end
-  end
-  return table.concat(parts)
+  return stream_mod.text_of(self:final_message())
 end
-
 function FallbackStream:current_message() return self.inner:current_message() end
 function FallbackStream:is_done() return self.inner:is_done() end
 

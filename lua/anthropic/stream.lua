@@ -31,6 +31,27 @@ M.Stream = Stream
 -- Held back until the first content event (a delta, or the stop of a block that arrived
 -- whole), so a failed attempt can be retried unseen. They are followed at once by content, so
 -- holding them adds no visible latency.
+--- M.text_of(message) -> the text of every text block, concatenated.
+function M.text_of(msg)
+  local parts = {}
+  for _, block in ipairs(msg.content or {}) do
+    if block.type == "text" then parts[#parts + 1] = block.text end
+  end
+  return table.concat(parts)
+end
+
+--- M.event_iterator(s) -> a for-in iterator over s:next_event(). Plain Lua 5.1 cannot yield
+--- from a for-in iterator (the generic for calls it across a C boundary), so inside a task
+--- there it refuses at once, naming the loop that works.
+function M.event_iterator(s)
+  if not compat.iterator_can_yield and engine.in_task() then
+    errors.usage(nil, "stream:events() cannot yield inside a task on Lua 5.1 "
+      .. "(a for-in iterator cannot yield there): use "
+      .. "`while true do local ev = s:next_event(); if not ev then break end ... end`")
+  end
+  return function() return s:next_event() end
+end
+
 local HOLD = { message_start = true, content_block_start = true }
 
 local function canceled_error()
@@ -210,15 +231,9 @@ end
 --- Plain Lua 5.1 cannot yield from a for-in iterator (the generic for calls it across a C
 --- boundary), so inside a task there it refuses at once, naming the loop that works.
 function Stream:events()
-  if not compat.iterator_can_yield and engine.in_task() then
-    errors.usage(nil, "stream:events() cannot yield inside a task on Lua 5.1 "
-      .. "(a for-in iterator cannot yield there): use "
-      .. "`while true do local ev = s:next_event(); if not ev then break end ... end`")
-  end
   self.queueing = true
-  return function() return self:next_event() end
+  return M.event_iterator(self)
 end
-
 --- stream:final_message() -> the accumulated Message once the stream ends (raises on failure).
 function Stream:final_message()
   self.queueing = false
@@ -230,14 +245,8 @@ end
 
 --- stream:final_text() -> the text of every text block, concatenated.
 function Stream:final_text()
-  local msg = self:final_message()
-  local parts = {}
-  for _, block in ipairs(msg.content or {}) do
-    if block.type == "text" then parts[#parts + 1] = block.text end
-  end
-  return table.concat(parts)
+  return M.text_of(self:final_message())
 end
-
 --- stream:current_message() -> the message accumulated so far (a snapshot).
 function Stream:current_message() return self.acc:message() end
 

@@ -38,6 +38,14 @@ Client.__tostring = function(self)
   return string.format("anthropic.Client(%s%s)", self.base_url, self._core:is_closed() and ", closed" or "")
 end
 
+-- Seconds -> the whole milliseconds the core takes: 0 stays 0 ("no limit"), anything else is at
+-- least 1 ms (0.0001 s must not become "no limit") and at most 2^31-1 ms (~24.8 days; the core
+-- refuses more, and validate allows up to a year).
+local function ms(seconds)
+  if not seconds or seconds <= 0 then return 0 end
+  return math.min(math.max(math.ceil(seconds * 1000), 1), 2147483647)
+end
+
 local function env(name)
   local v = os.getenv(name)
   if v == nil or v == "" then return nil end
@@ -82,7 +90,12 @@ function M.new(opts)
   self.ca_file = validate.optional_string(opts.ca_file, "ca_file")
   self.proxy = validate.optional_string(opts.proxy, "proxy")
 
-  secrets[self] = { api_key = api_key, auth_token = auth_token }
+  -- The header cache holds the key too, so it lives here, out of the client's sight.
+  secrets[self] = { api_key = api_key, auth_token = auth_token, headers = {} }
+  self._timeout_ms = ms(self.timeout_s)
+  self._connect_ms = ms(self.connect_timeout)
+  self._idle_ms = ms(self.idle_timeout)
+  self._retry_cap_ms = ms(self.retry_cap)
   self._core = core.client()
   self._ops = {}
   self._nops = 0
@@ -157,14 +170,6 @@ local function query_string(q)
   return "?" .. table.concat(parts, "&")
 end
 
--- Seconds -> the whole milliseconds the core takes: 0 stays 0 ("no limit"), anything else is at
--- least 1 ms (0.0001 s must not become "no limit") and at most 2^31-1 ms (~24.8 days; the core
--- refuses more, and validate allows up to a year).
-local function ms(seconds)
-  if not seconds or seconds <= 0 then return 0 end
-  return math.min(math.max(math.ceil(seconds * 1000), 1), 2147483647)
-end
-
 local function add_header(list, seen, name, value)
   local lname = name:lower()
   if seen[lname] then list[seen[lname]] = name .. ": " .. value
@@ -174,42 +179,64 @@ local function add_header(list, seen, name, value)
   end
 end
 
---- client:_send(spec) -> op. spec = { method, path, query, body (string), stream, accept,
---- headers (extra, validated), betas, options (per-request overrides), handler, callbacks }.
-function Client:_send(spec)
-  check_open(self)
-  local o = spec.options or {}
+-- The request's header list ("Name: value" strings). Later entries replace earlier ones of the
+-- same name, so default_headers and per-request headers override ours.
+local function build_headers(self, accept, has_body, betas, extra)
   local s = secrets[self]
   local list, seen = {}, {}
   if s.api_key then add_header(list, seen, "x-api-key", s.api_key) end
   if s.auth_token then add_header(list, seen, "Authorization", "Bearer " .. s.auth_token) end
   add_header(list, seen, "anthropic-version", M.API_VERSION)
-  add_header(list, seen, "accept", spec.accept or "application/json")
+  add_header(list, seen, "accept", accept)
   add_header(list, seen, "user-agent", USER_AGENT)
-  if spec.body then add_header(list, seen, "content-type", "application/json") end
+  if has_body then add_header(list, seen, "content-type", "application/json") end
   add_header(list, seen, "Expect", "")   -- no 100-continue round trip for large bodies
-  if spec.betas and #spec.betas > 0 then add_header(list, seen, "anthropic-beta", table.concat(spec.betas, ",")) end
+  if betas and #betas > 0 then add_header(list, seen, "anthropic-beta", table.concat(betas, ",")) end
   for name, value in pairs(self.default_headers) do add_header(list, seen, name, value) end
-  if spec.headers then for name, value in pairs(spec.headers) do add_header(list, seen, name, value) end end
+  if extra then for name, value in pairs(extra) do add_header(list, seen, name, value) end end
   -- "Expect:" with an empty value tells libcurl to drop the header entirely.
   list[seen["expect"]] = "Expect:"
+  return list
+end
 
-  local timeout = o.timeout or self.timeout_s
+--- client:_send(spec) -> op. spec = { method, path, query, body (string), stream, accept,
+--- headers (extra, validated), betas, options (per-request overrides), handler, callbacks }.
+function Client:_send(spec)
+  check_open(self)
+  local o = spec.options or {}
+  local accept = spec.accept or "application/json"
+  local list
+  if spec.headers or (spec.betas and #spec.betas > 0) then
+    list = build_headers(self, accept, spec.body ~= nil, spec.betas, spec.headers)
+  else
+    -- The common case has the same headers every time: build them once per client.
+    local key = spec.body and accept .. "+body" or accept
+    local cache = secrets[self].headers
+    list = cache[key]
+    if not list then
+      list = build_headers(self, accept, spec.body ~= nil)
+      cache[key] = list
+    end
+  end
+
+  local timeout_ms = o.timeout and ms(o.timeout) or self._timeout_ms
   -- Streams are bounded by the idle timeout; the total applies only when asked for.
-  if spec.stream and o.timeout == nil and not self.timeout_explicit then timeout = 0 end
-  local idle = o.idle_timeout
-  if idle == nil then idle = self.idle_timeout end
+  if spec.stream and o.timeout == nil and not self.timeout_explicit then timeout_ms = 0 end
+  local idle_ms = 0
+  if spec.stream then
+    if o.idle_timeout == nil then idle_ms = self._idle_ms else idle_ms = ms(o.idle_timeout) end
+  end
   local req = self._core:request {
     method = spec.method,
     url = self.base_url .. spec.path .. query_string(spec.query),
     headers = list,
     body = spec.body,
     stream = spec.stream,
-    timeout_ms = ms(timeout),
-    connect_timeout_ms = ms(o.connect_timeout or self.connect_timeout),
-    idle_timeout_ms = spec.stream and ms(idle) or 0,
+    timeout_ms = timeout_ms,
+    connect_timeout_ms = o.connect_timeout and ms(o.connect_timeout) or self._connect_ms,
+    idle_timeout_ms = idle_ms,
     max_retries = o.max_retries or self.max_retries,
-    retry_cap_ms = ms(self.retry_cap),
+    retry_cap_ms = self._retry_cap_ms,
     max_response_bytes = self.max_response_bytes,
     insecure = self.insecure_skip_tls_verify,
     ca_file = self.ca_file,
@@ -242,7 +269,7 @@ function Client:_scrub(text, seen)
   end
   if type(text) ~= "string" then return text end
   local s = secrets[self]
-  for _, secret in pairs(s) do
+  for _, secret in pairs { s.api_key, s.auth_token } do
     local i = 1
     while true do
       local a, b = text:find(secret, i, true)

@@ -67,19 +67,29 @@ local function fail(path, message)
   errors.usage(path ~= "" and path or "body", message)
 end
 
--- Returns the value to encode in place of v (a copy only where an empty list had to be
--- replaced), and whether it differs from v. Validates as it goes.
-local prepare
-prepare = function(v, key, path, guess, depth)
-  local tv = type(v)
-  if tv == "string" or tv == "boolean" then return v, false end
-  if tv == "number" then
-    if v ~= v or v == huge or v == -huge then fail(path, "number must be finite") end
-    return v, false
+-- The keys from the encoded value down to the one being prepared: the path of a bad value is
+-- built from it only when there is an error, so the happy path allocates no path strings.
+local stack, base_path = {}, ""
+
+local function fail_at(depth, message)
+  local path = base_path
+  for i = 1, depth do path = path_join(path, stack[i]) end
+  fail(path, message)
+end
+
+local function bad_leaf(item, ti, depth)
+  if ti == "number" then
+    if item ~= item or item == huge or item == -huge then fail_at(depth, "number must be finite") end
+  elseif ti ~= "string" and ti ~= "boolean" and item ~= null then
+    fail_at(depth, "cannot encode a " .. ti .. " as JSON")
   end
-  if v == null then return v, false end
-  if tv ~= "table" then fail(path, "cannot encode a " .. tv .. " as JSON") end
-  if depth > 900 then fail(path, "nested too deeply") end
+end
+
+-- Returns the value to encode in place of the table v (a copy only where an empty list had to
+-- be replaced), and whether it differs from v. Validates as it goes, in one pass per table.
+local prepare
+prepare = function(v, key, guess, depth)
+  if depth > 900 then fail_at(depth, "nested too deeply") end
   local mt = getmetatable(v)
   if next(v) == nil then
     if mt == array_mt or (mt ~= object_mt and guess and ARRAY_KEYS[key]) then
@@ -87,33 +97,38 @@ prepare = function(v, key, path, guess, depth)
     end
     return v, false
   end
-  local n, nkeys, has_string = 0, 0, false
-  for k in pairs(v) do
+  local n, nkeys, has_string, copy = 0, 0, false, nil
+  local child_guess = guess and not OPAQUE_KEYS[key]
+  local d1 = depth + 1
+  for k, item in pairs(v) do
     nkeys = nkeys + 1
     local tk = type(k)
-    if tk == "number" then
-      if k ~= floor(k) or k < 1 then fail(path, "table has a non-positive or fractional key") end
-      if k > n then n = k end
-    elseif tk == "string" then
+    if tk == "string" then
       has_string = true
+    elseif tk == "number" then
+      if k ~= floor(k) or k < 1 then fail_at(depth, "table has a non-positive or fractional key") end
+      if k > n then n = k end
     else
-      fail(path, "table key of type " .. tk .. " cannot be encoded")
+      fail_at(depth, "table key of type " .. tk .. " cannot be encoded")
     end
-  end
-  if has_string and n > 0 then fail(path, "table mixes list items and named fields") end
-  if n > 0 and n ~= nkeys then fail(path, "list has holes (a nil in the middle?)") end
-  local copy
-  local child_guess = guess and not OPAQUE_KEYS[key]
-  for k, item in pairs(v) do
-    local nv, changed = prepare(item, k, path_join(path, k), child_guess, depth + 1)
-    if changed then
-      if not copy then
-        copy = {}
-        for k2, v2 in pairs(v) do copy[k2] = v2 end
+    local ti = type(item)
+    if ti == "table" then
+      stack[d1] = k
+      local nv, changed = prepare(item, k, child_guess, d1)
+      if changed then
+        if not copy then
+          copy = {}
+          for k2, v2 in pairs(v) do copy[k2] = v2 end
+        end
+        copy[k] = nv
       end
-      copy[k] = nv
+    elseif ti ~= "string" then
+      stack[d1] = k
+      bad_leaf(item, ti, d1)
     end
   end
+  if has_string and n > 0 then fail_at(depth, "table mixes list items and named fields") end
+  if n > 0 and n ~= nkeys then fail_at(depth, "list has holes (a nil in the middle?)") end
   if copy then return copy, true end
   return v, false
 end
@@ -135,7 +150,13 @@ end
 --- json.encode(value [, path]) -> JSON text. Raises a UsageError naming the path on bad input.
 function json.encode(value, path)
   path = path or ""
-  local prepared, changed = prepare(value, nil, path, true, 0)
+  local prepared, changed = value, false
+  base_path = path
+  if type(value) == "table" then
+    prepared, changed = prepare(value, nil, true, 0)
+  else
+    bad_leaf(value, type(value), 0)
+  end
   local ok, text = pcall(encode_raw, prepared)
   if not ok then fail(path, tostring(text)) end
   if changed then text = text:gsub(SENTINEL_PATTERN, "[]") end
@@ -147,29 +168,39 @@ function json.encode(value, path)
   return text
 end
 
--- Turns integral floats back into integers (Lua 5.3+ only).
+-- Turns integral floats back into integers (Lua 5.3+ only; a no-op elsewhere).
 local fix_integers
 if math_type then
   fix_integers = function(v)
     for k, item in pairs(v) do
       local ti = type(item)
-      if ti == "number" then
-        if math_type(item) == "float" and item == floor(item) and item > -2^53 and item < 2^53 then
-          v[k] = tointeger(item)
-        end
-      elseif ti == "table" then
+      if ti == "table" then
         fix_integers(item)
+      elseif ti == "number" then
+        local i = tointeger(item)       -- nil for 1.5, for NaN, for what has no integer
+        if i then v[k] = i end          -- assigning an existing field is safe inside pairs
       end
     end
     return v
   end
+else
+  fix_integers = function(v) return v end
+end
+json.fix_integers = fix_integers
+
+--- json.decode_raw(text) -> value, or nil and a message: cjson alone, numbers left as floats
+--- on 5.3+ (for hot paths that fix the few numbers they know of themselves).
+function json.decode_raw(text)
+  local ok, value = pcall(decode_raw, text)
+  if not ok then return nil, value end
+  return value
 end
 
 --- json.decode(text) -> value, or nil and an error message for text that is not JSON.
 function json.decode(text)
   local ok, value = pcall(decode_raw, text)
   if not ok then return nil, value end
-  if fix_integers and type(value) == "table" then fix_integers(value) end
+  if type(value) == "table" then fix_integers(value) end
   if math_type and type(value) == "number" and value == floor(value) and value < 2^53 and value > -2^53 then
     value = tointeger(value)
   end

@@ -52,6 +52,9 @@ function M.event_iterator(s)
   return function() return s:next_event() end
 end
 
+local decode_raw, fix_integers, tointeger = json.decode_raw, json.fix_integers, math.tointeger
+local PLAIN_DELTAS = { text_delta = true, input_json_delta = true, thinking_delta = true, signature_delta = true }
+
 local HOLD = { message_start = true, content_block_start = true }
 
 local function canceled_error()
@@ -113,7 +116,17 @@ function Stream:_on_event(name, data)
   -- carries nothing of the Messages protocol, and pings only keep the connection alive (the
   -- core's idle timer already ignores them).
   if name == "message" or name == "ping" or data == "" then return end
-  local ev, perr = json.decode(data)
+  local ev, perr = decode_raw(data)
+  if type(ev) == "table" then
+    -- The bulk of a stream is deltas whose only number is the block index: fix just that
+    -- instead of walking the event (integers stay integers on 5.3+).
+    local d = ev.delta
+    if ev.type == "content_block_delta" and type(d) == "table" and PLAIN_DELTAS[d.type] then
+      if tointeger and type(ev.index) == "number" then ev.index = tointeger(ev.index) or ev.index end
+    else
+      fix_integers(ev)
+    end
+  end
   if type(ev) ~= "table" then
     return self.op:cancel(self:_stream_error(nil, "event " .. name .. " data is not JSON ("
       .. tostring(perr) .. ")", data))

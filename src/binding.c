@@ -405,7 +405,8 @@ static int request_outcome(lua_State *L)
 }
 
 /*
- * take_events(buf) -> n: moves the queued SSE events into buf as buf[2i-1] = event name,
+ * take_events(buf [, max]) -> n, more: moves up to max (default all) queued events into buf as
+ * buf[2i-1] = event name,
  * buf[2i] = data, and returns how many. Reusing the caller's table keeps the hot path free of
  * per-event tables; slots past 2n left from an earlier, larger batch are cleared so the table
  * holds no stale strings.
@@ -415,8 +416,10 @@ static int request_take_events(lua_State *L)
     anth_lrequest *r = check_request(L);
     anth_event *ev, *next;
     int n = 0, k;
+    lua_Integer max;
     luaL_checktype(L, 2, LUA_TTABLE);
-    ev = anth_xfer_take_events(r->x);
+    max = luaL_optinteger(L, 3, 0);
+    ev = anth_xfer_take_events(r->x, max > 0 ? (size_t)max : 0);
     for (; ev; ev = next) {
         next = ev->next;
         lua_pushlstring(L, ev->name, ev->name_len);
@@ -437,7 +440,8 @@ static int request_take_events(lua_State *L)
         lua_rawseti(L, 2, k);
     }
     lua_pushinteger(L, n);
-    return 1;
+    lua_pushboolean(L, anth_xfer_has_events(r->x));
+    return 2;
 }
 
 static int request_retry(lua_State *L)

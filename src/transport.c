@@ -597,6 +597,15 @@ static void start_due(anth_engine *e, double now)
     }
 }
 
+static int engine_has_events(const anth_engine *e)
+{
+    const anth_xfer *x;
+    for (x = e->xfers; x; x = x->next)
+        if (x->ev_head)
+            return 1;
+    return 0;
+}
+
 long anth_engine_timeout(anth_engine *e)
 {
     double now = now_ms(), best = -1.0;
@@ -612,6 +621,8 @@ long anth_engine_timeout(anth_engine *e)
         if (at >= 0 && (best < 0 || at < best))
             best = at;
     }
+    if (engine_has_events(e))
+        return 0;                 /* the caller has events to take: poll again at once */
     if (best < 0)
         return -1;
     if (best <= now)
@@ -651,8 +662,8 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, char *err, size_t errlen)
 
     start_due(e, now);
     t = anth_engine_timeout(e);
-    if (e->inflight == 0)
-        wait = 0;
+    if (e->inflight == 0 || engine_has_events(e))
+        wait = 0;                 /* events already decoded wait for the caller: no sleeping */
     else if (t >= 0 && t < wait)
         wait = t;
 
@@ -872,12 +883,24 @@ const char *anth_xfer_body(const anth_xfer *x, size_t *len)
     return x->body.p ? x->body.p : "";
 }
 
-anth_event *anth_xfer_take_events(anth_xfer *x)
+anth_event *anth_xfer_take_events(anth_xfer *x, size_t max)
 {
-    anth_event *head = x->ev_head;
-    x->ev_head = x->ev_tail = NULL;
-    x->queued_bytes = 0;
-    if (x->paused && x->in_multi) {
+    anth_event *head = x->ev_head, *last = NULL, *ev = head;
+    size_t n = 0, bytes = 0;
+    if (head == NULL)
+        return NULL;
+    while (ev && (max == 0 || n < max)) {
+        bytes += ev->name_len + ev->data_len;
+        last = ev;
+        ev = ev->next;
+        n++;
+    }
+    last->next = NULL;
+    x->ev_head = ev;
+    if (ev == NULL)
+        x->ev_tail = NULL;
+    x->queued_bytes -= bytes;
+    if (x->paused && x->in_multi && x->queued_bytes < ANTH_QUEUE_HIGH / 2) {
         /* Called from Lua, never from a libcurl callback, so resuming here is allowed. The
          * wait was the caller's, not the server's: it does not count as idle time. */
         x->paused = 0;
@@ -885,4 +908,9 @@ anth_event *anth_xfer_take_events(anth_xfer *x)
         curl_easy_pause(x->easy, CURLPAUSE_CONT);
     }
     return head;
+}
+
+int anth_xfer_has_events(const anth_xfer *x)
+{
+    return x->ev_head != NULL;
 }

@@ -99,8 +99,11 @@ int anth_xfer_headers_done(const anth_xfer *x);
 const char *anth_xfer_headers(const anth_xfer *x, size_t *len); /* raw "Name: value\r\n" lines */
 const char *anth_xfer_body(const anth_xfer *x, size_t *len);
 const anth_outcome *anth_xfer_outcome(const anth_xfer *x);
-/* Detaches the queue of decoded events (oldest first); the caller frees each with free(). */
-anth_event *anth_xfer_take_events(anth_xfer *x);
+/* Detaches up to max (0 = all) decoded events, oldest first; the caller frees each with
+ * free(). Taking events below the flow-control mark resumes a paused transfer. */
+anth_event *anth_xfer_take_events(anth_xfer *x, size_t max);
+/* Whether decoded events wait to be taken. */
+int anth_xfer_has_events(const anth_xfer *x);
 /* Whether the stream's last event was cut off by the end of the body. */
 int anth_xfer_stream_truncated(const anth_xfer *x);
 

@@ -75,6 +75,11 @@ end
 -- ---------------------------------------------------------------------------------------
 -- Operations
 
+-- How many events one op hands to Lua per poll: bounds the work of a single poll(0) in a
+-- frame loop however fast the server sends. The rest wait in C (flow control pauses the
+-- transfer), and the next poll does not sleep while they are there.
+engine.MAX_EVENTS_PER_POLL = 128
+
 local Op = {}
 Op.__index = Op
 engine.Op = Op
@@ -154,12 +159,12 @@ function Op:service()
   if not req then return end
   -- Headers first: events and completion may refer to them (request id, status).
   if self.handler.progress then self.handler.progress(self) end
-  local n = req:take_events(self.buf)
+  local n, more = req:take_events(self.buf, engine.MAX_EVENTS_PER_POLL)
   if n > 0 and self.handler.events then
     self.handler.events(self, self.buf, n)
     if self.done then return end
   end
-  if req:is_done() then
+  if not more and req:is_done() then
     self.handler.finish(self)
   end
   if self.progressed then

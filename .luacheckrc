@@ -4,7 +4,7 @@ max_line_length = 120
 codes = true
 include_files = { "lua/**/*.lua", "bin", "spec/**/*.lua", "examples/**/*.lua", "tools/**/*.lua", "bench/**/*.lua",
   ".luacheckrc" }
-exclude_files = { "build", "tools/sse-expected/node_modules", "bench/node_modules",
+exclude_files = { "build", "tools/sse-expected/node_modules", "bench/node_modules", "tools/prism/node_modules",
   -- the C host example keeps its C source and test script next to its Lua scene
   "examples/host/*.c", "examples/host/*.sh" }
 files["spec"] = { std = "+busted" }

@@ -60,9 +60,15 @@ check-deps:
 test-lua: $(CORE_SO)
 	ANTHROPIC_TEST_LUA=$(LUA) $(BUSTED) --lua=$(LUA) $(BUSTED_FLAGS) $(SPEC)
 
-test: check-deps $(CORE_SO) c-test lint test-lua
+# The schema check (spec/schema_spec.lua) runs requests through prism, a test-only npm package.
+PRISM = tools/prism/node_modules/.bin/prism
+$(PRISM): tools/prism/package.json tools/prism/package-lock.json
+	@command -v npm >/dev/null || { echo "the schema spec needs Node.js >= 18.20 and npm" >&2; exit 1; }
+	sh tools/prism/install
 
-test-all: check-deps c-test lint
+test: check-deps $(CORE_SO) $(PRISM) c-test lint test-lua
+
+test-all: check-deps $(PRISM) c-test lint
 	@set -e; for l in $(LUAS); do \
 	  echo "== $$l"; $(MAKE) --no-print-directory LUA=$$l test-lua; \
 	done

@@ -277,6 +277,10 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
     }
     if (x->stream == ANTH_BODY_LINES && x->status >= 200 && x->status < 300) {
         int rc = feed_lines(x, p, len);
+        if (x->saw_event) {
+            x->saw_event = 0;
+            x->last_event_at = now_ms();
+        }
         if (rc != 0) {
             x->cut = rc == ANTH_SSE_ENOMEM ? ANTH_CUT_NOMEM : ANTH_CUT_TOO_LARGE;
             return 0;
@@ -570,11 +574,16 @@ static void check_idle(anth_engine *e, double now)
     anth_xfer *x, *next;
     for (x = e->xfers; x; x = next) {
         next = x->next;
-        if (x->state == ANTH_X_RUNNING && x->stream == ANTH_BODY_SSE && x->idle_timeout_ms > 0 &&
+        /* Idle time is the server's silence: never while we paused the transfer ourselves. */
+        if (x->state == ANTH_X_RUNNING && x->stream != ANTH_BODY_BUFFER && !x->paused &&
+            x->idle_timeout_ms > 0 &&
             now - x->last_event_at >= (double)x->idle_timeout_ms) {
             char msg[128];
-            snprintf(msg, sizeof msg, "stream idle timeout: no event other than ping for %ld ms",
-                     x->idle_timeout_ms);
+            if (x->stream == ANTH_BODY_SSE)
+                snprintf(msg, sizeof msg, "stream idle timeout: no event other than ping for %ld ms",
+                         x->idle_timeout_ms);
+            else
+                snprintf(msg, sizeof msg, "idle timeout: no data for %ld ms", x->idle_timeout_ms);
             leave_multi(x);
             if (x->attempts <= x->max_retries && x->events_this_attempt == 0) {
                 schedule_retry(x);
@@ -616,7 +625,8 @@ long anth_engine_timeout(anth_engine *e)
         double at = -1.0;
         if (x->state == ANTH_X_WAITING)
             at = x->wake_at;
-        else if (x->state == ANTH_X_RUNNING && x->stream == ANTH_BODY_SSE && x->idle_timeout_ms > 0)
+        else if (x->state == ANTH_X_RUNNING && x->stream != ANTH_BODY_BUFFER && !x->paused &&
+                 x->idle_timeout_ms > 0)
             at = x->last_event_at + (double)x->idle_timeout_ms;
         if (at >= 0 && (best < 0 || at < best))
             best = at;

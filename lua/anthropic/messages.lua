@@ -15,11 +15,19 @@ local M = {}
 -- SDKs' guard): 3600 s * max_tokens / 128000 tokens.
 M.NONSTREAMING_LIMIT_S = 600
 
---- Encodes params as the JSON body, leaving out library-only fields, adding `extra` fields.
-function M.body(params, extra)
+-- Fields of a Messages request that count_tokens does not take (its schema allows no extra
+-- properties). They are dropped, so the params of a create can be counted as they are.
+M.CREATE_ONLY = {
+  max_tokens = true, metadata = true, stop_sequences = true, temperature = true, top_k = true,
+  top_p = true, service_tier = true, stream = true, container = true,
+}
+
+--- Encodes params as the JSON body, leaving out library-only fields (and the keys of `drop`),
+--- adding `extra` fields.
+function M.body(params, extra, drop)
   local body = {}
   for k, v in pairs(params) do
-    if k ~= "betas" then body[k] = v end
+    if k ~= "betas" and not (drop and drop[k]) then body[k] = v end
   end
   if extra then for k, v in pairs(extra) do body[k] = v end end
   return json.encode(body)
@@ -55,12 +63,14 @@ function M.attach(client)
     return stream_mod.start(client, params, o, options or {})
   end
 
-  --- messages.count_tokens(params [, options]) -> { input_tokens = n }
+  --- messages.count_tokens(params [, options]) -> { input_tokens = n }. Fields only a create
+  --- takes (max_tokens, temperature, ...: M.CREATE_ONLY) are left out of the request.
   function messages.count_tokens(params, options)
     validate.message_params(params, false)
     local o = validate.request_options(options)
     return client:_call {
-      method = "POST", path = "/v1/messages/count_tokens", body = M.body(params), betas = params.betas,
+      method = "POST", path = "/v1/messages/count_tokens", body = M.body(params, nil, M.CREATE_ONLY),
+      betas = params.betas,
       options = o, headers = o.headers, handler = client_mod.json_handler,
       callbacks = { on_done = options and options.on_done },
     }

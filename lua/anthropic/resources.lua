@@ -4,7 +4,7 @@
 
 local resources = {}
 
-resources.MODULES = { "anthropic.messages" }
+resources.MODULES = { "anthropic.messages", "anthropic.models", "anthropic.batches" }
 
 function resources.attach(client)
   for _, name in ipairs(resources.MODULES) do

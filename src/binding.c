@@ -167,6 +167,9 @@ static long opt_long_field(lua_State *L, int t, const char *name, long def, long
     return (long)v;
 }
 
+/* Leaves the value on the stack, which anchors the string for as long as C uses it: the
+ * options table need not (a proxy's __index can make a fresh string on every read, and a
+ * later read can collect the earlier one). */
 static const char *opt_string_field(lua_State *L, int t, const char *name, size_t *len)
 {
     const char *s = NULL;
@@ -176,7 +179,6 @@ static const char *opt_string_field(lua_State *L, int t, const char *name, size_
             luaL_error(L, "request: %s must be a string", name);
         s = lua_tolstring(L, -1, len);
     }
-    lua_pop(L, 1);                        /* still anchored by the options table */
     return s;
 }
 
@@ -199,10 +201,13 @@ static int client_request(lua_State *L)
     anth_xfer_opts o;
     anth_lrequest *r;
     size_t i, nh, len;
+    int body_idx, headers_idx;
     const char *hv[128];
 
     luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
     memset(&o, 0, sizeof o);
+    /* Every string C keeps a pointer to stays on the stack until the transfer exists. */
     o.method = opt_string_field(L, 2, "method", &len);
     o.url = opt_string_field(L, 2, "url", &len);
     if (o.method == NULL || o.url == NULL)
@@ -210,6 +215,7 @@ static int client_request(lua_State *L)
     if (has_crlf_or_nul(o.url, len))
         return luaL_error(L, "request: url contains CR, LF or NUL");
     o.body = opt_string_field(L, 2, "body", &o.body_len);
+    body_idx = lua_gettop(L);             /* the body the request anchors, read once */
     o.has_body = o.body != NULL;
     o.ca_file = opt_string_field(L, 2, "ca_file", &len);
     o.proxy = opt_string_field(L, 2, "proxy", &len);
@@ -231,20 +237,22 @@ static int client_request(lua_State *L)
     o.max_response_bytes = (size_t)opt_long_field(L, 2, "max_response_bytes", 0, 0, 2147483647L);
 
     lua_getfield(L, 2, "headers");
+    headers_idx = lua_gettop(L);
     nh = 0;
     if (!lua_isnil(L, -1)) {
         luaL_argcheck(L, lua_type(L, -1) == LUA_TTABLE, 2, "headers must be a list of strings");
         nh = anth_rawlen(L, -1);
         if (nh > sizeof hv / sizeof hv[0])
             return luaL_error(L, "request: too many headers");
+        luaL_checkstack(L, (int)nh + 8, "request: too many headers");
         for (i = 0; i < nh; i++) {
-            lua_rawgeti(L, -1, (int)i + 1);
+            lua_rawgeti(L, headers_idx, (int)i + 1);
             if (lua_type(L, -1) != LUA_TSTRING)
                 return luaL_error(L, "request: headers[%d] must be a string", (int)i + 1);
             hv[i] = lua_tolstring(L, -1, &len);
             if (has_crlf_or_nul(hv[i], len))
                 return luaL_error(L, "request: headers[%d] contains CR, LF or NUL", (int)i + 1);
-            lua_pop(L, 1);                /* anchored by the headers table */
+            /* left on the stack: the headers table may change before the slist is built */
         }
     }
 
@@ -257,7 +265,7 @@ static int client_request(lua_State *L)
     lua_createtable(L, 2, 0);
     lua_pushvalue(L, 1);
     lua_rawseti(L, -2, 1);
-    lua_getfield(L, 2, "body");
+    lua_pushvalue(L, body_idx);           /* the string o.body points into, not a second read */
     lua_rawseti(L, -2, 2);
     anth_setuservalue(L, -2);
 
@@ -351,19 +359,21 @@ static int request_headers(lua_State *L)
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *le = eol ? eol : end, *colon = memchr(p, ':', (size_t)(le - p));
         if (colon && colon > p && !(le - p >= 5 && memcmp(p, "HTTP/", 5) == 0)) {
-            char name[256];
+            /* The whole name, however long: a fixed buffer would cut it, and merge two
+             * names that share their first bytes. */
+            luaL_Buffer b;
             size_t nl = (size_t)(colon - p), k;
             const char *v = colon + 1;
-            if (nl >= sizeof name)
-                nl = sizeof name - 1;
-            for (k = 0; k < nl; k++)
-                name[k] = (char)((p[k] >= 'A' && p[k] <= 'Z') ? p[k] + 32 : p[k]);
-            name[nl] = '\0';
             while (v < le && (*v == ' ' || *v == '\t'))
                 v++;
             while (le > v && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
                 le--;
-            lua_getfield(L, -1, name);
+            luaL_buffinit(L, &b);
+            for (k = 0; k < nl; k++)
+                luaL_addchar(&b, (char)((p[k] >= 'A' && p[k] <= 'Z') ? p[k] + 32 : p[k]));
+            luaL_pushresult(&b);          /* headers, name */
+            lua_pushvalue(L, -1);
+            lua_rawget(L, -3);            /* headers, name, value so far */
             if (lua_isnil(L, -1)) {
                 lua_pop(L, 1);
                 lua_pushlstring(L, v, (size_t)(le - v));
@@ -372,7 +382,7 @@ static int request_headers(lua_State *L)
                 lua_pushlstring(L, v, (size_t)(le - v));
                 lua_concat(L, 3);
             }
-            lua_setfield(L, -2, name);
+            lua_rawset(L, -3);
         }
         p = eol ? eol + 1 : end;
     }

@@ -246,6 +246,10 @@ static int feed_lines(anth_xfer *x, const char *p, size_t len)
     const char *end = p + len, *nl;
     while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
         int rc;
+        /* The cap holds for a line that arrives whole in one write too, not only for the
+         * partial line kept between writes. */
+        if (x->max_bytes && x->body.len + (size_t)(nl - p) > x->max_bytes)
+            return ANTH_SSE_ETOOBIG;
         if (x->body.len) {
             if (buf_append(&x->body, p, (size_t)(nl - p)) != 0)
                 return ANTH_SSE_ENOMEM;

@@ -269,13 +269,13 @@ static int anth_host_events(lua_State *L, const anth_host_opts *o, anth_host_sta
     struct pollfd *pfds = NULL;
     size_t cap = 0;
     nfds_t n;
-    long inflight = 1, timeout;
+    long inflight = 1;
     int rc = 0;
     /* Requests were started by scene.start(): a first tick lets libcurl begin (timeout 0). */
     if (anth_host_tick(L, s, &inflight) != 0)
         return 2;
     while (inflight > 0) {
-        timeout = anth_host_watch(L, &pfds, &cap, &n);
+        long timeout = anth_host_watch(L, &pfds, &cap, &n);
         if (timeout == -2) {
             rc = 2;
             break;

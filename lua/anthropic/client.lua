@@ -71,8 +71,13 @@ function M.new(opts)
   end
 
   local self = setmetatable({}, Client)
-  self.base_url = validate.base_url(opts.base_url or env("ANTHROPIC_BASE_URL") or M.DEFAULT_BASE_URL,
-    opts.allow_insecure_http)
+  local loopback_http
+  self.base_url, loopback_http = validate.base_url(opts.base_url or env("ANTHROPIC_BASE_URL")
+    or M.DEFAULT_BASE_URL, opts.allow_insecure_http)
+  -- Plain http:// is allowed to loopback because that traffic never leaves the machine; a proxy
+  -- from the environment (http_proxy, ALL_PROXY) must not carry it, key and all, elsewhere.
+  -- libcurl takes an empty proxy string as "no proxy, whatever the environment says".
+  self._direct = loopback_http
   local d = M.DEFAULTS
   self.timeout_explicit = opts.timeout ~= nil
   self.timeout_s = validate.seconds(opts.timeout, "timeout", d.timeout)   -- not .timeout: that is the method
@@ -240,7 +245,7 @@ function Client:_send(spec)
     max_response_bytes = self.max_response_bytes,
     insecure = self.insecure_skip_tls_verify,
     ca_file = self.ca_file,
-    proxy = self.proxy,
+    proxy = self.proxy or (self._direct and "" or nil),
   }
   return engine.start(self, req, spec.handler, spec.callbacks)
 end
@@ -329,18 +334,27 @@ function Client:_error(f)
     transport = transport,
     partial = f.partial,
   })
-  err.retryable = core.should_retry(err.status, headers["x-should-retry"], transport)
-  if headers["retry-after"] then err.retry_after = tonumber(headers["retry-after"]) end
-  if headers["retry-after-ms"] then err.retry_after = (tonumber(headers["retry-after-ms"]) or 0) / 1000 end
+  -- A repeated header arrives joined with ", " and the engine decided on its first value: so
+  -- does the error. (retry_after carries the number forms only; an HTTP-date gives nil.)
+  local function first(name)
+    local v = headers[name]
+    return v and v:match("^[^,]*")
+  end
+  err.retryable = core.should_retry(err.status, first("x-should-retry"), transport)
+  local after_ms, after_s = tonumber(first("retry-after-ms") or ""), tonumber(first("retry-after") or "")
+  if after_ms then err.retry_after = after_ms / 1000 elseif after_s then err.retry_after = after_s end
   return err
 end
 
 --- Reads a finished core request into { transport, message, status, headers, body, attempts }.
+--- A transfer that failed has no body: what it received is a fragment (up to max_response_bytes
+--- of it for a reply cut off at the cap) that no error should carry for as long as it is kept.
 function M.outcome(req)
   local transport, message = req:outcome()
   return {
     transport = transport, message = message ~= "" and message or nil,
-    status = req:status(), headers = req:headers(), body = req:body(), attempts = req:attempts(),
+    status = req:status(), headers = req:headers(), body = transport == "none" and req:body() or nil,
+    attempts = req:attempts(),
   }
 end
 

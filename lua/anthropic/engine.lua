@@ -152,25 +152,34 @@ function Op:call(fn, ...)
   return true
 end
 
--- Moves the op along after a core poll: hands queued events to the handler, and finishes the
--- op once its request is done.
-function Op:service()
-  local req = self.req
-  if not req then return end
+local function service(op, req)
   -- Headers first: events and completion may refer to them (request id, status).
-  if self.handler.progress then self.handler.progress(self) end
-  local n, more = req:take_events(self.buf, engine.MAX_EVENTS_PER_POLL)
-  if n > 0 and self.handler.events then
-    self.handler.events(self, self.buf, n)
-    if self.done then return end
+  if op.handler.progress then op.handler.progress(op) end
+  local n, more = req:take_events(op.buf, engine.MAX_EVENTS_PER_POLL)
+  if n > 0 and op.handler.events then
+    op.handler.events(op, op.buf, n)
+    if op.done then return end
   end
   if not more and req:is_done() then
-    self.handler.finish(self)
+    op.handler.finish(op)
   end
-  if self.progressed then
-    self.progressed = false
-    self:wake()
+  if op.progressed then
+    op.progressed = false
+    op:wake()
   end
+end
+
+-- Moves the op along after a core poll: hands queued events to the handler, and finishes the
+-- op once its request is done. Never re-entered: a callback of this op may make a blocking
+-- call, which polls and services every op while this op's batch is still being handed out
+-- (op.buf would be overwritten, later events delivered first, the end seen before them).
+function Op:service()
+  local req = self.req
+  if not req or self.servicing then return end
+  self.servicing = true
+  local ok, err = pcall(service, self, req)
+  self.servicing = false
+  if not ok then error(err, 0) end
 end
 
 -- Raises the oldest on_done error not yet raised. One per call, so none is dropped: a poll

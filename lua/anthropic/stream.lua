@@ -164,10 +164,16 @@ end
 
 function handler.progress(op)
   local s = op.stream
+  local attempt = op.req:attempts()
+  -- The core retries by itself an attempt that failed before any event, also after its 200
+  -- headers were taken here: the new attempt's reply replaces them (and the request id).
+  if s.status ~= nil and s.attempt ~= attempt then
+    s.status, s.headers, s.request_id = nil, nil, nil
+  end
   if s.status == nil then
     local st = op.req:status()
     if st >= 200 and st < 300 then
-      s.status, s.headers = st, op.req:headers()
+      s.status, s.headers, s.attempt = st, op.req:headers(), attempt
       s.request_id = s.headers["request-id"]
       op.progressed = true
     end

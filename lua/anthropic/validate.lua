@@ -73,6 +73,7 @@ end
 
 --- base_url: http(s) only; plain http only to loopback unless allow_insecure_http is true,
 --- so a key never travels in clear by accident. A path prefix is kept; a trailing / dropped.
+--- Returns the URL and whether it is plain http:// to a loopback host.
 function validate.base_url(url, allow_http)
   if allow_http ~= nil and type(allow_http) ~= "boolean" then usage("allow_insecure_http", "must be a boolean") end
   if type(url) ~= "string" then usage("base_url", "must be a string") end
@@ -88,7 +89,7 @@ function validate.base_url(url, allow_http)
     usage("base_url", "plain http:// is only allowed to a loopback host; pass "
       .. "allow_insecure_http = true to send the key unencrypted to " .. host)
   end
-  return (url:gsub("/+$", ""))
+  return (url:gsub("/+$", "")), scheme == "http" and is_loopback(host)
 end
 
 local TOKEN = "^[!#$%%&'*+%-.^_`|~%w]+$"   -- RFC 9110 field-name characters

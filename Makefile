@@ -100,4 +100,4 @@ LUA_VERSION_luajit = 5.1
 clean:
 	rm -rf build
 
--include mk/c.mk mk/check.mk mk/host.mk
+-include mk/c.mk mk/check.mk mk/host.mk mk/transport-test.mk

@@ -619,12 +619,12 @@ static int engine_has_events(const anth_engine *e)
     return 0;
 }
 
-long anth_engine_timeout(anth_engine *e)
+/* When the engine next has timed work (monotonic ms): libcurl's timer, a retry's wake-up, a
+ * stream's idle deadline. -1 when none. */
+static double next_deadline(const anth_engine *e)
 {
-    double now = now_ms(), best = -1.0;
-    anth_xfer *x;
-    if (e->timer_at >= 0)
-        best = e->timer_at;
+    double best = e->timer_at >= 0 ? e->timer_at : -1.0;
+    const anth_xfer *x;
     for (x = e->xfers; x; x = x->next) {
         double at = -1.0;
         if (x->state == ANTH_X_WAITING)
@@ -635,13 +635,23 @@ long anth_engine_timeout(anth_engine *e)
         if (at >= 0 && (best < 0 || at < best))
             best = at;
     }
+    return best;
+}
+
+static long ms_until(double at, double now)
+{
+    if (at < 0)
+        return -1;
+    if (at <= now)
+        return 0;
+    return (long)(at - now + 0.999);
+}
+
+long anth_engine_timeout(anth_engine *e)
+{
     if (engine_has_events(e))
         return 0;                 /* the caller has events to take: poll again at once */
-    if (best < 0)
-        return -1;
-    if (best <= now)
-        return 0;
-    return (long)(best - now + 0.999);
+    return ms_until(next_deadline(e), now_ms());
 }
 
 void anth_engine_sockets(anth_engine *e, void (*fn)(int, int, int, void *), void *ud)
@@ -675,9 +685,12 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, char *err, size_t errlen)
     int rc, running;
 
     start_due(e, now);
-    t = anth_engine_timeout(e);
-    if (e->inflight == 0 || engine_has_events(e))
-        wait = 0;                 /* events already decoded wait for the caller: no sleeping */
+    /* Only timers shorten the wait. Whether decoded events waiting to be taken should is the
+     * caller's decision: it knows which it can take now (a consumer whose callback is running
+     * a nested blocking call cannot, and a poll that never sleeps for them would spin). */
+    t = ms_until(next_deadline(e), now);
+    if (e->inflight == 0)
+        wait = 0;
     else if (t >= 0 && t < wait)
         wait = t;
 

@@ -72,10 +72,12 @@ typedef struct anth_outcome {
 anth_engine *anth_engine_new(char *err, size_t errlen);
 void anth_engine_free(anth_engine *e);
 /* Bounded work: waits at most timeout_ms for socket activity or a timer, then moves every
- * transfer along. Returns the number of transfers not yet done, or -1 on an engine failure
- * (message in err). */
+ * transfer along. Decoded events waiting to be taken do not cut the wait short: a caller that
+ * can take them passes 0. Returns the number of transfers not yet done, or -1 on an engine
+ * failure (message in err). */
 int anth_engine_poll(anth_engine *e, long timeout_ms, char *err, size_t errlen);
-/* Milliseconds until the engine next needs a poll (0 = now), -1 when nothing is pending. */
+/* Milliseconds until the engine next needs a poll (0 = now, also while decoded events wait to
+ * be taken), -1 when nothing is pending. */
 long anth_engine_timeout(anth_engine *e);
 /* The sockets libcurl wants watched: calls fn(fd, want_read, want_write, ud) for each. */
 void anth_engine_sockets(anth_engine *e, void (*fn)(int fd, int r, int w, void *ud), void *ud);

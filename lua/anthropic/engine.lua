@@ -156,6 +156,7 @@ local function service(op, req)
   -- Headers first: events and completion may refer to them (request id, status).
   if op.handler.progress then op.handler.progress(op) end
   local n, more = req:take_events(op.buf, engine.MAX_EVENTS_PER_POLL)
+  op.more = more
   if n > 0 and op.handler.events then
     op.handler.events(op, op.buf, n)
     if op.done then return end
@@ -195,10 +196,15 @@ end
 --- polls that follow, one each, so no callback error is lost.
 function engine.poll(client, timeout_ms)
   raise_pending(client)       -- left over from an earlier poll: raise it before waiting
-  local core = client._core
-  core:poll(timeout_ms or 0)
-  local ops = {}
-  for op in pairs(client._ops) do ops[#ops + 1] = op end
+  local wait, ops = timeout_ms or 0, {}
+  for op in pairs(client._ops) do
+    ops[#ops + 1] = op
+    -- Events already decoded wait for this op (one poll hands out MAX_EVENTS_PER_POLL): don't
+    -- sleep. Unless its callback is running now (a blocking call inside it polls here): it
+    -- cannot take them, and waiting for it would spin.
+    if op.more and not op.servicing then wait = 0 end
+  end
+  client._core:poll(wait)
   for i = 1, #ops do ops[i]:service() end
   raise_pending(client)
   return client._nops

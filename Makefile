@@ -90,6 +90,9 @@ rock-install:
 	$(LUAROCKS) --lua-version=$(LUA_VERSION_$(LUA)) --tree=$(TREE) make --deps-mode=none \
 	  rockspec/anthropic-scm-1.rockspec CURL_INCDIR=$(CURL_INCDIR) CURL_LIBDIR=$(CURL_LIBDIR) \
 	  LUA_INCDIR=$(patsubst -I%,%,$(firstword $(shell pkg-config --cflags-only-I $(LUA_PC))))
+	@# LuaRocks builds in the checkout: drop its objects, and the anthropic/core.so that Lua's
+	@# default ./?.so search would otherwise find before the build for another Lua.
+	rm -rf anthropic src/*.o
 
 LUA_VERSION_lua5.1 = 5.1
 LUA_VERSION_lua5.2 = 5.2

@@ -342,18 +342,10 @@ static int request_truncated(lua_State *L)
     return 1;
 }
 
-/* Pushes the final response's headers as { lowercased-name = value }, repeats joined by ", ". */
-static int request_headers(lua_State *L)
+/* Pushes raw "Name: value" lines as { lowercased-name = value }, repeats joined by ", ". */
+static void push_headers_table(lua_State *L, const char *p, size_t len)
 {
-    anth_lrequest *r = check_request(L);
-    size_t len;
-    const char *p, *end;
-    if (!anth_xfer_headers_done(r->x)) {
-        lua_pushnil(L);
-        return 1;
-    }
-    p = anth_xfer_headers(r->x, &len);
-    end = p + len;
+    const char *end = p + len;
     lua_newtable(L);
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -386,6 +378,46 @@ static int request_headers(lua_State *L)
         }
         p = eol ? eol + 1 : end;
     }
+}
+
+/* headers([raw]) -> the final response's headers as a table (nil before they arrived), or with
+ * raw = true the header block as one string: parsing is left for when someone reads it. */
+static int request_headers(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    size_t len;
+    const char *p;
+    if (!anth_xfer_headers_done(r->x)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    p = anth_xfer_headers(r->x, &len);
+    if (lua_toboolean(L, 2))
+        lua_pushlstring(L, p, len);
+    else
+        push_headers_table(L, p, len);
+    return 1;
+}
+
+/* header(name) -> the first value of one response header, or nil */
+static int request_header(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    const char *name = luaL_checkstring(L, 2);
+    char value[1024];
+    if (anth_xfer_headers_done(r->x) && anth_xfer_header(r->x, name, value, sizeof value))
+        lua_pushstring(L, value);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+/* parse_headers(raw) -> table, for a header block kept from headers(true) */
+static int core_parse_headers(lua_State *L)
+{
+    size_t len;
+    const char *p = luaL_checklstring(L, 1, &len);
+    push_headers_table(L, p, len);
     return 1;
 }
 
@@ -532,6 +564,7 @@ static const luaL_Reg request_methods[] = {
     { "is_done", request_is_done },
     { "status", request_status },
     { "headers", request_headers },
+    { "header", request_header },
     { "body", request_body },
     { "outcome", request_outcome },
     { "attempts", request_attempts },
@@ -548,6 +581,7 @@ static const luaL_Reg core_functions[] = {
     { "classify", core_classify },
     { "should_retry", core_should_retry },
     { "utf8_invalid", core_utf8_invalid },
+    { "parse_headers", core_parse_headers },
     { NULL, NULL }
 };
 

@@ -424,7 +424,7 @@ static void finish(anth_xfer *x, anth_transport t, int code, const char *msg)
 }
 
 /* Copies the value of response header `name` (case-insensitive) into out; 0 when absent. */
-static int find_header(const anth_xfer *x, const char *name, char *out, size_t outlen)
+int anth_xfer_header(const anth_xfer *x, const char *name, char *out, size_t outlen)
 {
     size_t nlen = strlen(name);
     const char *p, *end;
@@ -459,8 +459,8 @@ static double schedule_retry(anth_xfer *x)
 {
     char ms[64], sec[128];
     int from_header = 0;
-    const char *h_ms = find_header(x, "retry-after-ms", ms, sizeof ms) ? ms : NULL;
-    const char *h_s = find_header(x, "retry-after", sec, sizeof sec) ? sec : NULL;
+    const char *h_ms = anth_xfer_header(x, "retry-after-ms", ms, sizeof ms) ? ms : NULL;
+    const char *h_s = anth_xfer_header(x, "retry-after", sec, sizeof sec) ? sec : NULL;
     double delay = anth_retry_delay(h_ms, h_s, time(NULL), x->attempts - 1, x->retry_cap_s,
                                     &from_header);
     if (!from_header)
@@ -561,7 +561,7 @@ static void attempt_done(anth_xfer *x, CURLcode code)
             again = anth_should_retry(0, NULL, t) && x->events_this_attempt == 0;
         } else if (x->status < 200 || x->status >= 300) {
             char hint[16];
-            const char *h = find_header(x, "x-should-retry", hint, sizeof hint) ? hint : NULL;
+            const char *h = anth_xfer_header(x, "x-should-retry", hint, sizeof hint) ? hint : NULL;
             again = anth_should_retry(x->status, h, ANTH_T_NONE);
         }
         if (again) {

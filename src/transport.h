@@ -99,6 +99,9 @@ int anth_xfer_attempts(const anth_xfer *x);
 long anth_xfer_status(const anth_xfer *x);           /* 0 until the final headers arrived */
 int anth_xfer_headers_done(const anth_xfer *x);
 const char *anth_xfer_headers(const anth_xfer *x, size_t *len); /* raw "Name: value\r\n" lines */
+/* Copies the first value of response header `name` (case-insensitive, trimmed, cut to
+ * outlen - 1 bytes) into out. Returns 0 when there is no such header. */
+int anth_xfer_header(const anth_xfer *x, const char *name, char *out, size_t outlen);
 const char *anth_xfer_body(const anth_xfer *x, size_t *len);
 const anth_outcome *anth_xfer_outcome(const anth_xfer *x);
 /* Detaches up to max (0 = all) decoded events, oldest first; the caller frees each with

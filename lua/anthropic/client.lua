@@ -286,16 +286,44 @@ function Client:_scrub(text, seen)
   return text
 end
 
+-- The reply's headers are kept as the raw block and parsed into a table only when someone
+-- reads result._response.headers: most callers never do, and parsing every reply's dozen
+-- headers was a tenth of a request's cost.
+local lazy_response = {
+  __index = function(resp, k)
+    if k ~= "headers" then return nil end
+    local raw = rawget(resp, "raw_headers")
+    local h = raw and core.parse_headers(raw) or {}
+    rawset(resp, "headers", h)
+    return h
+  end,
+}
+
 --- Attaches response metadata to a decoded result without adding JSON fields:
 --- result._request_id and result._response = { status, headers, attempts } are read through
 --- a metatable, so re-encoding the result (e.g. sending a message back) doesn't include them.
-function M.attach_response(value, status, headers, attempts)
+--- `headers` is a table, or the raw header block (parsed on first read); request_id is taken
+--- from the table when not given.
+function M.attach_response(value, status, headers, attempts, request_id)
   if type(value) ~= "table" then return value end
-  local meta = { _request_id = headers and headers["request-id"],
-                 _response = { status = status, headers = headers, attempts = attempts } }
+  local resp = { status = status, attempts = attempts }
+  if type(headers) == "string" then
+    resp.raw_headers = headers
+    setmetatable(resp, lazy_response)
+  else
+    resp.headers = headers
+    request_id = request_id or (headers and headers["request-id"])
+  end
+  local meta = { _request_id = request_id, _response = resp }
   local old = getmetatable(value)
   if old then setmetatable(meta, { __index = old.__index }) end
   return setmetatable(value, { __index = meta })
+end
+
+--- The headers of an outcome as a table (parsed from the raw block on first use).
+function M.headers_of(f)
+  if f.headers == nil and f.raw_headers then f.headers = core.parse_headers(f.raw_headers) end
+  return f.headers
 end
 
 --- client:_error(fields) -> error object of the class the core picks for
@@ -315,9 +343,9 @@ function Client:_error(f)
   if f.class then class = f.class end
   -- Everything the server sent is scrubbed before it is kept: headers (request-id included),
   -- the decoded body at any depth, the raw body and the message.
-  self:_scrub(f.headers)
+  local headers = M.headers_of(f) or {}
+  self:_scrub(headers)
   self:_scrub(decoded)
-  local headers = f.headers or {}
   local message = f.message or emsg
   if not message then
     if f.body and f.body ~= "" then message = f.body:sub(1, 300)
@@ -353,11 +381,10 @@ function M.outcome(req)
   local transport, message = req:outcome()
   return {
     transport = transport, message = message ~= "" and message or nil,
-    status = req:status(), headers = req:headers(), body = transport == "none" and req:body() or nil,
-    attempts = req:attempts(),
+    status = req:status(), raw_headers = req:headers(true), request_id = req:header("request-id"),
+    body = transport == "none" and req:body() or nil, attempts = req:attempts(),
   }
 end
-
 --- The handler for requests whose reply is one JSON document.
 M.json_handler = {
   finish = function(op)
@@ -371,7 +398,7 @@ M.json_handler = {
       f.class, f.message = "APIError", "reply is not JSON (" .. tostring(perr) .. ")"
       return op:finish(self:_error(f))
     end
-    op:finish(nil, M.attach_response(value, f.status, f.headers, f.attempts))
+    op:finish(nil, M.attach_response(value, f.status, f.raw_headers, f.attempts, f.request_id))
   end,
 }
 

@@ -197,7 +197,8 @@ function handler.finish(op)
     local why = op.req:truncated() and " (the last event was cut off)" or ""
     return op:finish(s:_stream_error(nil, "stream ended before message_stop" .. why, nil))
   end
-  op:finish(nil, client_mod.attach_response(s.acc:message(), f.status, f.headers, f.attempts))
+  local msg = s.acc:message()
+  op:finish(nil, client_mod.attach_response(msg, f.status, f.raw_headers, f.attempts, f.request_id))
 end
 
 --- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks).

@@ -279,20 +279,9 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
         x->paused = 1;            /* libcurl keeps this chunk and hands it back on resume */
         return CURL_WRITEFUNC_PAUSE;
     }
-    if (x->stream == ANTH_BODY_LINES && x->status >= 200 && x->status < 300) {
-        int rc = feed_lines(x, p, len);
-        if (x->saw_event) {
-            x->saw_event = 0;
-            x->last_event_at = now_ms();
-        }
-        if (rc != 0) {
-            x->cut = rc == ANTH_SSE_ENOMEM ? ANTH_CUT_NOMEM : ANTH_CUT_TOO_LARGE;
-            return 0;
-        }
-        return len;
-    }
-    if (x->stream == ANTH_BODY_SSE && x->status >= 200 && x->status < 300) {
-        int rc = anth_sse_feed(&x->sse, p, len, on_sse_event, x);
+    if (x->stream != ANTH_BODY_BUFFER && x->status >= 200 && x->status < 300) {
+        int rc = x->stream == ANTH_BODY_LINES ? feed_lines(x, p, len)
+                                              : anth_sse_feed(&x->sse, p, len, on_sse_event, x);
         if (x->saw_event) {
             x->saw_event = 0;
             x->last_event_at = now_ms();

@@ -19,6 +19,7 @@ local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local fallback = require "anthropic.fallback"
 local access = require "anthropic.access"
+local redact = require("anthropic.client").redact
 
 local M = {}
 
@@ -424,17 +425,7 @@ function M.scrubbed(file, secrets)
   if #secrets == 0 then return file end
   local w = {}
   function w.write(_, ...)
-    local text = table.concat({ ... })
-    for _, secret in ipairs(secrets) do
-      local i = 1
-      while true do
-        local a, b = text:find(secret, i, true)
-        if not a then break end
-        text = text:sub(1, a - 1) .. "[redacted]" .. text:sub(b + 1)
-        i = a + #"[redacted]"
-      end
-    end
-    return file:write(text)
+    return file:write(redact(table.concat({ ... }), secrets))
   end
   function w.flush() return file:flush() end
   return w

@@ -97,6 +97,7 @@ function M.new(opts)
 
   -- The header cache holds the key too, so it lives here, out of the client's sight.
   secrets[self] = { api_key = api_key, auth_token = auth_token, headers = {} }
+  secrets[self].list = api_key and { api_key, auth_token } or { auth_token }  -- no holes
   self._timeout_ms = ms(self.timeout_s)
   self._connect_ms = ms(self.connect_timeout)
   self._idle_ms = ms(self.idle_timeout)
@@ -273,14 +274,19 @@ function Client:_scrub(text, seen)
     return text
   end
   if type(text) ~= "string" then return text end
-  local s = secrets[self]
-  for _, secret in pairs { s.api_key, s.auth_token } do
-    local i = 1
+  return M.redact(text, secrets[self].list)
+end
+
+--- M.redact(text, secrets) -> text with every occurrence of each secret (a list of non-empty
+--- strings) replaced by "[redacted]". Plain find: secrets are not patterns.
+function M.redact(text, list)
+  for _, secret in ipairs(list) do
+    local from = 1
     while true do
-      local a, b = text:find(secret, i, true)
+      local a, b = text:find(secret, from, true)
       if not a then break end
       text = text:sub(1, a - 1) .. "[redacted]" .. text:sub(b + 1)
-      i = a + #"[redacted]"
+      from = a + #"[redacted]"
     end
   end
   return text

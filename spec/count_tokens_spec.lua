@@ -128,7 +128,7 @@ describe("client.messages.count_tokens", function()
     { "stream = true", { model = HAIKU, messages = user("hi"), stream = true },
       "stream: use client.messages.stream(params) instead of stream = true" },
     { "a beta with a comma", { model = HAIKU, messages = user("hi"), betas = { "a,b" } },
-      "betas[1]: must be a string without CR, LF, NUL or comma" },
+      "betas[1]: must be a non-empty string without CR, LF, NUL or comma" },
   }
   for _, row in ipairs(bad) do
     it("raises UsageError for " .. row[1] .. " before sending anything", function()

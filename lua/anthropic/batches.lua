@@ -71,7 +71,7 @@ function M.check_create_params(params)
     if p.betas ~= nil then usage(where .. ".params.betas", "put betas on the batches.create params") end
     prefixed(validate.message_params, where .. ".params.", p, true)
   end
-  pagination.check_betas(params.betas, "betas")
+  validate.betas(params.betas, "betas")
 end
 
 -- ---------------------------------------------------------------------------------------

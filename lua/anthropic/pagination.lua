@@ -36,18 +36,6 @@ function M.check_id(v, name)
   return v
 end
 
---- M.check_betas(v, name) -> the list or nil: strings without CR, LF, NUL or comma.
-function M.check_betas(v, name)
-  if v == nil then return nil end
-  local n = validate.list(v, name)
-  for i = 1, n do
-    if type(v[i]) ~= "string" or v[i] == "" or v[i]:find("[%z\r\n,]") then
-      usage(name .. "[" .. i .. "]", "must be a non-empty string without CR, LF, NUL or comma")
-    end
-  end
-  return v
-end
-
 --- M.check_options(options) -> validated request options (on_event/on_text belong to streams).
 function M.check_options(options)
   local o = validate.request_options(options)
@@ -64,7 +52,7 @@ function M.split_options(options)
   if type(options) ~= "table" then usage("options", "must be a table") end
   local rest = {}
   for k, v in pairs(options) do if k ~= "betas" then rest[k] = v end end
-  return M.check_options(rest), M.check_betas(options.betas, "options.betas")
+  return M.check_options(rest), validate.betas(options.betas, "options.betas")
 end
 
 --- M.call(client, spec, o, options): client:_call with the options every resource call takes.
@@ -122,7 +110,7 @@ function M.check_list_params(params)
   if p.after_id ~= nil and p.before_id ~= nil then
     usage("after_id", "cannot be combined with before_id (one cursor per listing)")
   end
-  M.check_betas(p.betas, "betas")
+  validate.betas(p.betas, "betas")
   return p
 end
 

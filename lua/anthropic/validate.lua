@@ -150,6 +150,19 @@ function validate.list(v, name)
   return n
 end
 
+--- validate.betas(v, name) -> the list or nil. Each item becomes one comma-separated entry of
+--- the anthropic-beta header, so it must be a non-empty string without CR, LF, NUL or comma.
+function validate.betas(v, name)
+  if v == nil then return nil end
+  local n = validate.list(v, name)
+  for i = 1, n do
+    if type(v[i]) ~= "string" or v[i] == "" or v[i]:find("[%z\r\n,]") then
+      usage(name .. "[" .. i .. "]", "must be a non-empty string without CR, LF, NUL or comma")
+    end
+  end
+  return v
+end
+
 --- Messages API parameters shared by create, stream and count_tokens.
 function validate.message_params(p, need_max_tokens)
   if type(p) ~= "table" then usage("params", "must be a table") end
@@ -163,14 +176,7 @@ function validate.message_params(p, need_max_tokens)
     if type(m) ~= "table" then usage("messages[" .. i .. "]", "must be a table { role = ..., content = ... }") end
   end
   if p.stream ~= nil then usage("stream", "use client.messages.stream(params) instead of stream = true") end
-  if p.betas ~= nil then
-    local nb = validate.list(p.betas, "betas")
-    for i = 1, nb do
-      if type(p.betas[i]) ~= "string" or p.betas[i]:find("[%z\r\n,]") then
-        usage("betas[" .. i .. "]", "must be a string without CR, LF, NUL or comma")
-      end
-    end
-  end
+  validate.betas(p.betas, "betas")
 end
 
 return validate

@@ -8,6 +8,7 @@ local socket = require "socket"
 local access = require "anthropic.access"
 local fallback = require "anthropic.fallback"
 local mock = require "spec.support.mock"
+local support = require "spec.support.client"
 
 local KEYS = mock.KEYS
 local HAIKU, SONNET, OPUS = "claude-haiku-4-5", "claude-sonnet-4-6", "claude-opus-4-7"
@@ -23,11 +24,7 @@ local function fault(t)
   return { headers = { ["x-mock-fault"] = cjson.encode(t) } }
 end
 
-local function raises(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raises = support.raises
 
 -- "ok" or the error class, per model of list.
 local function summary(results, list)

@@ -10,6 +10,7 @@
 local anthropic = require "anthropic"
 local cjson = require "cjson"
 local mock = require "spec.support.mock"
+local support = require "spec.support.client"
 
 local errors = anthropic.errors
 local HAIKU, OPUS = "claude-haiku-4-5", "claude-opus-4-7"
@@ -26,11 +27,7 @@ end
 local function log() return mock.requests(server.url) end
 local function clear() mock.clear(server.url) end
 
-local function raises(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raises = support.raises
 
 local function params(text, model)
   return { model = model or HAIKU, max_tokens = 32, messages = { { role = "user", content = text } } }

@@ -5,6 +5,7 @@ local anthropic = require "anthropic"
 local cjson = require "cjson"
 local mock = require "spec.support.mock"
 local run = require "spec.support.run"
+local support = require "spec.support.client"
 
 local errors = anthropic.errors
 local FREE, BUILD = "sk-ant-mock-free", "sk-ant-mock-build"
@@ -16,17 +17,9 @@ local function params(extra)
   return p
 end
 
-local function new_client(extra)
-  local opts = { api_key = FREE, base_url = mock.url(), max_retries = 0 }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return anthropic.new(opts)
-end
+local new_client = support.new_client
 
-local function raises(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raises = support.raises
 
 describe("anthropic.new", function()
   it("refuses to start without credentials and says what to set", function()

@@ -7,21 +7,14 @@
 local anthropic = require "anthropic"
 local cjson = require "cjson"
 local mock = require "spec.support.mock"
+local support = require "spec.support.client"
 
 local errors = anthropic.errors
 local HAIKU, OPUS = "claude-haiku-4-5", "claude-opus-4-7"
 
-local function new_client(extra)
-  local opts = { api_key = "sk-ant-mock-free", base_url = mock.url(), max_retries = 0 }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return anthropic.new(opts)
-end
+local new_client = support.new_client
 
-local function raises(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raises = support.raises
 
 local function user(text) return { { role = "user", content = text } } end
 

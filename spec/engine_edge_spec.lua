@@ -10,6 +10,7 @@ local core = require "anthropic.core"
 local cjson = require "cjson"
 local socket = require "socket"
 local mock = require "spec.support.mock"
+local support = require "spec.support.client"
 
 local HAIKU = "claude-haiku-4-5"
 local FREE = "sk-ant-mock-free"
@@ -32,11 +33,7 @@ local function new_client(extra)
   return anthropic.new(opts)
 end
 
-local function raises(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raises = support.raises
 
 -- anthropic.core request options against the mock: a stream of `deltas` text deltas.
 local function core_opts(extra, fault_t)

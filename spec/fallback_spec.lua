@@ -6,6 +6,7 @@ local anthropic = require "anthropic"
 local cjson = require "cjson"
 local fallback = require "anthropic.fallback"
 local mock = require "spec.support.mock"
+local support = require "spec.support.client"
 
 local errors = anthropic.errors
 local FREE, BUILD = mock.KEYS.free, mock.KEYS.build
@@ -32,11 +33,7 @@ local function requested_models()
   return out
 end
 
-local function raises(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raises = support.raises
 
 local function attempt_classes(report)
   local out = {}

@@ -9,6 +9,7 @@ local core = require "anthropic.core"
 local cjson = require "cjson"
 local socket = require "socket"
 local mock = require "spec.support.mock"
+local support = require "spec.support.client"
 
 local HAIKU = "claude-haiku-4-5"
 
@@ -22,11 +23,7 @@ local function fault(t, extra)
   return o
 end
 
-local function new_client(extra)
-  local opts = { api_key = "sk-ant-mock-free", base_url = mock.url(), max_retries = 0 }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return anthropic.new(opts)
-end
+local new_client = support.new_client
 
 local function full_gc()
   collectgarbage("collect")

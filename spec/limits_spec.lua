@@ -8,6 +8,7 @@ local anthropic = require "anthropic"
 local cjson = require "cjson"
 local socket = require "socket"
 local mock = require "spec.support.mock"
+local support = require "spec.support.client"
 
 local errors = anthropic.errors
 local HAIKU = "claude-haiku-4-5"
@@ -20,17 +21,9 @@ end
 
 local function fault(t) return { headers = { ["x-mock-fault"] = cjson.encode(t) } } end
 
-local function new_client(extra)
-  local opts = { api_key = "sk-ant-mock-free", base_url = mock.url(), max_retries = 0 }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return anthropic.new(opts)
-end
+local new_client = support.new_client
 
-local function raises(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raises = support.raises
 
 -- Resident set size of this process in KiB (Linux).
 local function rss_kb()

@@ -6,6 +6,7 @@
 local anthropic = require "anthropic"
 local mock = require "spec.support.mock"
 local mock_config = require "anthropic.mock.config"
+local support = require "spec.support.client"
 
 local errors = anthropic.errors
 local json = anthropic.json
@@ -14,17 +15,9 @@ local IDS = {}
 for i, m in ipairs(mock_config.defaults().model_list) do IDS[i] = m.id end
 local N = #IDS
 
-local function new_client(extra)
-  local opts = { api_key = "sk-ant-mock-free", base_url = mock.url(), max_retries = 0 }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return anthropic.new(opts)
-end
+local new_client = support.new_client
 
-local function raises(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raises = support.raises
 
 local function ids_of(list)
   local out = {}

@@ -4,10 +4,10 @@
 -- Timing assertions use socket.gettime against delays the mock is told to add (x-mock-fault
 -- delay_ms / event_delay_ms), with a fixed slack for a loaded 2-core CI machine.
 
-local anthropic = require "anthropic"
 local cjson = require "cjson"
 local socket = require "socket"
 local mock = require "spec.support.mock"
+local support = require "spec.support.client"
 
 local gettime = socket.gettime
 local HAIKU = "claude-haiku-4-5"
@@ -23,11 +23,7 @@ end
 -- The mock's deterministic reply to a user message (docs/mock.md).
 local function reply_to(text) return "You said: " .. text end
 
-local function new_client(extra)
-  local opts = { api_key = "sk-ant-mock-free", base_url = mock.url(), max_retries = 0 }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return anthropic.new(opts)
-end
+local new_client = support.new_client
 
 local function fault(t) return cjson.encode(t) end
 

@@ -13,6 +13,7 @@ local anthropic = require "anthropic"
 local cjson = require "cjson"
 local mock = require "spec.support.mock"
 local run = require "spec.support.run"
+local support = require "spec.support.client"
 
 local KEY = "sk-ant-api03-SECRETkey-7f3c9a1e5b2d4c6e8f0a1b3c5d7e9f1a-XyZzY"
 local TOKEN = "sk-ant-oat01-SECRETtoken-0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d-QqQ"
@@ -47,11 +48,7 @@ local function assert_no_secret(text, what, secret)
   assert.is_nil(tostring(text):find(secret, 1, true), what .. " shows the secret: " .. tostring(text))
 end
 
-local function raises(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raises = support.raises
 
 local function write_file(path, text)
   local f = assert(io.open(path, "w"))

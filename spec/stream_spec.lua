@@ -7,6 +7,7 @@ local anthropic = require "anthropic"
 local cjson = require "cjson"
 local mock = require "spec.support.mock"
 local conformance = require "spec.support.conformance"
+local support = require "spec.support.client"
 
 local errors = anthropic.errors
 local HAIKU = "claude-haiku-4-5"
@@ -17,11 +18,7 @@ local function params(extra)
   return p
 end
 
-local function new_client(extra)
-  local opts = { api_key = "sk-ant-mock-free", base_url = mock.url(), max_retries = 0 }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return anthropic.new(opts)
-end
+local new_client = support.new_client
 
 local function fault(t) return { headers = { ["x-mock-fault"] = cjson.encode(t) } } end
 

@@ -12,6 +12,7 @@
 local anthropic = require "anthropic"
 local mock = require "spec.support.mock"
 local tls = require "spec.support.tls_server"
+local support = require "spec.support.client"
 
 local errors = anthropic.errors
 local FREE, HAIKU = "sk-ant-mock-free", "claude-haiku-4-5"
@@ -20,11 +21,7 @@ local function params()
   return { model = HAIKU, max_tokens = 16, messages = { { role = "user", content = "over TLS" } } }
 end
 
-local function raises(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local raises = support.raises
 
 local available, why = tls.available()
 local describe_tls = available and describe or function(name) pending(name .. " (" .. why .. ")") end

@@ -36,7 +36,7 @@ BUSTED ?= busted
 BUSTED_FLAGS ?= -o utfTerminal
 SPEC ?= spec
 
-.PHONY: all test test-lua test-all lint demo bench clean check-deps rockspec rock-install dist
+.PHONY: all test test-lua test-all lint demo bench clean check-deps rockspec rock-install dist prism check-test-deps self-contained
 
 LUAROCKS ?= luarocks
 TREE ?= build/rocktree
@@ -50,22 +50,29 @@ $(CORE_SO): $(CORE_SRC) $(CORE_HDR) Makefile
 check-deps:
 	@sh tools/check-deps.sh $(LUA)
 
+check-test-deps:
+	@sh tools/check-deps.sh $(LUA) --test
+
 # The specs start their own mock server (spec/support/mock.lua) unless ANTHROPIC_MOCK_URL is set.
 test-lua: $(CORE_SO)
 	ANTHROPIC_TEST_LUA=$(LUA) $(BUSTED) --lua=$(LUA) $(BUSTED_FLAGS) $(SPEC)
 
-# The schema check (spec/schema_spec.lua) runs requests through prism, a test-only npm package.
-PRISM = tools/prism/node_modules/.bin/prism
-$(PRISM): tools/prism/package.json tools/prism/package-lock.json
-	@command -v npm >/dev/null || { echo "the schema spec needs Node.js >= 18.20 and npm" >&2; exit 1; }
-	sh tools/prism/install
+# The schema check (spec/schema_spec.lua) runs requests through prism, a test-only npm package
+# that needs Node.js >= 18.20: installed when this machine has it, else skipped with one line
+# saying what to install (.ci/run sets ANTHROPIC_REQUIRE_PRISM=1, so CI never skips it).
+prism:
+	@sh tools/prism/ensure
 
-test: check-deps $(CORE_SO) $(PRISM) c-test lint test-lua
+test: check-test-deps $(CORE_SO) prism self-contained c-test lint test-lua
 
-test-all: check-deps $(PRISM) c-test lint
+test-all: check-test-deps prism self-contained c-test lint
 	@set -e; for l in $(LUAS); do \
 	  echo "== $$l"; $(MAKE) --no-print-directory LUA=$$l test-lua; \
 	done
+
+# No tracked file may reach outside the repository (tools/check-self-contained.sh).
+self-contained:
+	@sh tools/check-self-contained.sh
 
 lint:
 	luacheck lua bin spec examples tools bench

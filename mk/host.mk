@@ -17,6 +17,7 @@
 # The host needs at run time only libcurl and lua-cjson; its Lua modules come from lua/
 # (passed with --lua-dir).
 
+include mk/flags.mk
 HOST_LUA ?= $(or $(LUA),lua5.4)
 HOST_LUAS ?= lua5.1 lua5.2 lua5.3 lua5.4 luajit
 HOST_CC ?= $(CC)
@@ -24,8 +25,8 @@ HOST_LUA_PC ?= $(HOST_LUA)
 HOST_DIR ?= build/host/$(HOST_LUA)
 HOST_BIN ?= $(HOST_DIR)/anthropic-host
 HOST_STREAMS ?= 10
-HOST_SRC = examples/host/host.c $(sort $(wildcard src/*.c))
-HOST_HDR = $(wildcard src/*.h)
+HOST_SRC = examples/host/host.c $(CORE_SRC)
+HOST_HDR = $(CORE_HDR)
 HOST_WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 HOST_OPT ?= -O2 -g
 HOST_CFLAGS = -std=c99 $(HOST_WARN) $(HOST_OPT) $(shell pkg-config --cflags $(HOST_LUA_PC) libcurl)

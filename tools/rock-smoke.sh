@@ -20,8 +20,16 @@ package.path = tree .. "/share/lua/" .. v .. "/?.lua;" .. tree .. "/share/lua/" 
 package.cpath = tree .. "/lib/lua/" .. v .. "/?.so;" .. package.cpath
 local anthropic = require "anthropic"
 local core = require "anthropic.core"
-assert(package.searchpath("anthropic.core", package.cpath):find(tree, 1, true), "core not from the tree")
-assert(package.searchpath("anthropic", package.path):find(tree, 1, true), "anthropic not from the tree")
+-- package.searchpath, which Lua 5.1 lacks: the first file a require would load
+local function search(name, paths)
+  for pattern in paths:gmatch("[^;]+") do
+    local file = pattern:gsub("%?", (name:gsub("%.", "/")))
+    local f = io.open(file, "r")
+    if f then f:close() return file end
+  end
+end
+assert(search("anthropic.core", package.cpath):find(tree, 1, true), "core not from the tree")
+assert(search("anthropic", package.path):find(tree, 1, true), "anthropic not from the tree")
 -- every module the rocks installed loads
 local p = assert(io.popen("cd " .. tree .. "/share/lua/" .. v .. "/ && find anthropic -name '*.lua'"))
 local n = 0

@@ -600,6 +600,37 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, l
     lua_pop(L, 1);
 }
 
+/* core.curl: what the libcurl in this process can do, for health checks and bug reports
+ * (anthropic.health). Read at load time; libcurl cannot change under a running process. */
+static void push_curl_info(lua_State *L)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    static const struct { const char *name; int bit; } features[] = {
+        { "http2", CURL_VERSION_HTTP2 }, { "ssl", CURL_VERSION_SSL }, { "libz", CURL_VERSION_LIBZ },
+        { "ipv6", CURL_VERSION_IPV6 }, { "asynchdns", CURL_VERSION_ASYNCHDNS },
+#ifdef CURL_VERSION_HTTP3
+        { "http3", CURL_VERSION_HTTP3 },
+#endif
+#ifdef CURL_VERSION_THREADSAFE
+        { "threadsafe", CURL_VERSION_THREADSAFE },
+#endif
+    };
+    size_t i;
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, v->version);
+    lua_setfield(L, -2, "version");
+    lua_pushstring(L, v->ssl_version != NULL ? v->ssl_version : "");
+    lua_setfield(L, -2, "ssl_version");
+    lua_pushstring(L, v->libz_version != NULL ? v->libz_version : "");
+    lua_setfield(L, -2, "libz_version");
+    lua_createtable(L, 0, (int)(sizeof features / sizeof features[0]));
+    for (i = 0; i < sizeof features / sizeof features[0]; i++) {
+        lua_pushboolean(L, (v->features & features[i].bit) != 0);
+        lua_setfield(L, -2, features[i].name);
+    }
+    lua_setfield(L, -2, "features");
+}
+
 ANTH_EXPORT int luaopen_anthropic_core(lua_State *L);
 
 ANTH_EXPORT int luaopen_anthropic_core(lua_State *L)
@@ -618,5 +649,9 @@ ANTH_EXPORT int luaopen_anthropic_core(lua_State *L)
     lua_setfield(L, -2, "version");
     lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);
     lua_setfield(L, -2, "curl_version");
+    push_curl_info(L);
+    lua_setfield(L, -2, "curl");
+    lua_pushinteger(L, LUA_VERSION_NUM);    /* the Lua ABI these headers built the module for */
+    lua_setfield(L, -2, "lua_abi");
     return 1;
 }

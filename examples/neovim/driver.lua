@@ -1,4 +1,5 @@
--- examples/neovim/driver.lua: headless Neovim test of anthropic_uv.lua.
+-- examples/neovim/driver.lua: headless Neovim test of anthropic.uv (lua/anthropic/uv.lua),
+-- the libuv driver shipped in the rock, on Neovim's own loop (vim.uv, or vim.loop before 0.10).
 --
 --   nvim --headless -u NONE -c 'luafile examples/neovim/driver.lua'
 --
@@ -26,7 +27,7 @@ local LIMIT_MS = 20000
 local src = debug.getinfo(1, "S").source:gsub("^@", "")
 local here = src:match("^(.*)/[^/]*$") or "."
 local root = here .. "/../.."
-package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. here .. "/?.lua;" .. package.path
+package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
 package.cpath = root .. "/build/luajit/?.so;" .. package.cpath
 
 local finished = false
@@ -73,9 +74,10 @@ local function run(url)
   if not ok_req then
     return fail("cannot load the library (build it with `make LUA=luajit`): " .. tostring(anthropic))
   end
-  local uvdrive = require "anthropic_uv"
   local client = anthropic.new { api_key = "sk-ant-mock-free", base_url = url, max_retries = 0 }
-  local driver = uvdrive.attach(client, { on_error = function(err) fail("on_done raised: " .. tostring(err)) end })
+  -- vim.uv is found by itself; the requests started below wake the driver, no kick needed.
+  local driver = require("anthropic.uv").attach(client, nil,
+    { on_error = function(err) fail("on_done raised: " .. tostring(err)) end })
 
   -- The ticker: stands for the editor's own work (redraws, timers, input).
   local ticker = uv.new_timer()
@@ -96,7 +98,7 @@ local function run(url)
     local elapsed_ms = (uv.hrtime() - started) / 1e6
     ticker:stop()
     ticker:close()
-    driver:stop()
+    driver:detach()
     client:close()
     vim.schedule(function()
       local problems = {}
@@ -158,7 +160,6 @@ local function run(url)
       end,
     })
   end
-  driver:kick()
 end
 
 guard:start(LIMIT_MS, 0, function() fail("streams still running after " .. LIMIT_MS .. " ms") end)

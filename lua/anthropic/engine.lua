@@ -96,6 +96,8 @@ function engine.start(client, req, handler, callbacks)
   }, Op)
   client._ops[op] = true
   client._nops = client._nops + 1
+  -- An event-loop driver (anthropic.uv) re-arms its watchers: the new transfer wants a poll.
+  if client._wake then client._wake() end
   return op
 end
 
@@ -206,6 +208,8 @@ function engine.poll(client, timeout_ms)
   end
   client._core:poll(wait)
   for i = 1, #ops do ops[i]:service() end
+  -- Whoever polled, the sockets and the next deadline may have changed: the driver resyncs.
+  if client._wake then client._wake() end
   raise_pending(client)
   return client._nops
 end

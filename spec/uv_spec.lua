@@ -86,7 +86,8 @@ describe("anthropic.uv with luv", function()
     end
     assert.is_true(ticks > 5, "the ticker ran " .. ticks .. " times")
     -- Woken by the network: about one poll per batch of events, never a busy loop.
-    assert.is_true(driver.polls > 0 and driver.polls <= 2 * events + 20, driver.polls .. " polls, " .. events .. " events")
+    assert.is_true(driver.polls > 0 and driver.polls <= 2 * events + 20,
+      driver.polls .. " polls, " .. events .. " events")
     assert.is_true(driver:is_attached())
     driver:detach()
     uv.run("nowait")

@@ -56,6 +56,7 @@ build = {
       ["anthropic.pagination"] = "lua/anthropic/pagination.lua",
       ["anthropic.resources"] = "lua/anthropic/resources.lua",
       ["anthropic.stream"] = "lua/anthropic/stream.lua",
+      ["anthropic.uv"] = "lua/anthropic/uv.lua",
       ["anthropic.validate"] = "lua/anthropic/validate.lua",
     },
     bin = {

@@ -13,3 +13,4 @@ files["bin"] = { max_line_length = 120 }
 files["examples/neovim"] = { read_globals = { "vim" } }
 -- LÖVE-style example: the host provides `love`.
 files["examples/frame_loop"] = { globals = { "love" } }
+files["examples/love"] = { globals = { "love" } }

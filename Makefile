@@ -36,7 +36,7 @@ BUSTED ?= busted
 BUSTED_FLAGS ?= -o utfTerminal
 SPEC ?= spec
 
-.PHONY: all test test-lua test-all lint demo bench clean check-deps rockspec rock-install dist prism check-test-deps self-contained
+.PHONY: all test test-lua test-all lint demo bench clean check-deps rockspec rock-install dist prism check-test-deps self-contained love-test
 
 LUAROCKS ?= luarocks
 TREE ?= build/rocktree
@@ -76,6 +76,11 @@ self-contained:
 
 lint:
 	luacheck lua bin spec examples tools bench
+
+# The LÖVE game (examples/love/) under Xvfb against the mock: LÖVE runs LuaJIT (CI: .ci/run).
+love-test:
+	@$(MAKE) --no-print-directory -s LUA=luajit all
+	@sh examples/love/test.sh
 
 demo: check-deps $(CORE_SO)
 	@$(LUA) examples/demo.lua

@@ -14,8 +14,9 @@ neovim nginx openssl procps"
 # Node.js >= 18.20 with npm runs the prism schema check (a test-only tool): Debian 12's nodejs
 # is 18.20. A Node.js installed some other way (NodeSource, nvm) is kept as it is.
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
-# .ci/run also builds with clang, runs the sanitizers, valgrind and cppcheck.
-CI_PKGS="clang valgrind cppcheck time"
+# .ci/run also builds with clang, runs the sanitizers, valgrind and cppcheck, and the LÖVE
+# game under a virtual X display (love, xvfb; xauth for xvfb-run).
+CI_PKGS="clang valgrind cppcheck time love xvfb xauth"
 if [ "${1:-}" = "--ci" ]; then PKGS="$PKGS $CI_PKGS"; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: needs root: run  sudo sh tools/install-deps.sh $*" >&2

@@ -49,6 +49,7 @@ build = {
       ["anthropic.engine"] = "lua/anthropic/engine.lua",
       ["anthropic.errors"] = "lua/anthropic/errors.lua",
       ["anthropic.fallback"] = "lua/anthropic/fallback.lua",
+      ["anthropic.health"] = "lua/anthropic/health.lua",
       ["anthropic"] = "lua/anthropic/init.lua",
       ["anthropic.json"] = "lua/anthropic/json.lua",
       ["anthropic.messages"] = "lua/anthropic/messages.lua",

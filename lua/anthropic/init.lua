@@ -30,6 +30,10 @@ anthropic.new = client.new
 --- host's loop instead of blocking; client:poll() resumes it.
 anthropic.spawn = engine.spawn
 
+--- anthropic.conversation{ client, model, system, ... } -> Conversation: a history kept and sent
+--- in a form the API accepts (docs/conversation.md); anthropic.conversation.load(path [, opts]).
+anthropic.conversation = require "anthropic.conversation"
+
 --- anthropic.compat.pcall: a pcall that a task may yield through on every Lua (plain 5.1's
 --- own pcall cannot); use it to catch errors around blocking calls inside a task.
 anthropic.compat = require "anthropic.compat"

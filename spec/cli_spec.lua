@@ -8,55 +8,13 @@ local mock = require "spec.support.mock"
 local run = require "spec.support.run"
 
 local KEYS = mock.KEYS
-local WRONG = "sk-ant-wrong-key-123"
+local WRONG = require("spec.support.cli").WRONG
 local HAIKU, SONNET, OPUS = "claude-haiku-4-5", "claude-sonnet-4-6", "claude-opus-4-7"
 local CLI = mock.root() .. "/bin/anthropic-lua"
-local ALL_KEYS = { KEYS.free, KEYS.build, KEYS.scale, WRONG }
 
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  os.remove(path)
-  return s
-end
-
--- cli(args [, opts]) -> stdout, stderr, exit code. opts.key (default the free key; false: none),
--- opts.base_url (default the mock), opts.stdin (text). Asserts that no key was printed.
-local function cli(args, opts)
-  opts = opts or {}
-  local key = opts.key
-  if key == nil then key = KEYS.free end
-  local env = {
-    "ANTHROPIC_API_KEY=" .. run.quote(key or ""), "ANTHROPIC_AUTH_TOKEN=",
-    "ANTHROPIC_BASE_URL=" .. run.quote(opts.base_url or mock.url()),
-  }
-  local quoted = {}
-  for i, a in ipairs(args) do quoted[i] = run.quote(a) end
-  local out_path, err_path = os.tmpname(), os.tmpname()
-  local stdin = "</dev/null"
-  local in_path
-  if opts.stdin then
-    in_path = os.tmpname()
-    local f = assert(io.open(in_path, "wb"))
-    f:write(opts.stdin)
-    f:close()
-    stdin = "<" .. run.quote(in_path)
-  end
-  local cmd = string.format("env %s %s %s %s %s >%s 2>%s; echo $?", table.concat(env, " "),
-    run.quote(run.interpreter()), run.quote(CLI), table.concat(quoted, " "), stdin,
-    run.quote(out_path), run.quote(err_path))
-  local p = assert(io.popen(cmd, "r"))
-  local code = tonumber(p:read("*a"):match("(%d+)%s*$"))
-  p:close()
-  if in_path then os.remove(in_path) end
-  local stdout, stderr = read_file(out_path), read_file(err_path)
-  for _, k in ipairs(ALL_KEYS) do
-    assert.is_nil(stdout:find(k, 1, true), "the key was printed on stdout")
-    assert.is_nil(stderr:find(k, 1, true), "the key was printed on stderr")
-  end
-  return stdout, stderr, code
-end
+-- cli(args [, opts]) -> stdout, stderr, exit code (spec/support/cli.lua: no terminal, no key
+-- printed, no config file or ANTHROPIC_MODEL of the machine's).
+local cli = require("spec.support.cli").run
 
 local function fault_header(t)
   return "x-mock-fault: " .. cjson.encode(t)
@@ -147,15 +105,26 @@ end)
 
 describe("anthropic-lua ask", function()
   it("answers on stdout and says on stderr that it fell back from Sonnet to Haiku", function()
+    -- The built-in default was nobody's choice: a Haiku-only key gets Haiku's answer without a
+    -- fallback warning on every call.
     local out, err, code = cli { "ask", "hello", "world" }
     assert.are.equal(0, code)
     assert.are.equal("You said: hello world\n", out)
-    assert.are.equal(
-      "anthropic-lua: claude-sonnet-4-6: PermissionDenied: 403 permission_error: " .. PERMISSION_MESSAGE
-      .. " (request_id=REQ); falling back to claude-haiku-4-5\n"
-      .. "anthropic-lua: answered by claude-haiku-4-5 (fell back from claude-sonnet-4-6: PermissionDenied), "
-      .. "request_id REQ\n", reqids(err))
+    assert.are.equal("anthropic-lua: answered by claude-haiku-4-5, request_id REQ\n", reqids(err))
     assert.are.same({ SONNET, HAIKU }, requested_models())
+  end)
+
+  it("warns of the fallback when the model was chosen (--model, ANTHROPIC_MODEL)", function()
+    local expected = "anthropic-lua: claude-sonnet-4-6: PermissionDenied: 403 permission_error: "
+      .. PERMISSION_MESSAGE .. " (request_id=REQ); falling back to claude-haiku-4-5\n"
+      .. "anthropic-lua: answered by claude-haiku-4-5 (fell back from claude-sonnet-4-6: PermissionDenied), "
+      .. "request_id REQ\n"
+    local _, err, code = cli { "ask", "--model", SONNET, "hello" }
+    assert.are.equal(0, code)
+    assert.are.equal(expected, reqids(err))
+    _, err, code = cli({ "ask", "hello" }, { model_env = SONNET })
+    assert.are.equal(0, code)
+    assert.are.equal(expected, reqids(err))
   end)
 
   it("uses --model, --fallback (in order), --max-tokens and --system", function()
@@ -188,7 +157,7 @@ describe("anthropic-lua ask", function()
     local out, err, code = cli { "ask", "--stream", "hello", "world" }
     assert.are.equal(0, code)
     assert.are.equal("You said: hello world\n", out)
-    assert.matches("answered by claude-haiku-4-5 (fell back from claude-sonnet-4-6: PermissionDenied)", err, 1, true)
+    assert.are.equal("anthropic-lua: answered by claude-haiku-4-5, request_id REQ\n", reqids(err))
     for _, r in ipairs(mock.requests()) do assert.is_true(cjson.decode(r.body).stream) end
   end)
 
@@ -297,9 +266,15 @@ end)
 describe("anthropic-lua usage", function()
   local TRY = "Try 'anthropic-lua --help'.\n"
   local rows = {
-    { {}, "missing command (check or ask)" },
-    { { "frob" }, "unknown command 'frob' (expected check or ask)" },
-    { { "ask" }, "ask needs a PROMPT" },
+    { {}, "missing command (ask, chat, check or models)" },
+    { { "frob" }, "unknown command 'frob' (expected ask, chat, check or models)" },
+    { { "ask" }, "ask needs a PROMPT (as arguments, or piped on stdin)" },
+    { { "ask", "--stream", "--no-stream", "hi" }, "--stream and --no-stream contradict each other" },
+    { { "ask", "--temperature", "1.5", "hi" }, "--temperature must be a number >= 0 and <= 1, got '1.5'" },
+    { { "chat", "hello" }, "chat takes no PROMPT: type the turns once it has started" },
+    { { "chat", "--fallback", "x" }, "--fallback is an option of 'ask', not of 'chat'" },
+    { { "models", "--system", "x" }, "--system is an option of 'ask' and 'chat', not of 'models'" },
+    { { "check", "--check" }, "--check is an option of 'models', not of 'check'" },
     { { "ask", "--bogus", "hi" }, "unknown option --bogus" },
     { { "ask", "--model" }, "--model needs a value" },
     { { "ask", "--stream=yes", "hi" }, "--stream takes no value" },
@@ -311,7 +286,7 @@ describe("anthropic-lua usage", function()
     { { "ask", "--header", "x-api-key: abc", "hi" }, "--header x-api-key: credentials come from "
       .. "ANTHROPIC_API_KEY only" },
     { { "check", "--stream" }, "--stream is an option of 'ask', not of 'check'" },
-    { { "ask", "--probe", "messages", "hi" }, "--probe is an option of 'check', not of 'ask'" },
+    { { "ask", "--probe", "messages", "hi" }, "--probe is an option of 'check' and 'models', not of 'ask'" },
     { { "check", "--probe", "nope" }, "--probe must be messages or count_tokens, got 'nope'" },
   }
   for _, row in ipairs(rows) do
@@ -327,7 +302,10 @@ describe("anthropic-lua usage", function()
   it("exits 2 on a library usage error (max_tokens too large for a non-streaming request)", function()
     local _, err, code = cli { "ask", "--max-tokens", "100000", "hi" }
     assert.are.equal(2, code)
-    assert.matches("^anthropic%-lua: error: UsageError: max_tokens: a non%-streaming request for 100000 tokens", err)
+    assert.matches("^anthropic%-lua: error: UsageError: %-%-max%-tokens: a non%-streaming request for 100000 "
+      .. "tokens may take longer than 10 minutes\nanthropic%-lua: hint: stream the answer "
+      .. "%(leave out %-%-no%-stream%), lower %-%-max%-tokens, or give %-%-timeout SECONDS\n$", err)
+    assert.is_nil(err:find("client.", 1, true))              -- CLI flags, not library calls
   end)
 
   it("--help documents the commands and every exit code", function()

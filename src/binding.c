@@ -19,6 +19,13 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#ifdef _WIN32
+#include <io.h>
+#define anth_isatty _isatty
+#else
+#include <unistd.h>
+#define anth_isatty isatty
+#endif
 
 #include "compat.h"
 #include "errors.h"
@@ -576,12 +583,23 @@ static const luaL_Reg request_methods[] = {
     { NULL, NULL }
 };
 
+/* core.isatty(fd) -> true when the descriptor is a terminal. For the CLI, which streams and
+ * colours only on a terminal; plain Lua has no way to ask. */
+static int core_isatty(lua_State *L)
+{
+    lua_Integer fd = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, fd >= 0 && fd <= 1024 * 1024, 1, "not a file descriptor");
+    lua_pushboolean(L, anth_isatty((int)fd) == 1);
+    return 1;
+}
+
 static const luaL_Reg core_functions[] = {
     { "client", client_new },
     { "classify", core_classify },
     { "should_retry", core_should_retry },
     { "utf8_invalid", core_utf8_invalid },
     { "parse_headers", core_parse_headers },
+    { "isatty", core_isatty },
     { NULL, NULL }
 };
 

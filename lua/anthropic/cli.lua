@@ -1,7 +1,9 @@
 -- anthropic.cli: the `anthropic-lua` command (bin/anthropic-lua is a thin launcher).
 --
 --   anthropic-lua check [MODEL...]                  which models may this key use?
---   anthropic-lua ask [--model M] [--fallback M2,M3] [--stream] PROMPT
+--   anthropic-lua ask [--model M] [--fallback M2,M3] [--no-stream] PROMPT
+--   anthropic-lua chat [--model M] [--system TEXT]   a multi-turn session (anthropic.cli_chat)
+--   anthropic-lua models [--check]                  the models, and which this key may use
 --
 -- Output contract: stdout carries the result (the table, the answer, or one JSON document with
 -- --json); stderr carries the narration (which model answered, fallbacks, errors and hints), so
@@ -20,6 +22,8 @@ local json = require "anthropic.json"
 local fallback = require "anthropic.fallback"
 local access = require "anthropic.access"
 local redact = require("anthropic.client").redact
+local term_mod = require "anthropic.cli_term"
+local cli_config = require "anthropic.cli_config"
 
 local M = {}
 
@@ -31,24 +35,36 @@ M.HELP = [[
 anthropic-lua: talk to the Anthropic Messages API from the command line.
 
 Usage:
+  anthropic-lua ask [options] [PROMPT...]
+      Send PROMPT (the words joined by spaces) and print the answer on stdout, streamed as
+      it arrives when stdout is a terminal. Text piped on stdin is the prompt when none is
+      given, and is appended to it when one is (git diff | anthropic-lua ask "review this").
+      Which model answered, and any fallback, is reported on stderr.
+  anthropic-lua chat [options]
+      A conversation: each line you type is a turn; the history is kept. /model NAME,
+      /system TEXT, /save FILE, /clear, /help, /exit (or Ctrl-D).
+  anthropic-lua models [--check] [options]
+      List the models (GET /v1/models); --check also probes which this key may use.
   anthropic-lua check [options] [MODEL...]
       Probe which models this key may use (all of GET /v1/models when no MODEL is given),
       concurrently, and print MODEL, ✓/✗, REASON (error class) and REQUEST ID.
-  anthropic-lua ask [options] PROMPT...
-      Send PROMPT (the words joined by spaces; "-" reads stdin) and print the answer on
-      stdout. Which model answered, and any fallback, is reported on stderr.
 
+Options for ask and chat:
+  -m, --model MODEL        the model (default $ANTHROPIC_MODEL, the config file, else
+                           claude-sonnet-4-6, falling back to claude-haiku-4-5 quietly)
+  --system TEXT            a system prompt
+  --max-tokens N           the answer's token limit (default 1024)
+  --temperature T          sampling temperature, 0 to 1
 Options for ask:
-  -m, --model MODEL        the model to ask (default claude-sonnet-4-6)
   --fallback M2,M3         models to try, in order, when MODEL is denied (PermissionDenied)
                            or not found (default claude-haiku-4-5; "" for none)
   --fallback-on CLASSES    also fall back on Overloaded and/or RateLimited (comma list)
-  --stream                 print the answer as it arrives
-  --max-tokens N           the answer's token limit (default 1024)
-  --system TEXT            a system prompt
-Options for check:
+  --stream, --no-stream    stream the answer, or wait for all of it (default: stream when
+                           stdout is a terminal)
+Options for check and models:
   --probe KIND             messages (default: max_tokens=1, the request the API gates on
                            the model) or count_tokens (free, see docs/access.md)
+  --check                  (models) probe each model for access, as check does
 Common options:
   --json                   print one JSON document on stdout (for scripts)
   --base-url URL           API base URL (default $ANTHROPIC_BASE_URL or https://api.anthropic.com)
@@ -61,11 +77,16 @@ Environment:
   ANTHROPIC_API_KEY        the API key (required; never printed). ANTHROPIC_AUTH_TOKEN is
                            used instead (Authorization: Bearer) when no key is set.
   ANTHROPIC_BASE_URL       default for --base-url
+  ANTHROPIC_MODEL          default for --model
+  NO_COLOR                 no colour (colour is used only on a terminal anyway)
+Config file: $XDG_CONFIG_HOME/anthropic-lua/config.lua (a table) or config.json, with any of
+  model, fallback, max_tokens, temperature, system, base_url, timeout, max_retries
+  (never a key). Flags override the environment, which overrides the file.
 
 Exit codes:
-  0  ok (check: at least one model is available)
+  0  ok (check, models --check: at least one model is available)
   1  internal error (a bug: please report it)
-  2  usage error (bad command line)
+  2  usage error (bad command line, or a bad config file)
   3  authentication failed (401: the key is wrong, revoked or missing)
   4  permission denied: no model in the chain may be used with this key (403 or 404)
      (check: no model is available)
@@ -82,7 +103,8 @@ local function fail_usage(msg)
   error(setmetatable({ message = msg }, UsageFailure), 0)
 end
 
--- Options: name -> { key, takes_value, commands (nil: every command), repeatable }
+-- Options: name -> { key, takes_value, commands (a set; nil: every command), repeatable }
+local ASK, TALK, PROBE = { ask = true }, { ask = true, chat = true }, { check = true, models = true }
 local OPTS = {
   ["--json"] = { key = "json" },
   ["--base-url"] = { key = "base_url", value = true },
@@ -91,16 +113,29 @@ local OPTS = {
   ["--header"] = { key = "headers", value = true, list = true },
   ["--help"] = { key = "help" }, ["-h"] = { key = "help" },
   ["--version"] = { key = "version" },
-  ["--model"] = { key = "model", value = true, cmd = "ask" }, ["-m"] = { key = "model", value = true, cmd = "ask" },
-  ["--fallback"] = { key = "fallback", value = true, cmd = "ask" },
-  ["--fallback-on"] = { key = "fallback_on", value = true, cmd = "ask" },
-  ["--stream"] = { key = "stream", cmd = "ask" },
-  ["--max-tokens"] = { key = "max_tokens", value = true, cmd = "ask" },
-  ["--system"] = { key = "system", value = true, cmd = "ask" },
-  ["--probe"] = { key = "probe", value = true, cmd = "check" },
+  ["--model"] = { key = "model", value = true, cmd = TALK }, ["-m"] = { key = "model", value = true, cmd = TALK },
+  ["--fallback"] = { key = "fallback", value = true, cmd = ASK },
+  ["--fallback-on"] = { key = "fallback_on", value = true, cmd = ASK },
+  ["--stream"] = { key = "stream", cmd = ASK },
+  ["--no-stream"] = { key = "no_stream", cmd = ASK },
+  ["--max-tokens"] = { key = "max_tokens", value = true, cmd = TALK },
+  ["--system"] = { key = "system", value = true, cmd = TALK },
+  ["--temperature"] = { key = "temperature", value = true, cmd = TALK },
+  ["--probe"] = { key = "probe", value = true, cmd = PROBE },
+  ["--check"] = { key = "check_access", cmd = { models = true } },
 }
 
-local COMMANDS = { ask = true, check = true }
+local COMMANDS = { ask = true, chat = true, check = true, models = true }
+local COMMAND_LIST = "ask, chat, check or models"
+
+-- "'ask'", "'ask' and 'chat'": the commands of an option, for its usage error.
+local function command_names(set)
+  local list = {}
+  for name in pairs(set) do list[#list + 1] = "'" .. name .. "'" end
+  table.sort(list)
+  if #list == 1 then return list[1] end
+  return table.concat(list, ", ", 1, #list - 1) .. " and " .. list[#list]
+end
 
 --- M.parse(argv) -> { command, args = {...}, <options> } or raises a usage failure.
 function M.parse(argv)
@@ -111,7 +146,7 @@ function M.parse(argv)
     local a = argv[i]
     if rest or a == "-" or a:sub(1, 1) ~= "-" then
       if o.command == nil and not o.help and not o.version then
-        if not COMMANDS[a] then fail_usage("unknown command '" .. a .. "' (expected check or ask)") end
+        if not COMMANDS[a] then fail_usage("unknown command '" .. a .. "' (expected " .. COMMAND_LIST .. ")") end
         o.command = a
       else
         o.args[#o.args + 1] = a
@@ -140,25 +175,27 @@ function M.parse(argv)
     i = i + 1
   end
   if o.help or o.version then return o end
-  if not o.command then fail_usage("missing command (check or ask)") end
+  if not o.command then fail_usage("missing command (" .. COMMAND_LIST .. ")") end
   for _, p in ipairs(pending) do
-    if p.spec.cmd and p.spec.cmd ~= o.command then
-      fail_usage(p.name .. " is an option of '" .. p.spec.cmd .. "', not of '" .. o.command .. "'")
+    if p.spec.cmd and not p.spec.cmd[o.command] then
+      fail_usage(p.name .. " is an option of " .. command_names(p.spec.cmd) .. ", not of '" .. o.command .. "'")
     end
   end
+  if o.stream and o.no_stream then fail_usage("--stream and --no-stream contradict each other") end
 
-  local function number(key, name, min, integer)
+  local function number(key, name, min, integer, max)
     if o[key] == nil then return end
     local n = tonumber(o[key])
-    if not n or n < min or (integer and n ~= math.floor(n)) then
+    if not n or n ~= n or n < min or (max and n > max) or (integer and n ~= math.floor(n)) then
       fail_usage(name .. " must be " .. (integer and "an integer" or "a number") .. " >= " .. min
-        .. ", got '" .. tostring(o[key]) .. "'")
+        .. (max and (" and <= " .. max) or "") .. ", got '" .. tostring(o[key]) .. "'")
     end
     o[key] = n
   end
   number("timeout", "--timeout", 0.001)
   number("max_retries", "--max-retries", 0, true)
   number("max_tokens", "--max-tokens", 1, true)
+  number("temperature", "--temperature", 0, false, 1)
 
   local headers = {}
   for _, h in ipairs(o.headers) do
@@ -172,14 +209,10 @@ function M.parse(argv)
   end
   o.headers = headers
 
+  if o.command == "chat" and #o.args > 0 then
+    fail_usage("chat takes no PROMPT: type the turns once it has started")
+  end
   if o.command == "ask" then
-    if #o.args == 0 then fail_usage("ask needs a PROMPT") end
-    local chain = { o.model or M.DEFAULT_MODEL }
-    if o.fallback == nil then chain[2] = fallback.DEFAULT_MODEL
-    else
-      for m in tostring(o.fallback):gmatch("[^,%s]+") do chain[#chain + 1] = m end
-    end
-    o.chain = chain
     local on = {}
     if o.fallback_on then
       for c in tostring(o.fallback_on):gmatch("[^,%s]+") do
@@ -190,8 +223,39 @@ function M.parse(argv)
       end
     end
     o.on = on
-  elseif o.probe and not access.PROBES[o.probe] then
+  elseif (o.command == "check" or o.command == "models") and o.probe and not access.PROBES[o.probe] then
     fail_usage("--probe must be messages or count_tokens, got '" .. tostring(o.probe) .. "'")
+  end
+  return o
+end
+
+local function add_model(chain, m)
+  for _, seen in ipairs(chain) do if seen == m then return end end
+  chain[#chain + 1] = m
+end
+
+--- M.resolve(o, env, config) fills in what the command line left out, from the environment
+--- (ANTHROPIC_MODEL, ANTHROPIC_BASE_URL), then the config file, then the built-in defaults:
+--- o.model, o.chain (the model and its fallbacks), o.default_model (true when nobody chose the
+--- model), base_url, max_tokens, temperature, system, timeout, max_retries.
+function M.resolve(o, env, config)
+  config = config or {}
+  local model = o.model or env("ANTHROPIC_MODEL") or config.model
+  o.default_model = model == nil
+  o.model = model or M.DEFAULT_MODEL
+  local chain = { o.model }
+  local fb = o.fallback
+  if fb == nil then fb = config.fallback end
+  if fb == nil then fb = { fallback.DEFAULT_MODEL } end
+  if type(fb) == "string" then
+    for m in fb:gmatch("[^,%s]+") do add_model(chain, m) end
+  else
+    for _, m in ipairs(fb) do add_model(chain, m) end
+  end
+  o.chain = chain
+  o.base_url = o.base_url or env("ANTHROPIC_BASE_URL") or config.base_url
+  for _, k in ipairs { "max_tokens", "temperature", "system", "timeout", "max_retries" } do
+    if o[k] == nil then o[k] = config[k] end
   end
   return o
 end
@@ -214,9 +278,36 @@ function M.exit_code(err)
   return M.EXIT.api
 end
 
+-- The flag that sets a library parameter, so that messages and hints name what the user types.
+local FLAG_OF = {
+  max_tokens = "--max-tokens", temperature = "--temperature", model = "--model", system = "--system",
+  timeout = "--timeout", base_url = "--base-url", max_retries = "--max-retries", headers = "--header",
+  default_headers = "--header", ["options.headers"] = "--header", ["options.timeout"] = "--timeout",
+}
+M.FLAG_OF = FLAG_OF
+
+--- M.usage_line(err) -> the text of a library UsageError in the CLI's words: the parameter as
+--- its flag, and no advice about library calls (the hint gives the flags instead).
+function M.usage_line(err)
+  local message = tostring(err.message or "")
+  message = message:gsub(": use client%.messages%.stream%(params%), or set an explicit timeout$", "")
+  local flag = err.param and FLAG_OF[err.param]
+  if flag and message:sub(1, #err.param + 2) == err.param .. ": " then
+    message = flag .. ": " .. message:sub(#err.param + 3)
+  end
+  return "UsageError: " .. message
+end
+
 local function hint(err, o, base_url)
   if errors.is(err, errors.UsageError) and err.param == "api_key" then
     return "set ANTHROPIC_API_KEY (the key is read from the environment only)"
+  end
+  if errors.is(err, errors.UsageError) then
+    if err.param == "max_tokens" and tostring(err.message):find("non-streaming", 1, true) then
+      return "stream the answer (leave out --no-stream), lower --max-tokens, or give --timeout SECONDS"
+    end
+    local flag = err.param and FLAG_OF[err.param]
+    return flag and ("check " .. flag) or nil
   end
   if errors.is(err, errors.AuthenticationFailed) then return access.AUTH_HINT end
   if errors.is(err, errors.PermissionDenied) or errors.is(err, errors.NotFound) then
@@ -261,7 +352,8 @@ local function note(out, ...)
   out.stderr:write(...)
 end
 
-local function new_client(o, env)
+--- M.new_client(o, env) -> a Client from the key in the environment and the options' settings.
+function M.new_client(o, env)
   local api_key = env("ANTHROPIC_API_KEY")
   local auth_token = nil
   if api_key == nil then auth_token = env("ANTHROPIC_AUTH_TOKEN") end
@@ -269,7 +361,7 @@ local function new_client(o, env)
     errors.usage("api_key", "no API key: ANTHROPIC_API_KEY is not set")
   end
   return anthropic.new {
-    api_key = api_key, auth_token = auth_token, base_url = o.base_url or env("ANTHROPIC_BASE_URL"),
+    api_key = api_key, auth_token = auth_token, base_url = o.base_url,
     timeout = o.timeout, max_retries = o.max_retries, default_headers = o.headers,
   }
 end
@@ -282,7 +374,7 @@ local function pad(s, n)
 end
 
 local function check(o, env, out)
-  local client = new_client(o, env)
+  local client = M.new_client(o, env)
   local results, list = access.check(client, #o.args > 0 and o.args or nil,
     { probe = o.probe })
   local available, worst = 0, M.EXIT.permission
@@ -317,8 +409,8 @@ local function check(o, env, out)
     for _, r in ipairs(rows) do
       local reason = r.ok and "" or tostring(errors.AnthropicError.is_class_of(r.error) and r.error.class_name
         or "error")
-      out.stdout:write(pad(r.model, w), "  ", pad(r.ok and "✓" or "✗", 6), "  ", pad(reason, rw), "  ",
-        r.request_id or "-", "\n")
+      local mark = out.paint("stdout", r.ok and "green" or "red", r.ok and "✓" or "✗")   -- one column wide
+      out.stdout:write(pad(r.model, w), "  ", mark, "       ", pad(reason, rw), "  ", r.request_id or "-", "\n")
     end
     out.stdout:write(string.format("\n%d of %d model%s available to this key.\n", available, #rows,
       #rows == 1 and "" or "s"))
@@ -333,13 +425,21 @@ local function check(o, env, out)
   return worst
 end
 
-local function read_prompt(o, stdin)
+-- The prompt: the arguments, with what is piped on stdin appended (or alone, with none). A
+-- terminal on stdin is never read: nobody would know it waits for them.
+local function read_prompt(o, stdin, term)
   if #o.args == 1 and o.args[1] == "-" then
     local text = stdin:read("*a") or ""
     if text == "" then fail_usage("the prompt read from stdin is empty") end
     return text
   end
-  return table.concat(o.args, " ")
+  local prompt = table.concat(o.args, " ")
+  if not term.stdin then
+    local piped = stdin:read("*a") or ""
+    if piped ~= "" then prompt = prompt == "" and piped or (prompt .. "\n\n" .. piped) end
+  end
+  if prompt == "" then fail_usage("ask needs a PROMPT (as arguments, or piped on stdin)") end
+  return prompt
 end
 
 local function text_of(msg)
@@ -361,23 +461,27 @@ local function describe_fallback(report)
 end
 
 local function ask(o, env, out, state)
-  local client = new_client(o, env)
+  local prompt = read_prompt(o, out.stdin, out.term)
+  local client = M.new_client(o, env)
   state.client = client
   local params = {
     model = o.chain[1], max_tokens = o.max_tokens or M.DEFAULT_MAX_TOKENS,
-    messages = { { role = "user", content = read_prompt(o, out.stdin) } },
-    system = o.system,
+    messages = { { role = "user", content = prompt } },
+    system = o.system, temperature = o.temperature,
   }
   local fopts = { models = o.chain, on = o.on, ttl = 0 }
-  if not o.json then
+  -- Nobody chose the built-in default: a key that may not use it (a Haiku-only key) gets the
+  -- fallback's answer without a warning on every call.
+  if not o.json and not o.default_model then
     fopts.on_fallback = function(attempt, next_model)
       local e = attempt.error
       local what = errors.AnthropicError.is_class_of(e) and tostring(e) or tostring(attempt.error_class)
-      note(out, string.format("anthropic-lua: %s: %s; falling back to %s\n", attempt.model, what, next_model))
+      note(out, out.paint("stderr", "yellow", string.format("anthropic-lua: %s: %s; falling back to %s",
+        attempt.model, what, next_model)), "\n")
     end
   end
   local msg, report, text
-  if o.stream then
+  if o.stream or (out.term.stdout and not o.no_stream and not o.json) then
     local s
     s, report = fallback.stream(client, params, fopts)
     state.report = report
@@ -412,8 +516,8 @@ local function ask(o, env, out, state)
   else
     local from = describe_fallback(report)
     local line = "anthropic-lua: answered by " .. report.used_model
-    if #from > 0 then line = line .. " (fell back from " .. table.concat(from, "; ") .. ")" end
-    note(out, line, request_id and (", request_id " .. request_id) or "", "\n")
+    if #from > 0 and not o.default_model then line = line .. " (fell back from " .. table.concat(from, "; ") .. ")" end
+    note(out, out.paint("stderr", "dim", line .. (request_id and (", request_id " .. request_id) or "")), "\n")
   end
   return M.EXIT.ok
 end
@@ -431,8 +535,34 @@ function M.scrubbed(file, secrets)
   return w
 end
 
---- M.main(argv [, io]) -> exit code. io = { stdout, stderr, stdin, getenv } for tests
---- (default the process's).
+--- M.report(err, o, out) -> exit code: prints an error of a command (with its hint) on stderr,
+--- or as one JSON document on stdout with --json. `out.report` is the fallback report, if any.
+function M.report(err, o, out)
+  local code = M.exit_code(err)
+  if code == M.EXIT.usage and getmetatable(err) == UsageFailure then
+    note(out, "anthropic-lua: ", err.message, "\n", "Try 'anthropic-lua --help'.\n")
+    return code
+  end
+  if code == M.EXIT.internal then
+    note(out, out.paint("stderr", "red", "anthropic-lua: internal error: "), tostring(err), "\n")
+    return code
+  end
+  local h = hint(err, o, o.base_url or "https://api.anthropic.com")
+  if o.json then
+    local doc = { error = error_json(err) }
+    doc.error.hint = h
+    doc.fallback = report_json(out.report or (type(err) == "table" and err.fallback) or nil)
+    out.stdout:write(json.encode(doc), "\n")
+  else
+    local line = errors.is(err, errors.UsageError) and M.usage_line(err) or tostring(err)
+    note(out, out.paint("stderr", "red", "anthropic-lua: error: "), line, "\n")
+    if h then note(out, out.paint("stderr", "yellow", "anthropic-lua: hint: "), h, "\n") end
+  end
+  return code
+end
+
+--- M.main(argv [, sys]) -> exit code. sys = { stdout, stderr, stdin, getenv, is_tty } for tests
+--- (default the process's; is_tty(name) says whether "stdin"/"stdout"/"stderr" is a terminal).
 function M.main(argv, sys)
   sys = sys or {}
   local getenv = sys.getenv or os.getenv
@@ -446,8 +576,10 @@ function M.main(argv, sys)
     local v = env(name)
     if v and #v >= 8 then secrets[#secrets + 1] = v end
   end
+  local term = term_mod.detect(sys.is_tty, env)
   local out = { stdout = M.scrubbed(sys.stdout or io.stdout, secrets),
-    stderr = M.scrubbed(sys.stderr or io.stderr, secrets), stdin = sys.stdin or io.stdin }
+    stderr = M.scrubbed(sys.stderr or io.stderr, secrets), stdin = sys.stdin or io.stdin, term = term }
+  function out.paint(stream, style, text) return term_mod.paint(term.color[stream], style, text) end
 
   local okp, o = pcall(M.parse, argv or {})
   if not okp then
@@ -465,33 +597,22 @@ function M.main(argv, sys)
     out.stdout:write("anthropic-lua ", anthropic.VERSION, "\n")
     return M.EXIT.ok
   end
+  local config, _, problem = cli_config.load(env)
+  if problem then
+    note(out, "anthropic-lua: ", problem, "\n")
+    return M.EXIT.usage
+  end
+  M.resolve(o, env, config)
 
   local state = {}
-  local ok, res = pcall(o.command == "check" and check or ask, o, env, out, state)
+  local commands = { ask = ask, check = check, chat = require("anthropic.cli_chat").chat,
+    models = require("anthropic.cli_chat").models }
+  local ok, res = pcall(commands[o.command], o, env, out, state)
   if ok then return res end
-  local err = res
   if state.open_line then out.stdout:write("\n") end   -- end a partly streamed answer
   if state.client then pcall(state.client.close, state.client) end
-  local code = M.exit_code(err)
-  if code == M.EXIT.usage and getmetatable(err) == UsageFailure then
-    note(out, "anthropic-lua: ", err.message, "\n", "Try 'anthropic-lua --help'.\n")
-    return code
-  end
-  if code == M.EXIT.internal then
-    note(out, "anthropic-lua: internal error: ", tostring(err), "\n")
-    return code
-  end
-  local h = hint(err, o, o.base_url or env("ANTHROPIC_BASE_URL") or "https://api.anthropic.com")
-  if o.json then
-    local doc = { error = error_json(err) }
-    doc.error.hint = h
-    doc.fallback = report_json(state.report or (type(err) == "table" and err.fallback) or nil)
-    out.stdout:write(json.encode(doc), "\n")
-  else
-    note(out, "anthropic-lua: error: ", tostring(err), "\n")
-    if h then note(out, "anthropic-lua: hint: ", h, "\n") end
-  end
-  return code
+  out.report = state.report
+  return M.report(res, o, out)
 end
 
 return M

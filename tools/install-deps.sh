@@ -10,7 +10,7 @@ set -eu
 PKGS="make gcc pkg-config libcurl4-openssl-dev ca-certificates git
 lua5.1 lua5.2 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.2-dev liblua5.3-dev liblua5.4-dev
 libluajit-5.1-dev lua-cjson lua-socket lua-busted lua-check luarocks lua-luv
-neovim nginx openssl procps"
+neovim nginx openssl procps bsdutils"
 # Node.js >= 18.20 with npm runs the prism schema check (a test-only tool): Debian 12's nodejs
 # is 18.20. A Node.js installed some other way (NodeSource, nvm) is kept as it is.
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"

@@ -62,7 +62,8 @@ local function step(narration, env, shown_env, args, expected)
   for k, v in pairs(env) do prefix[#prefix + 1] = k .. "=" .. shell_quote(v) end
   local qargs = {}
   for i, a in ipairs(args) do qargs[i] = shell_quote(a) end
-  local code = exit_code(os.execute(string.format("env %s %s %s %s", table.concat(prefix, " "),
+  -- stdin from /dev/null: `ask` appends piped stdin to its prompt, and these steps pipe nothing.
+  local code = exit_code(os.execute(string.format("env %s %s %s %s </dev/null", table.concat(prefix, " "),
     shell_quote(lua), shell_quote(cli), table.concat(qargs, " "))))
   if code == expected then
     say("# -> exit %d, as expected", code)

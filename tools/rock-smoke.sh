@@ -60,7 +60,7 @@ if [ -e "$TREE/bin/anthropic-mock" ]; then
   done
   [ -n "$url" ] || { echo "rock-smoke: the installed anthropic-mock did not start:"; cat "$out"; exit 1; }
   answer=$(ANTHROPIC_API_KEY=sk-ant-mock-build ANTHROPIC_BASE_URL=$url \
-    "$TREE/bin/anthropic-lua" ask -m claude-haiku-4-5 "hello from the rock" 2>/dev/null) \
+    "$TREE/bin/anthropic-lua" ask -m claude-haiku-4-5 "hello from the rock" 2>/dev/null </dev/null) \
     || { echo "rock-smoke: anthropic-lua ask failed"; exit 1; }
   case "$answer" in
     *"hello from the rock"*) ;;

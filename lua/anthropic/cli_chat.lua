@@ -94,7 +94,12 @@ local function falls_back(o, conv, err, out)
   return true
 end
 
---- chat(o, env, out, state) -> exit code.
+---The chat command: reads turns from out.stdin until /exit or end of input.
+---@param o table the parsed and resolved command line (anthropic.cli.parse, resolve)
+---@param env fun(name: string): string? reads the environment ("" reads as nil)
+---@param out table { stdout, stderr, stdin, term, paint } (anthropic.cli.main)
+---@param state table where the command leaves its client (closed on an error)
+---@return integer exit code (anthropic.cli.EXIT)
 function M.chat(o, env, out, state)
   local cli = require "anthropic.cli"
   local client = cli.new_client(o, env)
@@ -145,8 +150,13 @@ local function pad(s, n)
   return s .. string.rep(" ", math.max(0, n - (#s - cont)))
 end
 
---- models(o, env, out, state) -> exit code: every model of GET /v1/models, with --check the
---- access of this key to each (as `check` probes it).
+---The models command: every model of GET /v1/models, with --check the access of this key to
+---each (as `check` probes it).
+---@param o table the parsed and resolved command line
+---@param env fun(name: string): string?
+---@param out table { stdout, stderr, stdin, term, paint }
+---@param state table
+---@return integer exit code (anthropic.cli.EXIT)
 function M.models(o, env, out, state)
   local cli = require "anthropic.cli"
   local client = cli.new_client(o, env)

@@ -98,6 +98,9 @@ VG_SUPP = tools/valgrind.supp
 # Definite leaks and every invalid access fail the run; "possibly lost" is libcurl/OpenSSL
 # keeping interior pointers into their own caches, which memcheck cannot tell from a leak.
 # No --track-origins: it doubles the run time; add it through VG_EXTRA when chasing a report.
+# Every fork of the traced process (io.popen, os.execute) leaves a log with only a header (the
+# child execs untraced): the run's own log is the one with an ERROR SUMMARY, not the first by
+# name (pid 10004 sorts before pid 9999).
 VG_EXTRA ?=
 VG = valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
   --show-leak-kinds=definite --num-callers=30 --suppressions=$(VG_SUPP) \
@@ -119,7 +122,8 @@ valgrind-lua: $(VG_SO)
 	  ANTHROPIC_TEST_LUA=$(CHECK_LUA) ANTHROPIC_GC_STRESS=1 \
 	  $(VG) $(CHECK_LUA) $(CHECK_BUSTED) --ignore-lua -o utfTerminal \
 	  --helper=spec/support/gc_stress.lua $(VG_SPECS) || rc=$$?; \
-	log=$$(ls $(VG_BUILD)/memcheck.*.log | head -1); \
+	log=$$(grep -l "ERROR SUMMARY" $(VG_BUILD)/memcheck.*.log | head -1); \
+	if [ -z "$$log" ]; then echo "valgrind: FAILED: no memcheck summary (busted did not finish?)"; exit 1; fi; \
 	grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" $$log; \
 	if [ $$rc -eq 99 ] || ! grep -q "ERROR SUMMARY: 0 errors" $$log; then \
 	  cat $$log; echo "valgrind: FAILED: memcheck errors above"; exit 1; fi; \

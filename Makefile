@@ -80,7 +80,7 @@ lint:
 # The LÖVE game (examples/love/) under Xvfb against the mock: LÖVE runs LuaJIT (CI: .ci/run).
 love-test:
 	@$(MAKE) --no-print-directory -s LUA=luajit all
-	@sh examples/love/test.sh
+	@sh tools/with-mock.sh sh examples/love/test.sh
 
 demo: check-deps $(CORE_SO)
 	@$(LUA) examples/demo.lua

@@ -44,7 +44,7 @@ $(HOST_BIN): $(HOST_SRC) $(HOST_HDR) mk/host.mk
 	$(HOST_CC) $(HOST_CFLAGS) -o $@ $(HOST_SRC) $(HOST_LIBS)
 
 host-test: $(HOST_BIN)
-	sh examples/host/test.sh $(HOST_BIN) $(HOST_STREAMS)
+	sh tools/with-mock.sh sh examples/host/test.sh $(HOST_BIN) $(HOST_STREAMS)
 
 host-test-all:
 	@set -e; for l in $(HOST_LUAS); do \

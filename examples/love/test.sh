@@ -2,35 +2,17 @@
 # examples/love/test.sh [STREAMS]: runs the LÖVE game (examples/love/) under a virtual X display
 # (xvfb-run) against a mock and checks its report: every stream done with its exact text, and the
 # frame time figures printed. Needs love (11.x), xvfb and the core built for LuaJIT
-# (make LUA=luajit). Uses $ANTHROPIC_MOCK_URL when set, else starts bin/anthropic-mock.
+# (make LUA=luajit). The mock is $ANTHROPIC_MOCK_URL (tools/with-mock.sh starts one for the run).
 # Exit status: 0 when the game printed its success line, 1 otherwise.
 set -u
 streams=${1:-4}
-mock_lua=${ANTHROPIC_MOCK_LUA:-lua5.4}
-url=${ANTHROPIC_MOCK_URL:-}
 for tool in love xvfb-run; do
     command -v "$tool" >/dev/null 2>&1 || { echo "love-test: $tool not found (Debian: apt-get install -y love xvfb)" >&2; exit 1; }
 done
 [ -f build/luajit/anthropic/core.so ] || { echo "love-test: build the core for LuaJIT first: make LUA=luajit" >&2; exit 1; }
+url=${ANTHROPIC_MOCK_URL:?run it with a mock: sh tools/with-mock.sh sh examples/love/test.sh}
 tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-if [ -z "$url" ]; then
-    "$mock_lua" bin/anthropic-mock --host 127.0.0.1 --port 0 >"$tmp/mock.out" 2>"$tmp/mock.err" </dev/null &
-    pid=$!
-    i=0
-    while [ $i -lt 100 ]; do
-        url=$(sed -n 's/^listening \(http:[^ ]*\)$/\1/p' "$tmp/mock.out" | head -n 1)
-        [ -n "$url" ] && break
-        sleep 0.05
-        i=$((i + 1))
-    done
-    [ -n "$url" ] || { echo "love-test: the mock did not start:" >&2; cat "$tmp/mock.err" >&2; exit 1; }
-fi
+trap 'rm -rf "$tmp"' EXIT INT TERM
 # Software GL under Xvfb; no sound device is opened (conf.lua turns audio off).
 xvfb-run -a -s "-screen 0 1024x768x24" timeout 60 love examples/love --url "$url" --streams "$streams" \
     >"$tmp/love.out" 2>"$tmp/love.err"

@@ -122,6 +122,14 @@ function Conversation:_client()
   return self.client
 end
 
+-- The next exchange's user turn, request and client (one exchange at a time).
+function Conversation:_next(input)
+  self:_busy()
+  check_model(self.model)
+  local turn = user_turn(input)
+  return turn, self:_params(turn), self:_client()
+end
+
 -- Starts a request with callbacks, on_done wrapped so that the exchange is recorded before the
 -- caller hears of it. on_done runs from client:poll(), never before `send` returned.
 function Conversation:_start(turn, send, params, options)
@@ -149,11 +157,7 @@ end
 ---@param options? table request options of client.messages.create (timeout, headers, on_done, ...)
 ---@return table message the reply (or the operation, with on_done)
 function Conversation:ask(input, options)
-  self:_busy()
-  check_model(self.model)
-  local turn = user_turn(input)
-  local params = self:_params(turn)
-  local client = self:_client()
+  local turn, params, client = self:_next(input)
   if options and options.on_done then
     return self:_start(turn, client.messages.create, params, options)
   end
@@ -169,11 +173,7 @@ end
 ---@param options? table request options of client.messages.stream (on_text, on_event, on_done, ...)
 ---@return table stream
 function Conversation:stream(input, options)
-  self:_busy()
-  check_model(self.model)
-  local turn = user_turn(input)
-  local params = self:_params(turn)
-  local client = self:_client()
+  local turn, params, client = self:_next(input)
   if options and (options.on_done or options.on_text or options.on_event) then
     return self:_start(turn, client.messages.stream, params, options)
   end

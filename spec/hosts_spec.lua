@@ -8,19 +8,12 @@
 -- must report the failed streams and exit 1. Nothing is skipped: a missing tool fails the test
 -- with what to install.
 
-local socket = require "socket"
 local mock = require "spec.support.mock"
 local run = require "spec.support.run"
 
 local q = run.quote
 
--- A local port with nothing listening on it (bound, read, closed).
-local function dead_url()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return "http://127.0.0.1:" .. port
-end
+local dead_url = mock.dead_url
 
 local function have(cmd)
   local _, code = run.command("command -v " .. q(cmd) .. " >/dev/null")

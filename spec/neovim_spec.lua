@@ -8,7 +8,6 @@
 local mock = require "spec.support.mock"
 local run = require "spec.support.run"
 local core = require "anthropic.core"
-local socket = require "socket"
 
 local q = run.quote
 local ROOT = mock.root()
@@ -20,12 +19,7 @@ local function prepare()
   assert(code == 0, "make LUA=luajit failed:\n" .. out)
 end
 
-local function dead_url()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return "http://127.0.0.1:" .. port
-end
+local dead_url = mock.dead_url
 
 -- Runs `body` (Lua) in headless Neovim with the library on its paths (the core built for
 -- `core_for`, default luajit); `body` writes its result to the file named by $SPEC_OUT.

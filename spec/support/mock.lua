@@ -10,6 +10,7 @@
 --   mock.connect([url]) -> conn with conn:request(...) for keep-alive tests
 --   mock.spawn(args)  a separate mock process: {url=, pid=, stop=}
 --   mock.headers(overrides), mock.sse(text), mock.KEYS, mock.lua()
+--   mock.dead_url()   a loopback URL where nothing listens (a port bound, read and closed)
 --
 -- Uses only LuaSocket and lua-cjson. Started mocks get --watch-pid <this
 -- process>, so they exit on their own when the test process is gone, even if
@@ -99,6 +100,13 @@ function M.spawn(args)
     end
   end
   return h
+end
+
+function M.dead_url()
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return "http://127.0.0.1:" .. port
 end
 
 local shared

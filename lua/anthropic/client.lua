@@ -25,6 +25,27 @@ M.DEFAULTS = {
   max_response_bytes = 64 * 1024 * 1024,
 }
 
+---@class anthropic.ClientOptions
+---@field api_key? string default $ANTHROPIC_API_KEY (sent as x-api-key; never printed)
+---@field auth_token? string default $ANTHROPIC_AUTH_TOKEN (sent as Authorization: Bearer)
+---@field base_url? string default $ANTHROPIC_BASE_URL or https://api.anthropic.com
+---@field timeout? number seconds per request (default 600; streams: idle_timeout instead)
+---@field connect_timeout? number seconds (default 5)
+---@field idle_timeout? number|false seconds a stream may send nothing but pings (default 60)
+---@field max_retries? integer retries of 429/5xx/529 and connection failures (default 2)
+---@field retry_cap? number the longest wait between retries, seconds (default 60)
+---@field max_response_bytes? integer the largest reply kept (default 64 MiB)
+---@field default_headers? table<string, string> sent with every request
+---@field insecure_skip_tls_verify? boolean never in production
+---@field ca_file? string a CA bundle to verify the server with
+---@field proxy? string a proxy URL (default: libcurl's environment variables)
+---@field allow_insecure_http? boolean plain http:// to a host that is not loopback
+
+---@class anthropic.Client
+---@field base_url string
+---@field messages anthropic.Messages
+---@field models table list, retrieve (anthropic.models)
+---@field batches table create, retrieve, list, cancel, delete, results, ... (anthropic.batches)
 local Client = {}
 Client.__index = Client
 M.Client = Client
@@ -53,6 +74,8 @@ local function env(name)
 end
 
 --- M.new(opts) -> Client. Every option is optional; see README "Configuration".
+---@param opts? anthropic.ClientOptions
+---@return anthropic.Client
 function M.new(opts)
   if opts ~= nil and type(opts) ~= "table" then errors.usage("options", "must be a table") end
   opts = opts or {}
@@ -117,6 +140,8 @@ local function check_open(self)
 end
 
 --- client:poll([timeout_ms]) -> operations still in flight. Waits at most timeout_ms (default 0).
+---@param timeout_ms? number the longest wait for network activity (default 0: none)
+---@return integer inflight operations not yet finished
 function Client:poll(timeout_ms)
   check_open(self)
   if timeout_ms ~= nil and (type(timeout_ms) ~= "number" or timeout_ms ~= timeout_ms or timeout_ms < 0) then
@@ -126,18 +151,21 @@ function Client:poll(timeout_ms)
 end
 
 --- client:sockets() -> { [fd] = "r" | "w" | "rw" }: what libcurl wants watched right now.
+---@return table<integer, "r"|"w"|"rw"> sockets
 function Client:sockets()
   check_open(self)
   return self._core:sockets()
 end
 
 --- client:timeout() -> milliseconds until the client next needs a poll (-1: nothing pending).
+---@return integer ms
 function Client:timeout()
   check_open(self)
   return self._core:timeout()
 end
 
 --- client:inflight() -> operations not yet finished.
+---@return integer
 function Client:inflight()
   check_open(self)
   return self._nops
@@ -279,6 +307,9 @@ end
 
 --- M.redact(text, secrets) -> text with every occurrence of each secret (a list of non-empty
 --- strings) replaced by "[redacted]". Plain find: secrets are not patterns.
+---@param text string
+---@param list string[] the secrets
+---@return string
 function M.redact(text, list)
   for _, secret in ipairs(list) do
     local from = 1
@@ -310,6 +341,12 @@ local lazy_response = {
 --- a metatable, so re-encoding the result (e.g. sending a message back) doesn't include them.
 --- `headers` is a table, or the raw header block (parsed on first read); request_id is taken
 --- from the table when not given.
+---@param value any a decoded result
+---@param status integer
+---@param headers table|string|nil a table, or the raw header block
+---@param attempts integer
+---@param request_id? string
+---@return any value the same value
 function M.attach_response(value, status, headers, attempts, request_id)
   if type(value) ~= "table" then return value end
   local resp = { status = status, attempts = attempts }
@@ -327,6 +364,8 @@ function M.attach_response(value, status, headers, attempts, request_id)
 end
 
 --- The headers of an outcome as a table (parsed from the raw block on first use).
+---@param f table an outcome (M.outcome)
+---@return table|nil headers
 function M.headers_of(f)
   if f.headers == nil and f.raw_headers then f.headers = core.parse_headers(f.raw_headers) end
   return f.headers
@@ -383,6 +422,8 @@ end
 --- Reads a finished core request into { transport, message, status, headers, body, attempts }.
 --- A transfer that failed has no body: what it received is a fragment (up to max_response_bytes
 --- of it for a reply cut off at the cap) that no error should carry for as long as it is kept.
+---@param req userdata a finished anthropic.core Request
+---@return table outcome
 function M.outcome(req)
   local transport, message = req:outcome()
   return {

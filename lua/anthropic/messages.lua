@@ -24,6 +24,10 @@ M.CREATE_ONLY = {
 
 --- Encodes params as the JSON body, leaving out library-only fields (and the keys of `drop`),
 --- adding `extra` fields.
+---@param params anthropic.MessageParams
+---@param extra? table fields to add
+---@param drop? table<string, boolean> fields to leave out
+---@return string json
 function M.body(params, extra, drop)
   local body = {}
   for k, v in pairs(params) do
@@ -33,10 +37,58 @@ function M.body(params, extra, drop)
   return json.encode(body)
 end
 
+---@class anthropic.MessageParam
+---@field role "user"|"assistant"
+---@field content string|table[] text, or content blocks ({ type = "text", text = ... }, tool_result, image, ...)
+
+---@class anthropic.MessageParams
+---@field model string
+---@field max_tokens integer (count_tokens: not needed)
+---@field messages anthropic.MessageParam[]
+---@field system? string|table[]
+---@field temperature? number 0..1
+---@field top_p? number
+---@field top_k? integer
+---@field stop_sequences? string[]
+---@field metadata? table
+---@field tools? table[]
+---@field tool_choice? table
+---@field thinking? table { type = "enabled", budget_tokens = n } | { type = "adaptive" } | { type = "disabled" }
+---@field betas? string[] sent as the anthropic-beta header, not in the body
+---@field [string] any any other field of the Messages API, sent as it is
+
+---@class anthropic.Usage
+---@field input_tokens integer
+---@field output_tokens integer
+---@field cache_creation_input_tokens? integer
+---@field cache_read_input_tokens? integer
+
+---@class anthropic.Message
+---@field id string
+---@field type string "message"
+---@field role string "assistant"
+---@field model string the model that answered
+---@field content table[] blocks: { type = "text", text }, { type = "tool_use", id, name, input }, thinking, ...
+---@field stop_reason? string "end_turn", "max_tokens", "stop_sequence", "tool_use", "refusal", ...
+---@field stop_sequence? string
+---@field usage anthropic.Usage
+---@field _request_id? string the reply's request-id (not a JSON field)
+---@field _response? table { status, headers, attempts } (not a JSON field)
+
+---@class anthropic.Messages
+---@field create fun(params: anthropic.MessageParams, options?: anthropic.RequestOptions): anthropic.Message
+---@field stream fun(params: anthropic.MessageParams, options?: anthropic.RequestOptions): anthropic.Stream
+---@field count_tokens fun(params: anthropic.MessageParams, options?: anthropic.RequestOptions): table
+
+---Adds client.messages (create, stream, count_tokens) to a client.
+---@param client anthropic.Client
 function M.attach(client)
   local messages = client.messages or {}
 
   --- messages.create(params [, options]) -> Message, or an op when options.on_done is given.
+  ---@param params anthropic.MessageParams
+  ---@param options? anthropic.RequestOptions
+  ---@return anthropic.Message message (an operation with options.on_done)
   function messages.create(params, options)
     validate.message_params(params, true)
     local o = validate.request_options(options)
@@ -57,6 +109,9 @@ function M.attach(client)
   end
 
   --- messages.stream(params [, options]) -> Stream (see anthropic.stream).
+  ---@param params anthropic.MessageParams
+  ---@param options? anthropic.RequestOptions on_event, on_text, on_done make it non-blocking
+  ---@return anthropic.Stream
   function messages.stream(params, options)
     validate.message_params(params, true)
     local o = validate.request_options(options)
@@ -65,6 +120,9 @@ function M.attach(client)
 
   --- messages.count_tokens(params [, options]) -> { input_tokens = n }. Fields only a create
   --- takes (max_tokens, temperature, ...: M.CREATE_ONLY) are left out of the request.
+  ---@param params anthropic.MessageParams
+  ---@param options? anthropic.RequestOptions
+  ---@return { input_tokens: integer } count (an operation with options.on_done)
   function messages.count_tokens(params, options)
     validate.message_params(params, false)
     local o = validate.request_options(options)

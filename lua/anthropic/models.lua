@@ -11,16 +11,36 @@ local pagination = require "anthropic.pagination"
 
 local M = {}
 
+---@class anthropic.ModelInfo
+---@field id string
+---@field type string "model"
+---@field display_name string
+---@field created_at string RFC 3339
+
+---@class anthropic.ModelsListParams
+---@field limit? integer 1..1000 per page
+---@field after_id? string
+---@field before_id? string
+---@field betas? string[]
+
+---Adds client.models (list, retrieve) to a client.
+---@param client anthropic.Client
 function M.attach(client)
   local models = {}
 
   --- models.list([params [, options]]) -> Page of ModelInfo, newest first.
   --- params: limit (1..1000), after_id or before_id, betas.
+  ---@param params? anthropic.ModelsListParams
+  ---@param options? anthropic.RequestOptions
+  ---@return anthropic.Page page of anthropic.ModelInfo (an operation with options.on_done)
   function models.list(params, options)
     return pagination.list(client, "/v1/models", params, options)
   end
 
   --- models.retrieve(model_id [, options]) -> ModelInfo { id, type, display_name, created_at }
+  ---@param model_id string an id or an alias
+  ---@param options? anthropic.RequestOptions (betas too)
+  ---@return anthropic.ModelInfo info (an operation with options.on_done)
   function models.retrieve(model_id, options)
     pagination.check_id(model_id, "model_id")
     local o, betas = pagination.split_options(options)

@@ -25,18 +25,25 @@ local usage = errors.usage
 
 --- M.path_segment(s): s escaped for use as one path segment. "." and ".." are escaped too,
 --- or libcurl would remove them as dot segments and the request would reach another route.
+---@param s string
+---@return string
 function M.path_segment(s)
   if s == "." or s == ".." then return (s:gsub("%.", "%%2E")) end
   return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
 end
 
 --- M.check_id(v, name): an id must be a non-empty string.
+---@param v any
+---@param name string
+---@return string id
 function M.check_id(v, name)
   if type(v) ~= "string" or v == "" then usage(name, "must be a non-empty string") end
   return v
 end
 
 --- M.check_options(options) -> validated request options (on_event/on_text belong to streams).
+---@param options? anthropic.RequestOptions
+---@return table
 function M.check_options(options)
   local o = validate.request_options(options)
   if options and (options.on_event ~= nil or options.on_text ~= nil) then
@@ -47,6 +54,9 @@ end
 
 --- M.split_options(options) -> validated request options, betas. The options table of a call
 --- that has no params table (retrieve(id, options), ...) may also carry `betas`.
+---@param options? anthropic.RequestOptions
+---@return table options
+---@return string[]|nil betas
 function M.split_options(options)
   if options == nil then return validate.request_options(nil), nil end
   if type(options) ~= "table" then usage("options", "must be a table") end
@@ -56,6 +66,11 @@ function M.split_options(options)
 end
 
 --- M.call(client, spec, o, options): client:_call with the options every resource call takes.
+---@param client anthropic.Client
+---@param spec table the request (method, path, body, betas, handler)
+---@param o table validated options
+---@param options? anthropic.RequestOptions what the caller passed (on_done)
+---@return any result (an operation with on_done)
 function M.call(client, spec, o, options)
   spec.options, spec.headers = o, o.headers
   spec.handler = spec.handler or client_mod.json_handler
@@ -66,6 +81,8 @@ end
 --- M.transforming(transform) -> a handler that finishes like client.json_handler, with
 --- transform(value) applied to a successful result before anyone (on_done, a waiting caller)
 --- sees it.
+---@param transform fun(value: any): any
+---@return table handler
 function M.transforming(transform)
   local Op = engine.Op
   return {
@@ -87,6 +104,11 @@ end
 -- ---------------------------------------------------------------------------------------
 -- Pages
 
+---@class anthropic.Page
+---@field data table[] the items of this page
+---@field has_more boolean whether more items lie in the direction of travel
+---@field first_id? string
+---@field last_id? string
 local Page = {}
 Page.__index = Page
 M.Page = Page
@@ -96,6 +118,8 @@ local state = setmetatable({}, { __mode = "k" })   -- page -> { client, path, pa
 local LIST_KEYS = { limit = true, after_id = true, before_id = true, betas = true }
 
 --- M.check_list_params(params) -> a copy of params (nil becomes {}), validated.
+---@param params? table
+---@return table
 function M.check_list_params(params)
   if params == nil then return {} end
   if type(params) ~= "table" then usage("params", "must be a table { limit =, after_id =, before_id = }") end
@@ -144,6 +168,11 @@ local function fetch(st, options)
 end
 
 --- M.list(client, path, params, options) -> Page (or an op when options.on_done is given).
+---@param client anthropic.Client
+---@param path string
+---@param params? table limit, after_id, before_id, betas
+---@param options? anthropic.RequestOptions
+---@return anthropic.Page page (an operation with options.on_done)
 function M.list(client, path, params, options)
   local p = M.check_list_params(params)
   local o = M.check_options(options)
@@ -152,6 +181,8 @@ function M.list(client, path, params, options)
 end
 
 --- page:next_cursor() -> "after_id" or "before_id", id; nil when this is the last page.
+---@return string|nil field "after_id" or "before_id"
+---@return string|nil id
 function Page:next_cursor()
   local st = state[self]
   if self.has_more ~= true then return nil end
@@ -166,12 +197,15 @@ function Page:next_cursor()
 end
 
 --- page:has_next_page() -> boolean
+---@return boolean
 function Page:has_next_page()
   return self:next_cursor() ~= nil
 end
 
 --- page:next_page([options]) -> the next Page in the listing's direction, or nil after the
 --- last one. Same limit, betas and request options as the first call.
+---@param options? anthropic.RequestOptions
+---@return anthropic.Page|nil
 function Page:next_page(options)
   local st = state[self]
   local key, id = self:next_cursor()
@@ -190,6 +224,7 @@ end
 
 --- page:iter() -> iterator over every item of this page and of the pages after it (fetched
 --- one at a time, only when the items in hand are used up). Alias: page:auto_paging_iter().
+---@return fun(): any iterator over the items
 function Page:iter()
   local page, i = self, 0
   return function()

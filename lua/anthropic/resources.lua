@@ -6,6 +6,8 @@ local resources = {}
 
 resources.MODULES = { "anthropic.messages", "anthropic.models", "anthropic.batches" }
 
+---Adds client.messages, client.models and client.batches to a new client.
+---@param client anthropic.Client
 function resources.attach(client)
   for _, name in ipairs(resources.MODULES) do
     require(name).attach(client)

@@ -17,12 +17,25 @@ validate.CLIENT_OPTIONS = {
   allow_insecure_http = true,
 }
 
+---@class anthropic.RequestOptions
+---@field timeout? number seconds for this request (streams: none unless given)
+---@field connect_timeout? number seconds
+---@field idle_timeout? number|false seconds a stream may stay silent (false or 0: no limit)
+---@field max_retries? integer retries of 429/5xx/529 and connection failures
+---@field headers? table<string, string> extra request headers
+---@field on_done? fun(err: anthropic.AnthropicError|nil, result: any) non-blocking: called from client:poll()
+---@field on_event? fun(event: table) streams: every decoded event
+---@field on_text? fun(delta: string, snapshot: string) streams: text as it arrives
+---@field betas? string[] (models.retrieve, batches, ...) sent as the anthropic-beta header
 validate.REQUEST_OPTIONS = {
   timeout = true, connect_timeout = true, idle_timeout = true, max_retries = true, headers = true,
   on_done = true, on_event = true, on_text = true,
 }
 
 --- Rejects keys not in `known` (a typo such as `max_retry` must not be silently ignored).
+---@param t table
+---@param known table<string, boolean>
+---@param prefix string put before a key in the error ("options.")
 function validate.known_keys(t, known, prefix)
   for k in pairs(t) do
     if not known[k] then
@@ -36,11 +49,18 @@ local function is_integer(v)
 end
 validate.is_integer = is_integer
 
+---A credential: a non-empty string without CR, LF or NUL (it becomes a header).
+---@param v any
+---@param name string
 function validate.secret(v, name)
   if type(v) ~= "string" or v == "" then usage(name, "must be a non-empty string") end
   if v:find("[%z\r\n]") then usage(name, "must not contain CR, LF or NUL") end
 end
 
+---nil, or a non-empty string without CR, LF or NUL.
+---@param v any
+---@param name string
+---@return string|nil
 function validate.optional_string(v, name)
   if v ~= nil and (type(v) ~= "string" or v == "") then usage(name, "must be a non-empty string") end
   if v and v:find("[%z\r\n]") then usage(name, "must not contain CR, LF or NUL") end
@@ -48,6 +68,11 @@ function validate.optional_string(v, name)
 end
 
 --- A duration in seconds (> 0, at most a year). `allow_off`: false or 0 disables (returns nil).
+---@param v any
+---@param name string
+---@param default? number
+---@param allow_off? boolean
+---@return number|nil seconds
 function validate.seconds(v, name, default, allow_off)
   if v == nil then return default end
   if allow_off and (v == false or v == 0) then return nil end
@@ -57,6 +82,13 @@ function validate.seconds(v, name, default, allow_off)
   return v
 end
 
+---An integer from min (default 0) to max, or the default when v is nil.
+---@param v any
+---@param name string
+---@param default? integer
+---@param max integer
+---@param min? integer
+---@return integer|nil
 function validate.count(v, name, default, max, min)
   if v == nil then return default end
   min = min or 0
@@ -74,6 +106,10 @@ end
 --- base_url: http(s) only; plain http only to loopback unless allow_insecure_http is true,
 --- so a key never travels in clear by accident. A path prefix is kept; a trailing / dropped.
 --- Returns the URL and whether it is plain http:// to a loopback host.
+---@param url any
+---@param allow_http? boolean
+---@return string url
+---@return boolean loopback_http
 function validate.base_url(url, allow_http)
   if allow_http ~= nil and type(allow_http) ~= "boolean" then usage("allow_insecure_http", "must be a boolean") end
   if type(url) ~= "string" then usage("base_url", "must be a string") end
@@ -98,6 +134,9 @@ local TOKEN = "^[!#$%%&'*+%-.^_`|~%w]+$"   -- RFC 9110 field-name characters
 validate.MAX_HEADERS = 50
 
 --- A header table { name = value }: names are tokens, values are strings without CR/LF/NUL.
+---@param h any
+---@param name string
+---@return table<string, string>
 function validate.headers(h, name)
   if h == nil then return {} end
   if type(h) ~= "table" then usage(name, "must be a table of name = value strings") end
@@ -119,6 +158,8 @@ function validate.headers(h, name)
 end
 
 --- Per-request options (the second argument of create/stream/...).
+---@param o? anthropic.RequestOptions
+---@return table validated the checked timeouts, retries and headers
 function validate.request_options(o)
   if o == nil then return {} end
   if type(o) ~= "table" then usage("options", "must be a table") end
@@ -137,6 +178,9 @@ function validate.request_options(o)
 end
 
 --- A list (table with keys 1..n, possibly empty) or raise.
+---@param v any
+---@param name string
+---@return integer n the number of items
 function validate.list(v, name)
   if type(v) ~= "table" then usage(name, "must be a list (a table with items 1..n)") end
   local n = 0
@@ -152,6 +196,9 @@ end
 
 --- validate.betas(v, name) -> the list or nil. Each item becomes one comma-separated entry of
 --- the anthropic-beta header, so it must be a non-empty string without CR, LF, NUL or comma.
+---@param v any
+---@param name string
+---@return string[]|nil
 function validate.betas(v, name)
   if v == nil then return nil end
   local n = validate.list(v, name)
@@ -164,6 +211,8 @@ function validate.betas(v, name)
 end
 
 --- Messages API parameters shared by create, stream and count_tokens.
+---@param p anthropic.MessageParams
+---@param need_max_tokens boolean
 function validate.message_params(p, need_max_tokens)
   if type(p) ~= "table" then usage("params", "must be a table") end
   if type(p.model) ~= "string" or p.model == "" then usage("model", "must be a non-empty string") end

@@ -24,6 +24,9 @@ local Accumulator = require "anthropic.accumulator"
 
 local M = {}
 
+---@class anthropic.Stream
+---@field status? integer the reply's HTTP status, once its headers arrived
+---@field request_id? string
 local Stream = {}
 Stream.__index = Stream
 M.Stream = Stream
@@ -32,6 +35,8 @@ M.Stream = Stream
 -- whole), so a failed attempt can be retried unseen. They are followed at once by content, so
 -- holding them adds no visible latency.
 --- M.text_of(message) -> the text of every text block, concatenated.
+---@param msg anthropic.Message
+---@return string
 function M.text_of(msg)
   local parts = {}
   for _, block in ipairs(msg.content or {}) do
@@ -43,6 +48,8 @@ end
 --- M.event_iterator(s) -> a for-in iterator over s:next_event(). Plain Lua 5.1 cannot yield
 --- from a for-in iterator (the generic for calls it across a C boundary), so inside a task
 --- there it refuses at once, naming the loop that works.
+---@param s table anything with next_event()
+---@return fun(): table|nil
 function M.event_iterator(s)
   if not compat.iterator_can_yield and engine.in_task() then
     errors.usage(nil, "stream:events() cannot yield inside a task on Lua 5.1 "
@@ -153,6 +160,7 @@ end
 
 local handler = {}
 
+---@private
 function handler.events(op, buf, n)
   local s = op.stream
   for i = 1, n do
@@ -162,6 +170,7 @@ function handler.events(op, buf, n)
   op.progressed = true
 end
 
+---@private
 function handler.progress(op)
   local s = op.stream
   local attempt = op.req:attempts()
@@ -180,6 +189,7 @@ function handler.progress(op)
   end
 end
 
+---@private
 function handler.finish(op)
   local s = op.stream
   local f = client_mod.outcome(op.req)
@@ -202,6 +212,11 @@ function handler.finish(op)
 end
 
 --- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks).
+---@param client anthropic.Client
+---@param params anthropic.MessageParams
+---@param o table validated request options
+---@param raw anthropic.RequestOptions what the caller passed (callbacks)
+---@return anthropic.Stream
 function M.start(client, params, o, raw)
   local body = require("anthropic.messages").body(params, { stream = true })
   -- With betas the reply may carry beta-only blocks and fields: accumulate as the SDK's
@@ -230,6 +245,7 @@ end
 --- stream:next_event() -> the next decoded event (a table with .type), or nil after the last.
 --- Raises the stream's error, if it fails, after the events received before the failure.
 --- A plain method call, so it can yield inside a task on every Lua, including plain 5.1.
+---@return table|nil event
 function Stream:next_event()
   self.queueing = true
   while true do
@@ -250,11 +266,13 @@ end
 --- stream:events() -> iterator over decoded events: `for ev in s:events() do ... end`.
 --- Plain Lua 5.1 cannot yield from a for-in iterator (the generic for calls it across a C
 --- boundary), so inside a task there it refuses at once, naming the loop that works.
+---@return fun(): table|nil
 function Stream:events()
   self.queueing = true
   return M.event_iterator(self)
 end
 --- stream:final_message() -> the accumulated Message once the stream ends (raises on failure).
+---@return anthropic.Message
 function Stream:final_message()
   self.queueing = false
   self.queue, self.qhead, self.qtail = {}, 1, 0
@@ -264,16 +282,20 @@ function Stream:final_message()
 end
 
 --- stream:final_text() -> the text of every text block, concatenated.
+---@return string
 function Stream:final_text()
   return M.text_of(self:final_message())
 end
 --- stream:current_message() -> the message accumulated so far (a snapshot).
+---@return anthropic.Message snapshot
 function Stream:current_message() return self.acc:message() end
 
+---@return boolean done the transfer ended (successfully or not)
 function Stream:is_done() return self.op.done end
 
 --- stream:has_content() -> true once content reached the caller; before that a failure is
 --- retried unseen (and fallback.stream may still move to another model).
+---@return boolean
 function Stream:has_content() return self.committed end
 
 --- stream:close() aborts the transfer and frees it; events() then ends without an error.

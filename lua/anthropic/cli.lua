@@ -138,6 +138,8 @@ local function command_names(set)
 end
 
 --- M.parse(argv) -> { command, args = {...}, <options> } or raises a usage failure.
+---@param argv string[]
+---@return table options
 function M.parse(argv)
   local o = { args = {}, headers = {} }
   local i, rest = 1, false
@@ -238,6 +240,10 @@ end
 --- (ANTHROPIC_MODEL, ANTHROPIC_BASE_URL), then the config file, then the built-in defaults:
 --- o.model, o.chain (the model and its fallbacks), o.default_model (true when nobody chose the
 --- model), base_url, max_tokens, temperature, system, timeout, max_retries.
+---@param o table parsed options (M.parse)
+---@param env fun(name: string): string?
+---@param config? anthropic.cli.Config
+---@return table o
 function M.resolve(o, env, config)
   config = config or {}
   local model = o.model or env("ANTHROPIC_MODEL") or config.model
@@ -266,6 +272,8 @@ end
 local function is(err, class) return errors.is(err, class) end
 
 --- M.exit_code(err) -> the exit code for an error raised while running a command.
+---@param err any
+---@return integer
 function M.exit_code(err)
   if getmetatable(err) == UsageFailure then return M.EXIT.usage end
   if not errors.AnthropicError.is_class_of(err) then return M.EXIT.internal end
@@ -288,6 +296,8 @@ M.FLAG_OF = FLAG_OF
 
 --- M.usage_line(err) -> the text of a library UsageError in the CLI's words: the parameter as
 --- its flag, and no advice about library calls (the hint gives the flags instead).
+---@param err anthropic.AnthropicError a UsageError
+---@return string
 function M.usage_line(err)
   local message = tostring(err.message or "")
   message = message:gsub(": use client%.messages%.stream%(params%), or set an explicit timeout$", "")
@@ -353,6 +363,9 @@ local function note(out, ...)
 end
 
 --- M.new_client(o, env) -> a Client from the key in the environment and the options' settings.
+---@param o table resolved options (base_url, timeout, max_retries, headers)
+---@param env fun(name: string): string?
+---@return anthropic.Client
 function M.new_client(o, env)
   local api_key = env("ANTHROPIC_API_KEY")
   local auth_token = nil
@@ -525,18 +538,27 @@ end
 --- M.scrubbed(file, secrets) -> a writer like file whose output never holds any of secrets.
 --- The library already keeps credentials out of errors; this is the last line of defence for
 --- whatever a server or proxy echoes back (a request id, a header) that reaches the output.
+---@param file file*|table anything with write and flush
+---@param secrets string[]
+---@return file*|table writer
 function M.scrubbed(file, secrets)
   if #secrets == 0 then return file end
   local w = {}
+  ---@private
   function w.write(_, ...)
     return file:write(redact(table.concat({ ... }), secrets))
   end
+  ---@private
   function w.flush() return file:flush() end
   return w
 end
 
 --- M.report(err, o, out) -> exit code: prints an error of a command (with its hint) on stderr,
 --- or as one JSON document on stdout with --json. `out.report` is the fallback report, if any.
+---@param err any
+---@param o table the command's options
+---@param out table { stdout, stderr, paint, report }
+---@return integer exit code
 function M.report(err, o, out)
   local code = M.exit_code(err)
   if code == M.EXIT.usage and getmetatable(err) == UsageFailure then
@@ -563,6 +585,9 @@ end
 
 --- M.main(argv [, sys]) -> exit code. sys = { stdout, stderr, stdin, getenv, is_tty } for tests
 --- (default the process's; is_tty(name) says whether "stdin"/"stdout"/"stderr" is a terminal).
+---@param argv? string[]
+---@param sys? table { stdout, stderr, stdin, getenv, is_tty }
+---@return integer exit code
 function M.main(argv, sys)
   sys = sys or {}
   local getenv = sys.getenv or os.getenv
@@ -579,6 +604,7 @@ function M.main(argv, sys)
   local term = term_mod.detect(sys.is_tty, env)
   local out = { stdout = M.scrubbed(sys.stdout or io.stdout, secrets),
     stderr = M.scrubbed(sys.stderr or io.stderr, secrets), stdin = sys.stdin or io.stdin, term = term }
+  ---@private
   function out.paint(stream, style, text) return term_mod.paint(term.color[stream], style, text) end
 
   local okp, o = pcall(M.parse, argv or {})

@@ -17,6 +17,8 @@ local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local history = require "anthropic.history"
 
+---@class anthropic.conversation
+---@overload fun(opts: anthropic.ConversationOptions): anthropic.Conversation
 local M = {}
 
 M.DEFAULT_MAX_TOKENS = 1024

@@ -11,6 +11,18 @@ local client = require "anthropic.client"
 local engine = require "anthropic.engine"
 local json = require "anthropic.json"
 
+---@class anthropic
+---@field VERSION string
+---@field API_VERSION string
+---@field errors anthropic.errors the error classes
+---@field json table encode, decode, null, array, object (lua-cjson underneath)
+---@field null any how JSON null appears in decoded results
+---@field array fun(t?: table): table force an (empty) table to encode as a JSON array
+---@field object fun(t?: table): table force an (empty) table to encode as a JSON object
+---@field new fun(opts?: anthropic.ClientOptions): anthropic.Client
+---@field spawn fun(fn: function, ...): anthropic.Task
+---@field compat table pcall that a task may yield through on every Lua
+---@field conversation anthropic.conversation|fun(opts: anthropic.ConversationOptions): anthropic.Conversation
 local anthropic = {
   VERSION = client.VERSION,
   API_VERSION = client.API_VERSION,

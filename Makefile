@@ -27,7 +27,7 @@ LDFLAGS ?=
 LIBS = $(shell pkg-config --libs libcurl)
 
 BUILD = build/$(LUA)
-CORE_SRC = src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c src/compat.c
+CORE_SRC = src/binding.c src/binding_request.c src/engine.c src/transfer.c src/headers.c src/lines.c src/sse.c src/errors.c src/utf8.c src/compat.c
 CORE_HDR = $(wildcard src/*.h)
 CORE_SO = $(BUILD)/anthropic/core.so
 

@@ -15,8 +15,8 @@ HOST_LUA_PC ?= lua5.4
 HOST_DIR ?= build/host
 HOST_BIN ?= $(HOST_DIR)/anthropic-host
 HOST_STREAMS ?= 10
-HOST_SRC = examples/host/host.c src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c \
-           src/compat.c
+HOST_SRC = examples/host/host.c src/binding.c src/binding_request.c src/engine.c src/transfer.c \
+           src/headers.c src/lines.c src/sse.c src/errors.c src/utf8.c src/compat.c
 HOST_HDR = $(wildcard src/*.h)
 HOST_WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 HOST_OPT ?= -O2 -g

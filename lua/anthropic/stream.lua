@@ -57,6 +57,9 @@ local PLAIN_DELTAS = { text_delta = true, input_json_delta = true, thinking_delt
 
 local HOLD = { message_start = true, content_block_start = true }
 
+local function retry_unseen(req) return req:retry_unseen() end
+local function retry_stream_error(req, etype) return req:retry_stream_error(etype) end
+
 local function canceled_error()
   return errors.new(errors.ConnectionError, { message = "canceled by the caller", transport = "aborted" })
 end
@@ -92,20 +95,25 @@ function Stream:_flush_held()
   end
 end
 
-function Stream:_stream_error(etype, message, body)
+-- A StreamError for this stream: an `event: error` (etype), a broken event sequence, or the
+-- transfer cut short after its 200 (transport: "partial", "reset", "connect", ...). retryable
+-- is the core's answer for the error type (whether a retry before any content would help).
+function Stream:_stream_error(etype, message, body, transport)
   local op = self.op
+  local _, retryable = core.stream_error(etype)
   return op.client:_error {
     class = "StreamError", type = etype, message = message, headers = self.headers,
     body = body, attempts = op.req and op.req:attempts() or nil, status = self.status,
-    partial = self.acc:message(),
+    partial = self.acc:message(), transport = transport, retryable = retryable,
   }
 end
 
--- Tries the attempt again if nothing reached the caller yet. Returns true when scheduled.
-function Stream:_retry_unseen()
+-- Asks the core to try the attempt again, if nothing reached the caller yet: `retry` is
+-- req.retry_unseen (a failed transfer) or req.retry_stream_error (an `event: error`), and the
+-- core decides. Returns true when a new attempt is scheduled.
+function Stream:_retry_unseen(retry, etype)
   if self.committed or not self.op.req then return false end
-  local delay = self.op.req:retry()
-  if not delay then return false end
+  if not retry(self.op.req, etype) then return false end
   self.held, self.status, self.headers, self.request_id = {}, nil, nil, nil
   self.acc = Accumulator.new { beta = self.beta }
   return true
@@ -135,8 +143,7 @@ function Stream:_on_event(name, data)
   if name == "error" or ev.type == "error" then
     local e = type(ev.error) == "table" and ev.error or {}
     local etype = type(e.type) == "string" and e.type or nil
-    local _, retryable = core.classify(nil, nil, etype)
-    if retryable and self:_retry_unseen() then return end
+    if self:_retry_unseen(retry_stream_error, etype) then return end
     return self.op:cancel(self:_stream_error(etype, e.message or "stream error", data))
   end
   if not self.committed then
@@ -180,11 +187,21 @@ function handler.progress(op)
   end
 end
 
+-- Transports that mean the body was cut short (as opposed to a timeout, the size cap or the
+-- caller's cancel, which keep their own classes).
+local CUT_SHORT = { connect = true, partial = true, reset = true, other = true }
+
 function handler.finish(op)
   local s = op.stream
   local f = client_mod.outcome(op.req)
   if f.transport ~= "none" then
-    if core.should_retry(nil, nil, f.transport) and s:_retry_unseen() then return end
+    if s:_retry_unseen(retry_unseen) then return end
+    if s.status ~= nil and CUT_SHORT[f.transport] then
+      -- The 200 arrived and then the body broke: that is the stream failing (README: a
+      -- StreamError with .partial), whatever the socket said.
+      return op:finish(s:_stream_error(nil, "stream cut short (" .. f.transport .. "): "
+        .. tostring(f.message or "the connection ended early"), nil, f.transport))
+    end
     f.partial = s.committed and s.acc:message() or nil
     return op:finish(op.client:_error(f))
   end
@@ -198,7 +215,7 @@ function handler.finish(op)
     return op:finish(s:_stream_error(nil, "stream ended before message_stop" .. why, nil))
   end
   local msg = s.acc:message()
-  op:finish(nil, client_mod.attach_response(msg, f.status, f.raw_headers, f.attempts, f.request_id))
+  op:finish(nil, client_mod.attach_response(msg, f.status, f.headers, f.attempts, f.request_id))
 end
 
 --- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks).

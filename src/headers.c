@@ -79,8 +79,7 @@ int anth_headers_add_line(anth_headers *h, const char *line, size_t n)
     dst += 2 * sizeof(size_t);
     for (k = 0; k < nl; k++)
         dst[k] = (char)((line[k] >= 'A' && line[k] <= 'Z') ? line[k] + 32 : line[k]);
-    if (vl)
-        memcpy(dst + nl, v, vl);
+    memcpy(dst + nl, v, vl);
     h->len += 2 * sizeof(size_t) + nl + vl;
     h->count++;
     return 0;

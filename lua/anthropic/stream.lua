@@ -15,12 +15,11 @@
 -- message on err.partial.
 
 local core = require "anthropic.core"
-local compat = require "anthropic.compat"
-local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local engine = require "anthropic.engine"
 local client_mod = require "anthropic.client"
 local Accumulator = require "anthropic.accumulator"
+local reader = require "anthropic.reader"
 
 local M = {}
 
@@ -40,15 +39,11 @@ function M.text_of(msg)
   return table.concat(parts)
 end
 
---- M.event_iterator(s) -> a for-in iterator over s:next_event(). Plain Lua 5.1 cannot yield
---- from a for-in iterator (the generic for calls it across a C boundary), so inside a task
---- there it refuses at once, naming the loop that works.
+--- M.event_iterator(s) -> a for-in iterator over s:next_event() (refused inside a task on
+--- plain Lua 5.1, where a for-in iterator cannot yield).
 function M.event_iterator(s)
-  if not compat.iterator_can_yield and engine.in_task() then
-    errors.usage(nil, "stream:events() cannot yield inside a task on Lua 5.1 "
-      .. "(a for-in iterator cannot yield there): use "
-      .. "`while true do local ev = s:next_event(); if not ev then break end ... end`")
-  end
+  reader.check_iterable("stream:events() cannot yield",
+    "while true do local ev = s:next_event(); if not ev then break end ... end")
   return function() return s:next_event() end
 end
 
@@ -60,10 +55,6 @@ local HOLD = { message_start = true, content_block_start = true }
 local function retry_unseen(req) return req:retry_unseen() end
 local function retry_stream_error(req, etype) return req:retry_stream_error(etype) end
 
-local function canceled_error()
-  return errors.new(errors.ConnectionError, { message = "canceled by the caller", transport = "aborted" })
-end
-
 -- Hands one event to the accumulator and to whoever consumes events.
 function Stream:_deliver(ev)
   local op = self.op
@@ -71,10 +62,7 @@ function Stream:_deliver(ev)
   if kind == nil then
     return op:cancel(self:_stream_error(nil, value, nil))
   end
-  if self.queueing then
-    self.qtail = self.qtail + 1
-    self.queue[self.qtail] = ev
-  end
+  if self.queueing then reader.push(self.q, ev) end
   if op.on_event and not op:call(op.on_event, ev) then return end
   if op.on_text and kind == "text" then
     -- The snapshot is the current text block's text, as in the official SDK's 'text' event.
@@ -170,21 +158,7 @@ function handler.events(op, buf, n)
 end
 
 function handler.progress(op)
-  local s = op.stream
-  local attempt = op.req:attempts()
-  -- The core retries by itself an attempt that failed before any event, also after its 200
-  -- headers were taken here: the new attempt's reply replaces them (and the request id).
-  if s.status ~= nil and s.attempt ~= attempt then
-    s.status, s.headers, s.request_id = nil, nil, nil
-  end
-  if s.status == nil then
-    local st = op.req:status()
-    if st >= 200 and st < 300 then
-      s.status, s.headers, s.attempt = st, op.req:headers(), attempt
-      s.request_id = s.headers["request-id"]
-      op.progressed = true
-    end
-  end
+  reader.headers_arrived(op, op.stream)
 end
 
 -- Transports that mean the body was cut short (as opposed to a timeout, the size cap or the
@@ -226,7 +200,6 @@ function M.start(client, params, o, raw)
   local beta = params.betas ~= nil
   local s = setmetatable({
     client = client, beta = beta, acc = Accumulator.new { beta = beta }, held = {}, committed = false,
-    queue = {}, qhead = 1, qtail = 0,
   }, Stream)
   local nonblocking = raw.on_done or raw.on_event or raw.on_text
   s.queueing = not nonblocking
@@ -236,6 +209,7 @@ function M.start(client, params, o, raw)
     callbacks = { on_done = raw.on_done, on_event = raw.on_event, on_text = raw.on_text },
   }
   s.op.stream = s
+  s.q = reader.new(s.op)
   if nonblocking then return s end
   engine.wait(s.op, function() return s.status ~= nil end)
   -- Raise here only when the stream never started (an HTTP error, no connection). A stream that
@@ -249,19 +223,7 @@ end
 --- A plain method call, so it can yield inside a task on every Lua, including plain 5.1.
 function Stream:next_event()
   self.queueing = true
-  while true do
-    if self.qhead <= self.qtail then
-      local ev = self.queue[self.qhead]
-      self.queue[self.qhead] = nil
-      self.qhead = self.qhead + 1
-      return ev
-    end
-    if self.op.done then
-      if self.op.err ~= nil and not self.closed then error(self.op.err, 0) end
-      return nil
-    end
-    engine.wait(self.op, function() return self.qhead <= self.qtail end)
-  end
+  return reader.take(self.q)
 end
 
 --- stream:events() -> iterator over decoded events: `for ev in s:events() do ... end`.
@@ -274,7 +236,7 @@ end
 --- stream:final_message() -> the accumulated Message once the stream ends (raises on failure).
 function Stream:final_message()
   self.queueing = false
-  self.queue, self.qhead, self.qtail = {}, 1, 0
+  reader.clear(self.q)
   engine.wait(self.op)
   if self.op.err ~= nil then error(self.op.err, 0) end
   return self.op.result
@@ -296,7 +258,8 @@ function Stream:has_content() return self.committed end
 --- stream:close() aborts the transfer and frees it; events() then ends without an error.
 function Stream:close()
   self.closed = true
-  self.op:cancel(canceled_error())
+  self.q.closed = true
+  self.op:cancel()
 end
 Stream.cancel = Stream.close
 Stream.__close = Stream.close

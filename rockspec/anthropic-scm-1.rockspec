@@ -75,6 +75,7 @@ build = {
     ["anthropic.models"] = "lua/anthropic/models.lua",
     ["anthropic.pagination"] = "lua/anthropic/pagination.lua",
     ["anthropic.partial_json"] = "lua/anthropic/partial_json.lua",
+    ["anthropic.reader"] = "lua/anthropic/reader.lua",
     ["anthropic.resources"] = "lua/anthropic/resources.lua",
     ["anthropic.rope"] = "lua/anthropic/rope.lua",
     ["anthropic.stream"] = "lua/anthropic/stream.lua",

@@ -47,10 +47,18 @@ local function ms(seconds)
   return math.min(math.max(math.ceil(seconds * 1000), 1), 2147483647)
 end
 
-local function env(name)
-  local v = os.getenv(name)
-  if v == nil or v == "" then return nil end
-  return v
+--- M.from_env([getenv]) -> { api_key, auth_token, base_url } from ANTHROPIC_API_KEY,
+--- ANTHROPIC_AUTH_TOKEN and ANTHROPIC_BASE_URL (an empty value counts as unset); getenv
+--- defaults to os.getenv. The one place the environment's credentials are read.
+function M.from_env(getenv)
+  getenv = getenv or os.getenv
+  local function get(name)
+    local v = getenv(name)
+    if v == nil or v == "" then return nil end
+    return v
+  end
+  return { api_key = get("ANTHROPIC_API_KEY"), auth_token = get("ANTHROPIC_AUTH_TOKEN"),
+           base_url = get("ANTHROPIC_BASE_URL") }
 end
 
 --- M.new(opts) -> Client. Every option is optional; see README "Configuration".
@@ -60,9 +68,9 @@ function M.new(opts)
   validate.known_keys(opts, validate.CLIENT_OPTIONS, "")
   local api_key = opts.api_key
   local auth_token = opts.auth_token
+  local from_env = M.from_env()
   if api_key == nil and auth_token == nil then
-    api_key = env("ANTHROPIC_API_KEY")
-    auth_token = env("ANTHROPIC_AUTH_TOKEN")
+    api_key, auth_token = from_env.api_key, from_env.auth_token
   end
   if api_key ~= nil then validate.secret(api_key, "api_key") end
   if auth_token ~= nil then validate.secret(auth_token, "auth_token") end
@@ -73,7 +81,7 @@ function M.new(opts)
 
   local self = setmetatable({}, Client)
   local loopback_http
-  self.base_url, loopback_http = validate.base_url(opts.base_url or env("ANTHROPIC_BASE_URL")
+  self.base_url, loopback_http = validate.base_url(opts.base_url or from_env.base_url
     or M.DEFAULT_BASE_URL, opts.allow_insecure_http)
   -- Plain http:// is allowed to loopback because that traffic never leaves the machine; a proxy
   -- from the environment (http_proxy, ALL_PROXY) must not carry it, key and all, elsewhere.
@@ -112,7 +120,6 @@ function M.new(opts)
   self._ops = {}
   self._nops = 0
   self._callback_errors = {}
-  self._denied = {}          -- fallback.lua: model -> expiry of a remembered denial
   require("anthropic.resources").attach(self)
   return self
 end
@@ -166,9 +173,11 @@ Client.__close = Client.close   -- Lua 5.4: local client <close> = anthropic.new
 -- ---------------------------------------------------------------------------------------
 -- Sending
 
-local function urlencode(s)
+--- M.url_escape(s) -> s percent-encoded except for RFC 3986's unreserved characters.
+function M.url_escape(s)
   return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
 end
+local urlencode = M.url_escape
 
 --- Builds the query string from a table of scalars, in sorted key order (stable URLs).
 local function query_string(q)
@@ -378,21 +387,25 @@ function M.outcome(req)
     retryable = retryable, retry_after = retry_after,
   }
 end
+--- M.json_result(op) -> err, value: a finished request's reply decoded as one JSON document
+--- (with the response metadata attached), or its typed error.
+function M.json_result(op)
+  local f = M.outcome(op.req)
+  local self = op.client
+  if f.transport ~= "none" or f.status < 200 or f.status >= 300 then
+    return self:_error(f), nil
+  end
+  local value, perr = json.decode(f.body)
+  if value == nil and f.body ~= "null" then
+    f.class, f.message = "APIError", "reply is not JSON (" .. tostring(perr) .. ")"
+    return self:_error(f), nil
+  end
+  return nil, M.attach_response(value, f.status, f.headers, f.attempts, f.request_id)
+end
+
 --- The handler for requests whose reply is one JSON document.
 M.json_handler = {
-  finish = function(op)
-    local f = M.outcome(op.req)
-    local self = op.client
-    if f.transport ~= "none" or f.status < 200 or f.status >= 300 then
-      return op:finish(self:_error(f))
-    end
-    local value, perr = json.decode(f.body)
-    if value == nil and f.body ~= "null" then
-      f.class, f.message = "APIError", "reply is not JSON (" .. tostring(perr) .. ")"
-      return op:finish(self:_error(f))
-    end
-    op:finish(nil, M.attach_response(value, f.status, f.headers, f.attempts, f.request_id))
-  end,
+  finish = function(op) op:finish(M.json_result(op)) end,
 }
 
 --- client:_call(spec) sends spec and, unless spec.callbacks.on_done is given, waits for the

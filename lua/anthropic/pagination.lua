@@ -14,7 +14,6 @@ local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local validate = require "anthropic.validate"
 local client_mod = require "anthropic.client"
-local engine = require "anthropic.engine"
 
 local M = {}
 
@@ -27,7 +26,7 @@ local usage = errors.usage
 --- or libcurl would remove them as dot segments and the request would reach another route.
 function M.path_segment(s)
   if s == "." or s == ".." then return (s:gsub("%.", "%%2E")) end
-  return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
+  return client_mod.url_escape(s)
 end
 
 --- M.check_id(v, name): an id must be a non-empty string.
@@ -65,21 +64,16 @@ end
 
 --- M.transforming(transform) -> a handler that finishes like client.json_handler, with
 --- transform(value) applied to a successful result before anyone (on_done, a waiting caller)
---- sees it.
+--- sees it. An error transform raises ends the op with that error.
 function M.transforming(transform)
-  local Op = engine.Op
   return {
     finish = function(op)
-      -- json_handler ends with op:finish(err, value); this per-op override sees it first.
-      op.finish = function(self, err, value)
-        self.finish = nil
-        if err == nil then
-          local ok, v = pcall(transform, value)
-          if ok then value = v else err, value = v, nil end
-        end
-        return Op.finish(self, err, value)
+      local err, value = client_mod.json_result(op)
+      if err == nil then
+        local ok, v = pcall(transform, value)
+        if ok then value = v else err, value = v, nil end
       end
-      return client_mod.json_handler.finish(op)
+      op:finish(err, value)
     end,
   }
 end

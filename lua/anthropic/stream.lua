@@ -33,8 +33,10 @@ M.Stream = Stream
 --- M.text_of(message) -> the text of every text block, concatenated.
 function M.text_of(msg)
   local parts = {}
-  for _, block in ipairs(msg.content or {}) do
-    if block.type == "text" then parts[#parts + 1] = block.text end
+  for _, block in ipairs(type(msg) == "table" and type(msg.content) == "table" and msg.content or {}) do
+    if type(block) == "table" and block.type == "text" and type(block.text) == "string" then
+      parts[#parts + 1] = block.text
+    end
   end
   return table.concat(parts)
 end

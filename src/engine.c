@@ -74,6 +74,25 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
+/* ---- the easy-handle pool ---------------------------------------------------------------- */
+
+CURL *anth_engine_take_easy(anth_engine *e)
+{
+    if (e->npool > 0)
+        return e->pool[--e->npool];
+    return curl_easy_init();
+}
+
+void anth_engine_give_easy(anth_engine *e, CURL *easy)
+{
+    if (e->npool < ANTH_POOL_MAX) {
+        curl_easy_reset(easy);
+        e->pool[e->npool++] = easy;
+    } else {
+        curl_easy_cleanup(easy);
+    }
+}
+
 /* ---- engine ------------------------------------------------------------------------------ */
 
 anth_engine *anth_engine_new(char *err, size_t errlen)

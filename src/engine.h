@@ -22,7 +22,7 @@
 typedef struct anth_engine anth_engine;
 typedef struct anth_xfer anth_xfer;
 
-#define ANTH_POOL_MAX 16          /* idle easy handles kept for reuse (transfer.c) */
+#define ANTH_POOL_MAX 16          /* idle easy handles kept for reuse */
 
 typedef struct anth_sock {
     curl_socket_t fd;
@@ -31,8 +31,8 @@ typedef struct anth_sock {
 
 struct pollfd;
 
-/* Shared with transfer.c, which links its transfers into `xfers`, keeps `inflight` and uses
- * the easy-handle pool; everything else is the engine's own. */
+/* Shared with transfer.c, which links its transfers into `xfers` and keeps `inflight`;
+ * everything else is the engine's own. */
 struct anth_engine {
     CURLM *multi;
     anth_xfer *xfers;             /* every live transfer, any state */
@@ -61,6 +61,10 @@ long anth_engine_timeout(anth_engine *e);
 void anth_engine_sockets(anth_engine *e, void (*fn)(int fd, int r, int w, void *ud), void *ud);
 int anth_engine_inflight(const anth_engine *e);
 
+/* An easy handle for a new transfer: a pooled one (reset) or a new one; NULL when out of
+ * memory. Give it back when the transfer ends: kept for reuse up to ANTH_POOL_MAX. */
+CURL *anth_engine_take_easy(anth_engine *e);
+void anth_engine_give_easy(anth_engine *e, CURL *easy);
 /* Monotonic milliseconds. */
 double anth_now_ms(void);
 /* A number in [0, 1) for backoff jitter (xorshift64*: independent between clients, not

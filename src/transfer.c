@@ -1,6 +1,6 @@
 /*
- * transfer.c: one request on the engine (see transfer.h for the invariants): the easy handle
- * and its pool, the header and body callbacks, SSE/JSONL framing into the event queue, flow
+ * transfer.c: one request on the engine (see transfer.h for the invariants): its easy handle
+ * (taken from the engine's pool), the header and body callbacks, SSE/JSONL framing into the event queue, flow
  * control, attempts, retries and the outcome.
  *
  * The callbacks (header, write, and the framers' event callbacks under them) never call Lua:
@@ -163,25 +163,6 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
         return 0;
     }
     return len;
-}
-
-/* ---- the easy-handle pool ---------------------------------------------------------------- */
-
-static CURL *take_easy(anth_engine *e)
-{
-    if (e->npool > 0)
-        return e->pool[--e->npool];
-    return curl_easy_init();
-}
-
-static void give_easy(anth_engine *e, CURL *easy)
-{
-    if (e->npool < ANTH_POOL_MAX) {
-        curl_easy_reset(easy);
-        e->pool[e->npool++] = easy;
-    } else {
-        curl_easy_cleanup(easy);
-    }
 }
 
 /* ---- attempts ---------------------------------------------------------------------------- */
@@ -487,11 +468,11 @@ anth_xfer *anth_xfer_start(anth_engine *e, anth_xfer_opts *o, anth_xfer **owner_
     anth_sse_init(&x->sse);
     anth_sse_set_max(&x->sse, x->max_bytes ? x->max_bytes : ANTH_DEFAULT_EVENT_MAX);
     anth_lines_init(&x->lines, x->max_bytes);
-    x->easy = take_easy(e);
+    x->easy = anth_engine_take_easy(e);
     if (x->easy == NULL || !configure(x, o)) {
         snprintf(err, errlen, "could not set up the transfer (bad URL or libcurl option)");
         if (x->easy)
-            give_easy(e, x->easy);
+            anth_engine_give_easy(e, x->easy);
         release_buffers(x);
         free(x);
         return NULL;
@@ -525,7 +506,7 @@ void anth_xfer_free(anth_xfer *x)
         x->next->prev = x->prev;
     if (x->owner_slot)
         *x->owner_slot = NULL;
-    give_easy(e, x->easy);
+    anth_engine_give_easy(e, x->easy);
     release_buffers(x);
     free(x);
 }

@@ -320,7 +320,6 @@ end)
 
 describe("the error classes", function()
   local core = require "anthropic.core"
-  local errors = anthropic.errors
 
   it("are built from the core's kind table, parent, status, type and retryable included", function()
     local kinds = core.kinds()

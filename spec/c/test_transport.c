@@ -1,6 +1,6 @@
 /*
- * test_transport.c: the transfer engine (src/transport.c) driven through real transfers
- * against a loopback anthropic-mock that this program starts (bin/anthropic-mock --port 0),
+ * test_transport.c: the transfer engine (src/engine.c, src/transfer.c) driven through real
+ * transfers against a loopback anthropic-mock that this program starts (bin/anthropic-mock --port 0),
  * with no Lua binding in between.
  *
  * What it pins: anth_engine_inflight equals the number of transfers not DONE after every

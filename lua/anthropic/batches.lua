@@ -24,6 +24,7 @@ local engine = require "anthropic.engine"
 local reader = require "anthropic.reader"
 local client_mod = require "anthropic.client"
 local pagination = require "anthropic.pagination"
+local resource = require "anthropic.resource"
 
 local M = {}
 
@@ -116,7 +117,7 @@ local function results_path(client, batch, id)
   local url = batch.results_url
   local base = client.base_url .. "/"
   if type(url) == "string" and url:sub(1, #base) == base then return url:sub(#base) end
-  return BASE .. "/" .. pagination.path_segment(id) .. "/results"
+  return BASE .. "/" .. resource.path_segment(id) .. "/results"
 end
 
 local function not_ended(batch, id)
@@ -131,8 +132,8 @@ end
 
 --- Starts the results download for an ended batch; waits for the reply's status line.
 function M.results(client, id, options)
-  pagination.check_id(id, "message_batch_id")
-  local o, betas = pagination.split_options(options)
+  resource.check_id(id, "message_batch_id")
+  local o, betas = resource.split_options(options)
   if options and options.on_done then
     usage("options.on_done", "results() is an iterator; inside anthropic.spawn(fn) it yields instead of blocking")
   end
@@ -210,18 +211,18 @@ function M.attach(client)
   --- batches.create{ requests = { { custom_id =, params = {...} }, ... }, betas = {...} } -> MessageBatch
   function batches.create(params, options)
     M.check_create_params(params)
-    local o = pagination.check_options(options)
-    return pagination.call(client, {
+    local o = resource.check_options(options)
+    return resource.call(client, {
       method = "POST", path = BASE, body = require("anthropic.messages").body(params), betas = params.betas,
     }, o, options)
   end
 
   --- batches.retrieve(message_batch_id [, options]) -> MessageBatch
   function batches.retrieve(id, options)
-    pagination.check_id(id, "message_batch_id")
-    local o, betas = pagination.split_options(options)
-    return pagination.call(client, {
-      method = "GET", path = BASE .. "/" .. pagination.path_segment(id), betas = betas,
+    resource.check_id(id, "message_batch_id")
+    local o, betas = resource.split_options(options)
+    return resource.call(client, {
+      method = "GET", path = BASE .. "/" .. resource.path_segment(id), betas = betas,
     }, o, options)
   end
 
@@ -232,19 +233,19 @@ function M.attach(client)
 
   --- batches.cancel(message_batch_id [, options]) -> MessageBatch (processing_status "canceling")
   function batches.cancel(id, options)
-    pagination.check_id(id, "message_batch_id")
-    local o, betas = pagination.split_options(options)
-    return pagination.call(client, {
-      method = "POST", path = BASE .. "/" .. pagination.path_segment(id) .. "/cancel", betas = betas,
+    resource.check_id(id, "message_batch_id")
+    local o, betas = resource.split_options(options)
+    return resource.call(client, {
+      method = "POST", path = BASE .. "/" .. resource.path_segment(id) .. "/cancel", betas = betas,
     }, o, options)
   end
 
   --- batches.delete(message_batch_id [, options]) -> { id, type = "message_batch_deleted" }
   function batches.delete(id, options)
-    pagination.check_id(id, "message_batch_id")
-    local o, betas = pagination.split_options(options)
-    return pagination.call(client, {
-      method = "DELETE", path = BASE .. "/" .. pagination.path_segment(id), betas = betas,
+    resource.check_id(id, "message_batch_id")
+    local o, betas = resource.split_options(options)
+    return resource.call(client, {
+      method = "DELETE", path = BASE .. "/" .. resource.path_segment(id), betas = betas,
     }, o, options)
   end
 

@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!(n >= 5 && memcmp(p, "HTTP/", 5) == 0) && colon && colon > p) {
             const char *v, *ve;
             size_t k;
-            FZ_CHECK(anth_headers_next(h.p, h.len, &pos, &e));
+            FZ_CHECK(anth_headers_next(h.buf.p, h.buf.len, &pos, &e));
             FZ_CHECK(e.name_len == (size_t)(colon - p));
             for (k = 0; k < e.name_len; k++) {
                 char c = p[k];
@@ -72,14 +72,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 for (k = 0; k < e.name_len; k++)
                     upper[k] = (char)((e.name[k] >= 'a' && e.name[k] <= 'z') ? e.name[k] - 32
                                                                              : e.name[k]);
-                found = anth_headers_first(h.p, h.len, upper, e.name_len, &vlen);
+                found = anth_headers_first(h.buf.p, h.buf.len, upper, e.name_len, &vlen);
                 FZ_CHECK(found != NULL && found <= e.value);
             }
             entries++;
         }
         p = le;
     }
-    FZ_CHECK(!anth_headers_next(h.p, h.len, &pos, &e));
+    FZ_CHECK(!anth_headers_next(h.buf.p, h.buf.len, &pos, &e));
     FZ_CHECK(entries == h.count);
     anth_headers_free(&h);
     return 0;

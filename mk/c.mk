@@ -103,7 +103,7 @@ $(FUZZ_BUILD)/fuzz_lines: fuzz/fuzz_lines.c src/lines.c src/lines.h src/buf.h
 	@mkdir -p $(FUZZ_BUILD)
 	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_lines.c src/lines.c
 
-$(FUZZ_BUILD)/fuzz_headers: fuzz/fuzz_headers.c src/headers.c src/headers.h
+$(FUZZ_BUILD)/fuzz_headers: fuzz/fuzz_headers.c src/headers.c src/headers.h src/buf.h
 	@mkdir -p $(FUZZ_BUILD)
 	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_headers.c src/headers.c
 

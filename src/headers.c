@@ -1,52 +1,30 @@
 /*
  * headers.c: response header lines -> a packed list (see headers.h for the rules).
  *
- * Lengths are stored with memcpy (the packed buffer has no alignment), and every read checks
+ * Lengths are stored as bytes (the packed buffer has no alignment), and every read checks
  * that an entry lies wholly inside the buffer, so a corrupt or truncated buffer cannot send a
  * reader past its end.
  */
 #include "headers.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 void anth_headers_init(anth_headers *h)
 {
-    h->p = NULL;
-    h->len = h->cap = h->count = 0;
+    h->buf.p = NULL;
+    h->buf.len = h->buf.cap = 0;
+    h->count = 0;
 }
 
 void anth_headers_free(anth_headers *h)
 {
-    free(h->p);
-    anth_headers_init(h);
+    anth_buf_free(&h->buf);
+    h->count = 0;
 }
 
 void anth_headers_clear(anth_headers *h)
 {
-    h->len = h->count = 0;
-}
-
-static int reserve(anth_headers *h, size_t more)
-{
-    size_t need = h->len + more, cap;
-    char *q;
-    if (need < h->len)
-        return -1;
-    if (need <= h->cap)
-        return 0;
-    cap = h->cap ? h->cap : 512;
-    while (cap < need) {
-        if (cap > (size_t)-1 / 2)
-            return -1;
-        cap *= 2;
-    }
-    q = realloc(h->p, cap);
-    if (q == NULL)
-        return -1;
-    h->p = q;
-    h->cap = cap;
-    return 0;
+    h->buf.len = h->count = 0;
 }
 
 static int is_ows(char c)
@@ -57,8 +35,8 @@ static int is_ows(char c)
 int anth_headers_add_line(anth_headers *h, const char *line, size_t n)
 {
     const char *end = line + n, *colon, *v;
-    size_t nl, vl, k;
-    char *dst;
+    size_t nl, vl, k, at;
+    char *name;
     if (n >= 5 && memcmp(line, "HTTP/", 5) == 0)
         return 0;
     colon = memchr(line, ':', n);
@@ -71,16 +49,17 @@ int anth_headers_add_line(anth_headers *h, const char *line, size_t n)
     while (v < end && is_ows(*v))
         v++;
     vl = (size_t)(end - v);
-    if (reserve(h, 2 * sizeof(size_t) + nl + vl) != 0)
+    at = h->buf.len;
+    if (anth_buf_append(&h->buf, (const char *)&nl, sizeof nl) != 0 ||
+        anth_buf_append(&h->buf, (const char *)&vl, sizeof vl) != 0 ||
+        anth_buf_append(&h->buf, line, nl) != 0 || anth_buf_append(&h->buf, v, vl) != 0) {
+        h->buf.len = at;              /* no half entry */
         return -1;
-    dst = h->p + h->len;
-    memcpy(dst, &nl, sizeof nl);
-    memcpy(dst + sizeof nl, &vl, sizeof vl);
-    dst += 2 * sizeof(size_t);
+    }
+    name = h->buf.p + at + 2 * sizeof(size_t);
     for (k = 0; k < nl; k++)
-        dst[k] = (char)((line[k] >= 'A' && line[k] <= 'Z') ? line[k] + 32 : line[k]);
-    memcpy(dst + nl, v, vl);
-    h->len += 2 * sizeof(size_t) + nl + vl;
+        if (name[k] >= 'A' && name[k] <= 'Z')
+            name[k] = (char)(name[k] + 32);
     h->count++;
     return 0;
 }

@@ -15,11 +15,11 @@
 #define ANTH_HEADERS_H
 
 #include <stddef.h>
+#include "buf.h"
 
-/* Entries packed as [name length][value length][name][value], lengths as size_t. */
+/* Entries packed in buf as [name length][value length][name][value], lengths as size_t. */
 typedef struct anth_headers {
-    char *p;
-    size_t len, cap;
+    anth_buf buf;
     size_t count;
 } anth_headers;
 

@@ -549,14 +549,14 @@ const anth_outcome *anth_xfer_outcome(const anth_xfer *x) { return &x->outcome; 
 
 const char *anth_xfer_headers(const anth_xfer *x, size_t *len)
 {
-    *len = x->hdr.len;
-    return x->hdr.p ? x->hdr.p : "";
+    *len = x->hdr.buf.len;
+    return x->hdr.buf.p ? x->hdr.buf.p : "";
 }
 
 int anth_xfer_header(const anth_xfer *x, const char *name, char *out, size_t outlen)
 {
     size_t n;
-    const char *v = anth_headers_first(x->hdr.p, x->hdr.len, name, strlen(name), &n);
+    const char *v = anth_headers_first(x->hdr.buf.p, x->hdr.buf.len, name, strlen(name), &n);
     if (v == NULL || outlen == 0)
         return 0;
     if (n >= outlen)

@@ -14,7 +14,7 @@ static void add(anth_headers *h, const char *line)
 static int first_is(const anth_headers *h, const char *name, const char *want)
 {
     size_t n;
-    const char *v = anth_headers_first(h->p, h->len, name, strlen(name), &n);
+    const char *v = anth_headers_first(h->buf.p, h->buf.len, name, strlen(name), &n);
     if (want == NULL)
         return v == NULL;
     return v != NULL && n == strlen(want) && memcmp(v, want, n) == 0;
@@ -45,7 +45,7 @@ static void test_parse(void)
     CHECK(first_is(&h, "x-date", "Sun, 06 Nov 1994 08:49:37 GMT"), "commas kept, LF ending");
     CHECK(first_is(&h, "x-missing", NULL), "absent");
     CHECK(first_is(&h, "retry-after", NULL), "no prefix match");
-    while (anth_headers_next(h.p, h.len, &pos, &e)) {
+    while (anth_headers_next(h.buf.p, h.buf.len, &pos, &e)) {
         if (n == 2)
             CHECK(e.name_len == 14 && memcmp(e.name, "retry-after-ms", 14) == 0 &&
                   e.value_len == 2 && memcmp(e.value, "10", 2) == 0, "third entry in order");
@@ -73,10 +73,10 @@ static void test_long_and_binary(void)
     memset(line, 'N', 2000);
     memcpy(line + 2000, ": v\0w", 5);
     CHECK(anth_headers_add_line(&h, line, 2005) == 0, "a 2000-byte name");
-    v = anth_headers_first(h.p, h.len, line, 2000, &n);
+    v = anth_headers_first(h.buf.p, h.buf.len, line, 2000, &n);
     CHECK(v && n == 3 && memcmp(v, "v\0w", 3) == 0, "long name whole, NUL in value kept");
     line[1999] = 'M';
-    CHECK(anth_headers_first(h.p, h.len, line, 2000, &n) == NULL, "names differing at the end");
+    CHECK(anth_headers_first(h.buf.p, h.buf.len, line, 2000, &n) == NULL, "names differing at the end");
     anth_headers_free(&h);
 }
 
@@ -87,11 +87,11 @@ static void test_corrupt(void)
     anth_header e;
     anth_headers_init(&h);
     add(&h, "a: b");
-    memcpy(h.p, &huge, sizeof huge);  /* name length past the end */
-    CHECK(anth_headers_next(h.p, h.len, &pos, &e) == 0, "corrupt length: stops");
-    CHECK(anth_headers_first(h.p, h.len, "a", 1, &n) == NULL, "corrupt: nothing found");
+    memcpy(h.buf.p, &huge, sizeof huge);  /* name length past the end */
+    CHECK(anth_headers_next(h.buf.p, h.buf.len, &pos, &e) == 0, "corrupt length: stops");
+    CHECK(anth_headers_first(h.buf.p, h.buf.len, "a", 1, &n) == NULL, "corrupt: nothing found");
     pos = 0;
-    CHECK(anth_headers_next(h.p, 3, &pos, &e) == 0, "truncated buffer: stops");
+    CHECK(anth_headers_next(h.buf.p, 3, &pos, &e) == 0, "truncated buffer: stops");
     anth_headers_free(&h);
 }
 

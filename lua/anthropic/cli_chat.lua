@@ -10,6 +10,7 @@ local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local access = require "anthropic.access"
 local conversation = require "anthropic.conversation"
+local text_of = require("anthropic.stream").text_of
 
 local M = {}
 
@@ -27,11 +28,6 @@ local function note(out, ...)
   out.stderr:write(...)
 end
 
-local function text_of(msg)
-  local parts = {}
-  for _, b in ipairs(msg.content or {}) do if b.type == "text" then parts[#parts + 1] = b.text end end
-  return table.concat(parts)
-end
 
 -- One turn: the answer on stdout, streamed on a terminal. Raises the turn's error.
 local function turn(conv, line, out, state)

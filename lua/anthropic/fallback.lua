@@ -14,9 +14,9 @@
 --     own retries, so falling back trades model quality for an answer now);
 --   * everything else raises at once: AuthenticationFailed (no model works with a bad key),
 --     BadRequest (the same request is as wrong for the next model), network errors, ...;
---   * a model found denied (403, or a 404 not_found_error) is remembered on the client in
---     client._denied[model] = expiry (opts.ttl seconds, default 600) so later calls skip it
---     without a round trip. fallback.forget(client[, model]) clears that memory.
+--   * a model found denied (403, or a 404 not_found_error) is remembered for the client
+--     (opts.ttl seconds, default 600; fallback.denied(client, model) reads it) so later calls
+--     skip it without a round trip. fallback.forget(client[, model]) clears that memory.
 --
 -- Invariant: a stream falls back only while nothing of it has reached the caller. stream()
 -- waits for the reply's headers, so a 403/404 surfaces there; an `event: error` before the
@@ -29,6 +29,7 @@
 local compat = require "anthropic.compat"
 local stream_mod = require "anthropic.stream"
 local errors = require "anthropic.errors"
+local client_mod = require "anthropic.client"
 
 local fallback = {}
 
@@ -57,16 +58,9 @@ end
 
 --- fallback.now() -> seconds (socket.gettime when LuaSocket is there, else os.time).
 --- Tests may replace it to move time forward.
----@return number seconds
 function fallback.now() return gettime() end
 
--- Remembered errors for skipped attempts' reports: client -> { model -> err }. Weak keys:
--- a collected client takes its memory with it.
-local remembered = setmetatable({}, { __mode = "k" })
-
 --- fallback.trigger_class(err) -> the trigger class name this error counts as, or nil.
----@param err any
----@return string|nil class
 function fallback.trigger_class(err)
   if not errors.AnthropicError.is_class_of(err) then return nil end
   local name = err.class_name
@@ -81,49 +75,46 @@ local function is_denial(class, err)
   return class == "PermissionDenied" or (class == "NotFound" and err.type == "not_found_error")
 end
 
---- fallback.denied(client, model) -> the remembered error (or true) while model is skipped.
----@param client anthropic.Client
----@param model string
----@return anthropic.AnthropicError|true|nil
+-- The one memory of denied models: client -> { model -> { expiry = t, err = error } }, weak
+-- by client so a dropped client takes its memory along. access.check feeds it too.
+local memory = setmetatable({}, { __mode = "k" })
+
+--- fallback.denied(client, model) -> the remembered error (or true) while model is skipped,
+--- and the time it expires.
 function fallback.denied(client, model)
-  local expiry = client._denied and client._denied[model]
-  if expiry == nil then return nil end
-  if expiry <= fallback.now() then
-    client._denied[model] = nil
-    if remembered[client] then remembered[client][model] = nil end
+  local m = memory[client]
+  local entry = m and m[model]
+  if entry == nil then return nil end
+  if entry.expiry <= fallback.now() then
+    m[model] = nil
     return nil
   end
-  return remembered[client] and remembered[client][model] or true
+  return entry.err or true, entry.expiry
 end
 
 --- fallback.remember(client, model, err, ttl) marks model denied for ttl seconds.
----@param client anthropic.Client
----@param model string
----@param err anthropic.AnthropicError
----@param ttl number|false|nil seconds
 function fallback.remember(client, model, err, ttl)
   if not ttl or ttl <= 0 then return end
-  client._denied[model] = fallback.now() + ttl
-  remembered[client] = remembered[client] or {}
-  remembered[client][model] = err
+  local m = memory[client]
+  if not m then
+    m = {}
+    memory[client] = m
+  end
+  m[model] = { expiry = fallback.now() + ttl, err = err }
 end
 
 --- fallback.forget(client[, model]) clears the remembered denial of model (or of all models).
----@param client anthropic.Client
----@param model? string
 function fallback.forget(client, model)
   if model == nil then
-    for k in pairs(client._denied) do client._denied[k] = nil end
-    remembered[client] = nil
-  else
-    client._denied[model] = nil
-    if remembered[client] then remembered[client][model] = nil end
+    memory[client] = nil
+  elseif memory[client] then
+    memory[client][model] = nil
   end
 end
 
 -- Checks opts; returns chain (list of model ids), enabled triggers (set), ttl, request options.
 local function prepare(client, params, opts)
-  if type(client) ~= "table" or type(client._denied) ~= "table" then
+  if getmetatable(client) ~= client_mod.Client then
     usage("client", "expected a Client from anthropic.new")
   end
   if type(params) ~= "table" then usage("params", "must be a table") end
@@ -204,7 +195,6 @@ end
 
 -- The attempt loop shared by create and stream. `call(p)` performs one attempt and returns
 -- its result or raises. Returns result, report; raises the error that ended the chain.
----@class anthropic.fallback.Runner
 local Runner = {}
 Runner.__index = Runner
 
@@ -218,7 +208,6 @@ local function new_runner(client, params, opts)
 end
 
 -- Records a failed attempt; returns true when the chain should move on, false to raise.
----@private
 function Runner:failed(model, err)
   local class = fallback.trigger_class(err)
   local attempt = { model = model, error = err,
@@ -233,7 +222,6 @@ function Runner:failed(model, err)
 end
 
 -- Next model to try (skipping remembered denials), or nil with the error that ends the chain.
----@private
 function Runner:next_model()
   local last_err
   while self.pos < #self.chain do
@@ -254,7 +242,6 @@ function Runner:next_model()
 end
 
 -- Tells opts.on_fallback (if any) that `attempt` failed and the chain moves on.
----@private
 function Runner:notify(attempt)
   if self.on_fallback and self.pos < #self.chain then
     self.on_fallback(attempt, self.chain[self.pos + 1])
@@ -262,7 +249,6 @@ function Runner:notify(attempt)
 end
 
 -- Runs attempts with call(p, options) until one succeeds. Returns result, model.
----@private
 function Runner:run(call)
   local err
   while true do
@@ -289,11 +275,6 @@ end
 --- error_class, request_id, skipped (remembered denial, no request sent), fell_back, trigger
 --- (the trigger class: differs from error_class for a StreamError) } } }.
 --- When the chain ends without an answer, the last error is raised with err.fallback = report.
----@param client anthropic.Client
----@param params anthropic.MessageParams (model: the first of the chain unless opts.models)
----@param opts? anthropic.FallbackOptions
----@return anthropic.Message message
----@return anthropic.FallbackReport report
 function fallback.create(client, params, opts)
   local runner = new_runner(client, params, opts)
   local msg = runner:run(function(p, o) return client.messages.create(p, o) end)
@@ -303,21 +284,6 @@ end
 -- ---------------------------------------------------------------------------------------
 -- Streams
 
----@class anthropic.FallbackOptions
----@field models? string[] the chain (default: params.model, then fallback.DEFAULT_MODEL)
----@field on? string[] more triggers: "Overloaded", "RateLimited"
----@field ttl? number|false seconds a denial is remembered (0/false: not at all)
----@field options? anthropic.RequestOptions for every attempt
----@field on_fallback? fun(attempt: table, next_model: string) before each move to the next model
-
----@class anthropic.FallbackReport
----@field used_model? string the model that answered
----@field chain string[]
----@field attempts table[] { model, ok, error, error_class, request_id, skipped, fell_back, trigger }
-
----@class anthropic.FallbackStream
----@field model string the model streaming now
----@field request_id? string
 local FallbackStream = {}
 FallbackStream.__index = function(self, k)
   local m = FallbackStream[k]
@@ -356,7 +322,6 @@ end
 
 --- stream:next_event() -> the next event of the model that answers, or nil after the last.
 --- A plain method call, so it can yield inside a task on every Lua, including plain 5.1.
----@return table|nil event
 function FallbackStream:next_event()
   while true do
     local ok, ev = pcall(self.inner.next_event, self.inner)
@@ -371,12 +336,10 @@ end
 --- stream:events() -> iterator over the events of the model that answers. As with
 --- client.messages.stream, plain Lua 5.1 cannot yield from a for-in iterator, so inside a task
 --- there use next_event() in a while loop.
----@return fun(): table|nil
 function FallbackStream:events()
   return stream_mod.event_iterator(self)
 end
 --- stream:final_message() -> the accumulated Message of the model that answers.
----@return anthropic.Message
 function FallbackStream:final_message()
   while true do
     local ok, msg = pcall(self.inner.final_message, self.inner)
@@ -385,16 +348,12 @@ function FallbackStream:final_message()
   end
 end
 
----@return string
 function FallbackStream:final_text()
   return stream_mod.text_of(self:final_message())
 end
----@return anthropic.Message snapshot
 function FallbackStream:current_message() return self.inner:current_message() end
----@return boolean
 function FallbackStream:is_done() return self.inner:is_done() end
 
----Aborts the stream; events() then ends without an error.
 function FallbackStream:close()
   self.closed = true
   self.inner:close()
@@ -408,11 +367,6 @@ FallbackStream.__close = FallbackStream.close
 --- final_text(), current_message(), close(), request_id, model. The report is live: when an `event: error`
 --- before any content moves the stream to the next model, report.used_model and stream.model
 --- follow.
----@param client anthropic.Client
----@param params anthropic.MessageParams
----@param opts? anthropic.FallbackOptions
----@return anthropic.FallbackStream stream
----@return anthropic.FallbackReport report (live)
 function fallback.stream(client, params, opts)
   local runner = new_runner(client, params, opts)
   local s = setmetatable({ runner = runner, report = runner.report }, FallbackStream)

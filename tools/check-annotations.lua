@@ -10,6 +10,8 @@
 --   * `---@param NAME` for each parameter (not `self`; `...` as `---@param ...`);
 --   * `---@return` when its body returns a value (a `return` with an expression at the
 --     function's own level, not in a nested function).
+-- Functions of an UPPER_CASE table (two letters or more) are entries of a dispatch table
+-- (EVENTS.message_start), not API, and need nothing.
 -- A class (a local table that becomes its own __index: `X.__index = X`) needs `---@class`
 -- in the `---` lines right above `local X = {}`.
 -- It reads the code with a small tokenizer (strings, long strings and comments skipped), so
@@ -175,7 +177,9 @@ local function check_file(path, problems)
           j = j + 1
         end
         local returns = scan_function(tokens, j + 1)
-        if parts[#parts]:sub(1, 1) ~= "_" then
+        -- (Two letters at least: M, the module table, is API.)
+        local dispatch = #parts == 2 and parts[1]:match("^[%u_][%u%d_]+$") ~= nil
+        if parts[#parts]:sub(1, 1) ~= "_" and not dispatch then
           local doc = doc_block(comments, t.line)
           local text = table.concat(doc, "\n")
           if not (text:find("---@private", 1, true) or text:find("---@package", 1, true)) then

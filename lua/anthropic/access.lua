@@ -111,8 +111,24 @@ local function model_ids(client, options)
   return ids
 end
 
+---@class anthropic.AccessOptions
+---@field probe? "messages"|"count_tokens" the request that probes a model (default messages)
+---@field ttl? number|false seconds a result is remembered (0/false: not at all)
+---@field refresh? boolean ignore remembered results
+---@field options? anthropic.RequestOptions for every probe
+
+---@class anthropic.AccessResult
+---@field ok boolean
+---@field model string
+---@field error? anthropic.AnthropicError why not (PermissionDenied, NotFound, ...)
+---@field request_id? string
+---@field cached? boolean
+
 --- access.list_models(client [, options]) -> list of model ids from GET /v1/models (every page).
 --- Raises AuthenticationFailed with err.hint on a bad key.
+---@param client anthropic.Client
+---@param options? anthropic.RequestOptions
+---@return string[] ids
 function access.list_models(client, options)
   check_client(client)
   local ok, ids = pcall(model_ids, client, options)
@@ -145,6 +161,11 @@ end
 --- opts: probe ("messages" | "count_tokens"), ttl (cache seconds; 0/false: none), refresh (ignore
 --- the cache), options (request options for every probe: timeout, max_retries, headers, ...).
 --- Raises AuthenticationFailed (err.hint set) once when the key itself is rejected.
+---@param client anthropic.Client
+---@param models? string[] default: every model of GET /v1/models
+---@param opts? anthropic.AccessOptions
+---@return table<string, anthropic.AccessResult> results
+---@return string[] models the models checked, in order
 function access.check(client, models, opts)
   check_client(client)
   local probe, ttl, options, refresh = check_opts(opts)
@@ -210,6 +231,7 @@ function access.check(client, models, opts)
 end
 
 --- access.clear(client) forgets every cached probe result of client.
+---@param client anthropic.Client
 function access.clear(client)
   cache[client] = nil
 end
@@ -217,6 +239,11 @@ end
 --- access.best(client [, preferences] [, opts]) -> the first model of preferences this key may
 --- use, or nil; and the results of access.check. preferences defaults to
 --- access.DEFAULT_PREFERENCES (Opus, Sonnet, Haiku). opts as for access.check.
+---@param client anthropic.Client
+---@param preferences? string[] default access.DEFAULT_PREFERENCES
+---@param opts? anthropic.AccessOptions
+---@return string|nil model
+---@return table<string, anthropic.AccessResult> results
 function access.best(client, preferences, opts)
   preferences = preferences or access.DEFAULT_PREFERENCES
   local results, list = access.check(client, preferences, opts)

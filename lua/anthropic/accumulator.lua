@@ -90,6 +90,7 @@ M.complete_json = partial_json.complete
 ------------------------------------------------------------------------------------------------
 -- The accumulator
 
+---@class anthropic.Accumulator
 local Acc = {}
 Acc.__index = Acc
 
@@ -342,6 +343,8 @@ function EVENTS.message_stop(self)
 end
 
 --- A new, empty accumulator. opts.beta = true: BetaMessageStream's rules.
+---@param opts? { beta?: boolean }
+---@return anthropic.Accumulator
 function M.new(opts)
   return setmetatable({
     _msg = nil,   -- the snapshot (message_start's message, updated in place)
@@ -352,6 +355,9 @@ function M.new(opts)
 end
 
 --- Apply one decoded event. See the top of this file for what it returns.
+---@param ev table a decoded event (with .type)
+---@return string|nil kind what the event did (nil and a message for a malformed stream)
+---@return any value
 function Acc:apply(ev)
   if type(ev) ~= "table" then
     error(format("bad argument #1 to 'apply' (table expected, got %s)", type(ev)), 2)
@@ -368,6 +374,7 @@ end
 
 --- The message snapshot (nil before message_start), with text, thinking and tool inputs
 --- brought up to date. The table is live: later apply() calls change it.
+---@return anthropic.Message|nil
 function Acc:message()
   local msg = self._msg
   if not msg then return nil end
@@ -380,6 +387,8 @@ function Acc:message()
 end
 
 --- Text of the text blocks, joined by sep (default ""; the TS SDK's finalText() joins with " ").
+---@param sep? string
+---@return string
 function Acc:text(sep)
   local msg = self._msg
   if not msg then return "" end
@@ -409,6 +418,9 @@ end
 --- after content_block_stop, its final input. nil if there is no such tool block, or if the
 --- fragments so far cannot be completed into JSON.
 --- opts.keep_truncated: keep a cut-off string/number at the end (see complete_json).
+---@param index integer 0-based
+---@param opts? { keep_truncated?: boolean }
+---@return any|nil input
 function Acc:partial_input(index, opts)
   local block, st = tool_state(self, index)
   if not block then return nil end
@@ -423,6 +435,8 @@ end
 
 --- The raw JSON text of the tool block at 0-based index gathered so far: nil when no fragment
 --- came, or once content_block_stop decoded it.
+---@param index integer 0-based
+---@return string|nil
 function Acc:input_json(index)
   local block, st = tool_state(self, index)
   if not (block and st and st.json) then return nil end
@@ -430,6 +444,7 @@ function Acc:input_json(index)
 end
 
 --- True once message_stop was applied.
+---@return boolean
 function Acc:done()
   return self._done
 end

@@ -46,6 +46,7 @@ end
 
 --- Checks create's params before anything is encoded: a non-empty list of requests, each with
 --- a unique custom_id (the API's pattern) and Messages params valid for messages.create.
+---@param params table { requests = { { custom_id, params } }, betas }
 function M.check_create_params(params)
   if type(params) ~= "table" then usage("params", "must be a table { requests = { ... } }") end
   local n = validate.list(params.requests, "requests")
@@ -78,6 +79,8 @@ end
 -- ---------------------------------------------------------------------------------------
 -- results: the JSONL stream
 
+---@class anthropic.BatchResults
+---@overload fun(): table|nil
 local Results = {}
 Results.__index = Results
 M.Results = Results
@@ -86,6 +89,7 @@ local results_handler = {}
 
 -- Keeps the raw lines (decoded one at a time by the loop) and frees the engine's slots, which
 -- it would otherwise keep holding until the next read.
+---@private
 function results_handler.events(op, buf, n)
   local r = op.results
   local q, bytes = r.q, r.bytes
@@ -99,10 +103,12 @@ function results_handler.events(op, buf, n)
   op.progressed = true
 end
 
+---@private
 function results_handler.progress(op)
   reader.headers_arrived(op, op.results)
 end
 
+---@private
 function results_handler.finish(op)
   local f = client_mod.outcome(op.req)
   if f.transport ~= "none" or f.status < 200 or f.status >= 300 then
@@ -131,6 +137,10 @@ local function not_ended(batch, id)
 end
 
 --- Starts the results download for an ended batch; waits for the reply's status line.
+---@param client anthropic.Client
+---@param id string
+---@param options? anthropic.RequestOptions
+---@return anthropic.BatchResults
 function M.results(client, id, options)
   resource.check_id(id, "message_batch_id")
   local o, betas = resource.split_options(options)
@@ -158,6 +168,7 @@ end
 --- results() / results:next() -> the next decoded entry { custom_id, result }, or nil at the
 --- end. Raises the transfer's error (after every line that arrived before it), or APIError
 --- for a line that is not a JSON object.
+---@return table|nil entry { custom_id, result = { type = "succeeded", message } | { type = "errored", error } | ... }
 function Results:next()
   local line = reader.take(self.q)
   if line == nil then return nil end
@@ -197,10 +208,12 @@ function Results:close()
 end
 Results.__close = Results.close
 
+---@return boolean done every entry was handed out
 function Results:is_done() return self.op.done and not reader.has_items(self.q) end
 
 -- ---------------------------------------------------------------------------------------
 
+---@param client anthropic.Client
 function M.attach(client)
   local messages = client.messages
   if messages == nil then
@@ -209,6 +222,9 @@ function M.attach(client)
   local batches = {}
 
   --- batches.create{ requests = { { custom_id =, params = {...} }, ... }, betas = {...} } -> MessageBatch
+  ---@param params table { requests = { { custom_id = string, params = anthropic.MessageParams } }, betas? }
+  ---@param options? anthropic.RequestOptions
+  ---@return table batch MessageBatch (an operation with options.on_done)
   function batches.create(params, options)
     M.check_create_params(params)
     local o = resource.check_options(options)
@@ -218,6 +234,9 @@ function M.attach(client)
   end
 
   --- batches.retrieve(message_batch_id [, options]) -> MessageBatch
+  ---@param id string
+  ---@param options? anthropic.RequestOptions
+  ---@return table batch MessageBatch
   function batches.retrieve(id, options)
     resource.check_id(id, "message_batch_id")
     local o, betas = resource.split_options(options)
@@ -227,11 +246,17 @@ function M.attach(client)
   end
 
   --- batches.list([params [, options]]) -> Page of MessageBatch, newest first.
+  ---@param params? table limit, after_id, before_id, betas
+  ---@param options? anthropic.RequestOptions
+  ---@return anthropic.Page page of MessageBatch
   function batches.list(params, options)
     return pagination.list(client, BASE, params, options)
   end
 
   --- batches.cancel(message_batch_id [, options]) -> MessageBatch (processing_status "canceling")
+  ---@param id string
+  ---@param options? anthropic.RequestOptions
+  ---@return table batch MessageBatch
   function batches.cancel(id, options)
     resource.check_id(id, "message_batch_id")
     local o, betas = resource.split_options(options)
@@ -241,6 +266,9 @@ function M.attach(client)
   end
 
   --- batches.delete(message_batch_id [, options]) -> { id, type = "message_batch_deleted" }
+  ---@param id string
+  ---@param options? anthropic.RequestOptions
+  ---@return table deleted { id, type = "message_batch_deleted" }
   function batches.delete(id, options)
     resource.check_id(id, "message_batch_id")
     local o, betas = resource.split_options(options)
@@ -252,6 +280,9 @@ function M.attach(client)
   --- batches.results(message_batch_id [, options]) -> Results: call it (or use it in a generic
   --- for) for one decoded entry at a time. Raises UsageError naming processing_status when the
   --- batch has not ended.
+  ---@param id string
+  ---@param options? anthropic.RequestOptions
+  ---@return anthropic.BatchResults
   function batches.results(id, options)
     local r = M.results(client, id, options)
     return r, nil, nil, r

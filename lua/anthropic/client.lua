@@ -26,6 +26,27 @@ M.DEFAULTS = {
   max_response_bytes = 64 * 1024 * 1024,
 }
 
+---@class anthropic.ClientOptions
+---@field api_key? string default $ANTHROPIC_API_KEY (sent as x-api-key; never printed)
+---@field auth_token? string default $ANTHROPIC_AUTH_TOKEN (sent as Authorization: Bearer)
+---@field base_url? string default $ANTHROPIC_BASE_URL or https://api.anthropic.com
+---@field timeout? number seconds per request (default 600; streams: idle_timeout instead)
+---@field connect_timeout? number seconds (default 5)
+---@field idle_timeout? number|false seconds a stream may send nothing but pings (default 60)
+---@field max_retries? integer retries of 429/5xx/529 and connection failures (default 2)
+---@field retry_cap? number the longest wait between retries, seconds (default 60)
+---@field max_response_bytes? integer the largest reply kept (default 64 MiB)
+---@field default_headers? table<string, string> sent with every request
+---@field insecure_skip_tls_verify? boolean never in production
+---@field ca_file? string a CA bundle to verify the server with
+---@field proxy? string a proxy URL (default: libcurl's environment variables)
+---@field allow_insecure_http? boolean plain http:// to a host that is not loopback
+
+---@class anthropic.Client
+---@field base_url string
+---@field messages anthropic.Messages
+---@field models table list, retrieve (anthropic.models)
+---@field batches table create, retrieve, list, cancel, delete, results, ... (anthropic.batches)
 local Client = {}
 Client.__index = Client
 M.Client = Client
@@ -50,6 +71,8 @@ end
 --- M.from_env([getenv]) -> { api_key, auth_token, base_url } from ANTHROPIC_API_KEY,
 --- ANTHROPIC_AUTH_TOKEN and ANTHROPIC_BASE_URL (an empty value counts as unset); getenv
 --- defaults to os.getenv. The one place the environment's credentials are read.
+---@param getenv? fun(name: string): string?
+---@return { api_key: string?, auth_token: string?, base_url: string? }
 function M.from_env(getenv)
   getenv = getenv or os.getenv
   local function get(name)
@@ -62,6 +85,8 @@ function M.from_env(getenv)
 end
 
 --- M.new(opts) -> Client. Every option is optional; see README "Configuration".
+---@param opts? anthropic.ClientOptions
+---@return anthropic.Client
 function M.new(opts)
   if opts ~= nil and type(opts) ~= "table" then errors.usage("options", "must be a table") end
   opts = opts or {}
@@ -130,6 +155,8 @@ local function check_open(self)
 end
 
 --- client:poll([timeout_ms]) -> operations still in flight. Waits at most timeout_ms (default 0).
+---@param timeout_ms? number the longest wait for network activity (default 0: none)
+---@return integer inflight operations not yet finished
 function Client:poll(timeout_ms)
   check_open(self)
   if timeout_ms ~= nil and (type(timeout_ms) ~= "number" or timeout_ms ~= timeout_ms or timeout_ms < 0) then
@@ -139,18 +166,21 @@ function Client:poll(timeout_ms)
 end
 
 --- client:sockets() -> { [fd] = "r" | "w" | "rw" }: what libcurl wants watched right now.
+---@return table<integer, "r"|"w"|"rw"> sockets
 function Client:sockets()
   check_open(self)
   return self._core:sockets()
 end
 
 --- client:timeout() -> milliseconds until the client next needs a poll (-1: nothing pending).
+---@return integer ms
 function Client:timeout()
   check_open(self)
   return self._core:timeout()
 end
 
 --- client:inflight() -> operations not yet finished.
+---@return integer
 function Client:inflight()
   check_open(self)
   return self._nops
@@ -174,6 +204,8 @@ Client.__close = Client.close   -- Lua 5.4: local client <close> = anthropic.new
 -- Sending
 
 --- M.url_escape(s) -> s percent-encoded except for RFC 3986's unreserved characters.
+---@param s any
+---@return string
 function M.url_escape(s)
   return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
 end
@@ -294,6 +326,9 @@ end
 
 --- M.redact(text, secrets) -> text with every occurrence of each secret (a list of non-empty
 --- strings) replaced by "[redacted]". Plain find: secrets are not patterns.
+---@param text string
+---@param list string[] the secrets
+---@return string
 function M.redact(text, list)
   for _, secret in ipairs(list) do
     local from = 1
@@ -323,6 +358,12 @@ local lazy_response = {
 --- result._request_id and result._response = { status, headers, attempts } are read through
 --- a metatable, so re-encoding the result (e.g. sending a message back) doesn't include them.
 --- `headers` is the core's Headers userdata (viewed on first read) or nil.
+---@param value any a decoded result
+---@param status integer
+---@param headers table|string|nil a table, or the raw header block
+---@param attempts integer
+---@param request_id? string
+---@return any value the same value
 function M.attach_response(value, status, headers, attempts, request_id)
   if type(value) ~= "table" then return value end
   local resp = setmetatable({ status = status, attempts = attempts, core_headers = headers }, lazy_response)
@@ -378,6 +419,8 @@ end
 --- parsed copy), request_id, body, attempts, retryable, retry_after }. A transfer that failed
 --- has no body: what it received is a fragment (up to max_response_bytes of it for a reply cut
 --- off at the cap) that no error should carry for as long as it is kept.
+---@param req userdata a finished anthropic.core Request
+---@return table outcome
 function M.outcome(req)
   local transport, message, _, retryable, retry_after = req:outcome()
   return {
@@ -389,6 +432,9 @@ function M.outcome(req)
 end
 --- M.json_result(op) -> err, value: a finished request's reply decoded as one JSON document
 --- (with the response metadata attached), or its typed error.
+---@param op anthropic.Operation
+---@return anthropic.AnthropicError|nil err
+---@return any value
 function M.json_result(op)
   local f = M.outcome(op.req)
   local self = op.client

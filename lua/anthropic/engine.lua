@@ -25,6 +25,9 @@ local co_running, co_yield, co_resume, co_status, co_create =
 -- Tasks (anthropic.spawn)
 
 local current_task = nil      -- the task whose coroutine is running now, if any
+---@class anthropic.Task
+---@field result any what the task's function returned
+---@field err any the error that ended it, if any
 local Task = {}
 Task.__index = Task
 
@@ -52,6 +55,9 @@ end
 
 --- engine.spawn(fn, ...) runs fn in a task: blocking library calls inside it yield instead of
 --- blocking. Returns the task (task:is_done(), task.result, task.err).
+---@param fn function
+---@param ... any its arguments
+---@return anthropic.Task
 function engine.spawn(fn, ...)
   if type(fn) ~= "function" then errors.usage("fn", "must be a function") end
   local task = setmetatable({ done = false }, Task)
@@ -63,9 +69,11 @@ function engine.spawn(fn, ...)
   return task
 end
 
+---@return boolean
 function Task:is_done() return self.done end
 
 --- engine.in_task() -> true when called from a task's coroutine (waits would yield).
+---@return boolean
 function engine.in_task()
   if current_task == nil then return false end
   local co, is_main = co_running()       -- 5.1 returns nil on the main thread, 5.2+ a flag
@@ -80,12 +88,21 @@ end
 -- transfer), and the next poll does not sleep while they are there.
 engine.MAX_EVENTS_PER_POLL = 128
 
+---@class anthropic.Operation
+---@field done boolean
+---@field err? anthropic.AnthropicError
+---@field result any
 local Op = {}
 Op.__index = Op
 engine.Op = Op
 
 --- Creates an op for `req` on `client` with `handler` (a table: pump(op, names, n) for events,
 --- finish(op) when the request is done). The op joins the client's active set.
+---@param client anthropic.Client
+---@param req userdata an anthropic.core Request
+---@param handler table { events?, progress?, finish }
+---@param callbacks? table on_done, on_event, on_text
+---@return anthropic.Operation
 function engine.start(client, req, handler, callbacks)
   local op = setmetatable({
     client = client, req = req, handler = handler, done = false,
@@ -101,10 +118,12 @@ function engine.start(client, req, handler, callbacks)
   return op
 end
 
+---@return boolean
 function Op:is_done() return self.done end
 
 --- op:cancel([err]) aborts the transfer; the op finishes with err, by default the core's
 --- outcome of the cancel: a ConnectionError "canceled by the caller" (transport "aborted").
+---@param err? anthropic.AnthropicError what the operation finishes with
 function Op:cancel(err)
   if self.done then return end
   self.canceled = true
@@ -120,6 +139,7 @@ function Op:cancel(err)
 end
 
 -- Ends the op with (err, result), releases the transfer and queues on_done.
+---@private
 function Op:finish(err, result)
   if self.done then return end
   self.done, self.err, self.result = true, err, result
@@ -140,6 +160,7 @@ function Op:finish(err, result)
 end
 
 -- Resumes tasks waiting on this op.
+---@private
 function Op:wake()
   local waiters = self.waiters
   if waiters then
@@ -149,6 +170,9 @@ function Op:wake()
 end
 
 --- Runs a user callback under pcall; on error cancels the op with that error. Returns ok.
+---@param fn function a user callback
+---@param ... any its arguments
+---@return boolean ok
 function Op:call(fn, ...)
   local ok, err = pcall(fn, ...)
   if not ok then
@@ -180,6 +204,7 @@ end
 -- op once its request is done. Never re-entered: a callback of this op may make a blocking
 -- call, which polls and services every op while this op's batch is still being handed out
 -- (op.buf would be overwritten, later events delivered first, the end seen before them).
+---@private
 function Op:service()
   local req = self.req
   if not req or self.servicing then return end
@@ -200,6 +225,9 @@ end
 --- timeout_ms for network activity, then services every op. Raises (after all ops are
 --- serviced) the first error thrown by an on_done callback; further ones are raised by the
 --- polls that follow, one each, so no callback error is lost.
+---@param client anthropic.Client
+---@param timeout_ms number
+---@return integer inflight
 function engine.poll(client, timeout_ms)
   raise_pending(client)       -- left over from an earlier poll: raise it before waiting
   local wait, ops = timeout_ms or 0, {}
@@ -220,6 +248,9 @@ end
 
 --- engine.wait(op [, until_fn]) blocks (or yields, inside a task) until op is done or
 --- until_fn(op) returns true.
+---@param op anthropic.Operation
+---@param until_fn? fun(op: anthropic.Operation): boolean
+---@return anthropic.Operation op
 function engine.wait(op, until_fn)
   while not op.done and not (until_fn and until_fn(op)) do
     if engine.in_task() then

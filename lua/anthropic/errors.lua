@@ -16,6 +16,51 @@
 
 local core = require "anthropic.core"
 
+---@class anthropic.AnthropicError
+---@field class_name string the class, e.g. "PermissionDenied"
+---@field message? string what went wrong (never holds the API key or token)
+---@field status? integer the HTTP status (APIStatusError and subclasses)
+---@field type? string the API's error.type ("permission_error", "overloaded_error", ...)
+---@field request_id? string the request-id of the reply: quote it to support
+---@field headers? table<string, string> the reply's headers (lower-case names)
+---@field body? any the decoded error body (or its text)
+---@field attempts? integer how many attempts were made (retries + 1)
+---@field transport? string ConnectionError/Timeout: what failed ("connect", "timeout_idle", ...)
+---@field retryable? boolean whether the engine would retry this (429, 5xx, 529, connection)
+---@field retry_after? number seconds the server asked to wait (retry-after headers)
+---@field partial? table a stream that failed after content: the message so far
+---@field param? string UsageError: the parameter or option at fault
+---@field hint? string what to do about it (AuthenticationFailed from access checks)
+---@field fallback? table fallback: the report of every attempt (anthropic.fallback)
+
+---@class anthropic.ErrorClass
+---@field class_name string
+---@field parent? anthropic.ErrorClass
+---@field default_status? integer
+---@field is_class_of fun(value: any): boolean true when value is an error of this class or a subclass
+
+---@class anthropic.errors
+---@field AnthropicError anthropic.ErrorClass
+---@field APIError anthropic.ErrorClass
+---@field APIStatusError anthropic.ErrorClass
+---@field BadRequest anthropic.ErrorClass
+---@field AuthenticationFailed anthropic.ErrorClass
+---@field BillingError anthropic.ErrorClass
+---@field PermissionDenied anthropic.ErrorClass
+---@field NotFound anthropic.ErrorClass
+---@field Conflict anthropic.ErrorClass
+---@field RequestTooLarge anthropic.ErrorClass
+---@field UnprocessableEntity anthropic.ErrorClass
+---@field RateLimited anthropic.ErrorClass
+---@field InternalServerError anthropic.ErrorClass
+---@field GatewayTimeout anthropic.ErrorClass
+---@field Overloaded anthropic.ErrorClass
+---@field StreamError anthropic.ErrorClass
+---@field ConnectionError anthropic.ErrorClass
+---@field Timeout anthropic.ErrorClass
+---@field ResponseTooLarge anthropic.ErrorClass
+---@field UsageError anthropic.ErrorClass
+---@field classes anthropic.ErrorClass[] every class, parents first
 local errors = {}
 
 local function describe(err)
@@ -38,6 +83,8 @@ end
 local methods = {}
 
 --- err:is(Class) -> true when err is an instance of Class or of one of its subclasses.
+---@param class anthropic.ErrorClass
+---@return boolean
 function methods:is(class)
   local c = getmetatable(self)
   while c do
@@ -72,6 +119,9 @@ local function define(row)
   class.is = methods.is
   --- Class.is_class_of(value) and Class:is_class_of(value) -> true when value is an error of
   --- this class or a subclass. (With the colon the class itself comes first: it is skipped.)
+  ---@param a any the value (or, with a colon, the class)
+  ---@param b? any the value, with a colon
+  ---@return boolean
   function class.is_class_of(a, b)
     local value = a
     if a == class and b ~= nil then value = b end
@@ -105,6 +155,9 @@ end
 define { name = "UsageError", parent = "AnthropicError" }
 
 --- errors.new(Class or class name, fields) -> error object (not raised).
+---@param class anthropic.ErrorClass|string
+---@param fields? table the error's fields (message, status, type, ...); becomes the object
+---@return anthropic.AnthropicError
 function errors.new(class, fields)
   if type(class) == "string" then class = errors[class] or errors.AnthropicError end
   local err = fields or {}
@@ -114,11 +167,16 @@ function errors.new(class, fields)
 end
 
 --- errors.is(value, Class) -> true when value is an anthropic error of Class (or a subclass).
+---@param value any
+---@param class anthropic.ErrorClass
+---@return boolean
 function errors.is(value, class)
   return class.is_class_of(value)
 end
 
 --- errors.usage(param, message) raises a UsageError naming the parameter, at the caller's level.
+---@param param string|nil the parameter or option at fault
+---@param message string
 function errors.usage(param, message)
   local text = param and (param .. ": " .. message) or message
   error(errors.new(errors.UsageError, { message = text, param = param }), 0)

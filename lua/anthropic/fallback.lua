@@ -58,9 +58,12 @@ end
 
 --- fallback.now() -> seconds (socket.gettime when LuaSocket is there, else os.time).
 --- Tests may replace it to move time forward.
+---@return number seconds
 function fallback.now() return gettime() end
 
 --- fallback.trigger_class(err) -> the trigger class name this error counts as, or nil.
+---@param err any
+---@return string|nil class
 function fallback.trigger_class(err)
   if not errors.AnthropicError.is_class_of(err) then return nil end
   local name = err.class_name
@@ -81,6 +84,9 @@ local memory = setmetatable({}, { __mode = "k" })
 
 --- fallback.denied(client, model) -> the remembered error (or true) while model is skipped,
 --- and the time it expires.
+---@param client anthropic.Client
+---@param model string
+---@return anthropic.AnthropicError|true|nil
 function fallback.denied(client, model)
   local m = memory[client]
   local entry = m and m[model]
@@ -93,6 +99,10 @@ function fallback.denied(client, model)
 end
 
 --- fallback.remember(client, model, err, ttl) marks model denied for ttl seconds.
+---@param client anthropic.Client
+---@param model string
+---@param err anthropic.AnthropicError
+---@param ttl number|false|nil seconds
 function fallback.remember(client, model, err, ttl)
   if not ttl or ttl <= 0 then return end
   local m = memory[client]
@@ -104,6 +114,8 @@ function fallback.remember(client, model, err, ttl)
 end
 
 --- fallback.forget(client[, model]) clears the remembered denial of model (or of all models).
+---@param client anthropic.Client
+---@param model? string
 function fallback.forget(client, model)
   if model == nil then
     memory[client] = nil
@@ -195,6 +207,7 @@ end
 
 -- The attempt loop shared by create and stream. `call(p)` performs one attempt and returns
 -- its result or raises. Returns result, report; raises the error that ended the chain.
+---@class anthropic.fallback.Runner
 local Runner = {}
 Runner.__index = Runner
 
@@ -208,6 +221,7 @@ local function new_runner(client, params, opts)
 end
 
 -- Records a failed attempt; returns true when the chain should move on, false to raise.
+---@private
 function Runner:failed(model, err)
   local class = fallback.trigger_class(err)
   local attempt = { model = model, error = err,
@@ -222,6 +236,7 @@ function Runner:failed(model, err)
 end
 
 -- Next model to try (skipping remembered denials), or nil with the error that ends the chain.
+---@private
 function Runner:next_model()
   local last_err
   while self.pos < #self.chain do
@@ -242,6 +257,7 @@ function Runner:next_model()
 end
 
 -- Tells opts.on_fallback (if any) that `attempt` failed and the chain moves on.
+---@private
 function Runner:notify(attempt)
   if self.on_fallback and self.pos < #self.chain then
     self.on_fallback(attempt, self.chain[self.pos + 1])
@@ -249,6 +265,7 @@ function Runner:notify(attempt)
 end
 
 -- Runs attempts with call(p, options) until one succeeds. Returns result, model.
+---@private
 function Runner:run(call)
   local err
   while true do
@@ -275,6 +292,11 @@ end
 --- error_class, request_id, skipped (remembered denial, no request sent), fell_back, trigger
 --- (the trigger class: differs from error_class for a StreamError) } } }.
 --- When the chain ends without an answer, the last error is raised with err.fallback = report.
+---@param client anthropic.Client
+---@param params anthropic.MessageParams (model: the first of the chain unless opts.models)
+---@param opts? anthropic.FallbackOptions
+---@return anthropic.Message message
+---@return anthropic.FallbackReport report
 function fallback.create(client, params, opts)
   local runner = new_runner(client, params, opts)
   local msg = runner:run(function(p, o) return client.messages.create(p, o) end)
@@ -284,6 +306,21 @@ end
 -- ---------------------------------------------------------------------------------------
 -- Streams
 
+---@class anthropic.FallbackOptions
+---@field models? string[] the chain (default: params.model, then fallback.DEFAULT_MODEL)
+---@field on? string[] more triggers: "Overloaded", "RateLimited"
+---@field ttl? number|false seconds a denial is remembered (0/false: not at all)
+---@field options? anthropic.RequestOptions for every attempt
+---@field on_fallback? fun(attempt: table, next_model: string) before each move to the next model
+
+---@class anthropic.FallbackReport
+---@field used_model? string the model that answered
+---@field chain string[]
+---@field attempts table[] { model, ok, error, error_class, request_id, skipped, fell_back, trigger }
+
+---@class anthropic.FallbackStream
+---@field model string the model streaming now
+---@field request_id? string
 local FallbackStream = {}
 FallbackStream.__index = function(self, k)
   local m = FallbackStream[k]
@@ -322,6 +359,7 @@ end
 
 --- stream:next_event() -> the next event of the model that answers, or nil after the last.
 --- A plain method call, so it can yield inside a task on every Lua, including plain 5.1.
+---@return table|nil event
 function FallbackStream:next_event()
   while true do
     local ok, ev = pcall(self.inner.next_event, self.inner)
@@ -336,10 +374,12 @@ end
 --- stream:events() -> iterator over the events of the model that answers. As with
 --- client.messages.stream, plain Lua 5.1 cannot yield from a for-in iterator, so inside a task
 --- there use next_event() in a while loop.
+---@return fun(): table|nil
 function FallbackStream:events()
   return stream_mod.event_iterator(self)
 end
 --- stream:final_message() -> the accumulated Message of the model that answers.
+---@return anthropic.Message
 function FallbackStream:final_message()
   while true do
     local ok, msg = pcall(self.inner.final_message, self.inner)
@@ -348,12 +388,16 @@ function FallbackStream:final_message()
   end
 end
 
+---@return string
 function FallbackStream:final_text()
   return stream_mod.text_of(self:final_message())
 end
+---@return anthropic.Message snapshot
 function FallbackStream:current_message() return self.inner:current_message() end
+---@return boolean
 function FallbackStream:is_done() return self.inner:is_done() end
 
+---Aborts the stream; events() then ends without an error.
 function FallbackStream:close()
   self.closed = true
   self.inner:close()
@@ -367,6 +411,11 @@ FallbackStream.__close = FallbackStream.close
 --- final_text(), current_message(), close(), request_id, model. The report is live: when an `event: error`
 --- before any content moves the stream to the next model, report.used_model and stream.model
 --- follow.
+---@param client anthropic.Client
+---@param params anthropic.MessageParams
+---@param opts? anthropic.FallbackOptions
+---@return anthropic.FallbackStream stream
+---@return anthropic.FallbackReport report (live)
 function fallback.stream(client, params, opts)
   local runner = new_runner(client, params, opts)
   local s = setmetatable({ runner = runner, report = runner.report }, FallbackStream)

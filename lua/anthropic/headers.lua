@@ -45,6 +45,9 @@ local View = {
 }
 
 --- M.view(core_headers [, redact]) -> the read-only table view, or nil for nil.
+---@param core_headers userdata the core's parsed headers
+---@param redact? fun(s: string): string
+---@return table view read-only, lower-case names
 function M.view(core_headers, redact)
   if core_headers == nil then return nil end
   local v = setmetatable({}, View)
@@ -53,6 +56,8 @@ function M.view(core_headers, redact)
 end
 
 --- M.is_view(v) -> true for a table made by M.view.
+---@param v any
+---@return boolean
 function M.is_view(v)
   return source[v] ~= nil
 end

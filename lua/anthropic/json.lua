@@ -35,11 +35,15 @@ cjson.decode_invalid_numbers(false)     -- "nan", "inf", hex are not JSON (JSON.
 cjson.encode_keep_buffer(true)
 
 --- json.array([t]) marks t (or a new table) as a JSON array, even when empty.
+---@param t? table
+---@return table t
 function json.array(t)
   if t ~= nil and type(t) ~= "table" then errors.usage("t", "must be a table or nil") end
   return setmetatable(t or {}, array_mt)
 end
 --- json.object([t]) marks t (or a new table) as a JSON object, even when empty.
+---@param t? table
+---@return table t
 function json.object(t)
   if t ~= nil and type(t) ~= "table" then errors.usage("t", "must be a table or nil") end
   return setmetatable(t or {}, object_mt)
@@ -149,6 +153,9 @@ local function find_bad_utf8(v, path)
 end
 
 --- json.encode(value [, path]) -> JSON text. Raises a UsageError naming the path on bad input.
+---@param value any
+---@param path? string the name of value in error messages
+---@return string json
 function json.encode(value, path)
   path = path or ""
   local prepared, changed = value, false
@@ -191,6 +198,9 @@ json.fix_integers = fix_integers
 
 --- json.decode_raw(text) -> value, or nil and a message: cjson alone, numbers left as floats
 --- on 5.3+ (for hot paths that fix the few numbers they know of themselves).
+---@param text string
+---@return any value
+---@return string|nil err
 function json.decode_raw(text)
   local ok, value = pcall(decode_raw, text)
   if not ok then return nil, value end
@@ -198,6 +208,9 @@ function json.decode_raw(text)
 end
 
 --- json.decode(text) -> value, or nil and an error message for text that is not JSON.
+---@param text string
+---@return any value
+---@return string|nil err
 function json.decode(text)
   local ok, value = pcall(decode_raw, text)
   if not ok then return nil, value end

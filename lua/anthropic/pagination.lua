@@ -23,6 +23,11 @@ local usage = errors.usage
 -- ---------------------------------------------------------------------------------------
 -- Pages
 
+---@class anthropic.Page
+---@field data table[] the items of this page
+---@field has_more boolean whether more items lie in the direction of travel
+---@field first_id? string
+---@field last_id? string
 local Page = {}
 Page.__index = Page
 M.Page = Page
@@ -32,6 +37,8 @@ local state = setmetatable({}, { __mode = "k" })   -- page -> { client, path, pa
 local LIST_KEYS = { limit = true, after_id = true, before_id = true, betas = true }
 
 --- M.check_list_params(params) -> a copy of params (nil becomes {}), validated.
+---@param params? table
+---@return table
 function M.check_list_params(params)
   if params == nil then return {} end
   if type(params) ~= "table" then usage("params", "must be a table { limit =, after_id =, before_id = }") end
@@ -96,6 +103,11 @@ local function fetch(st, options)
 end
 
 --- M.list(client, path, params, options) -> Page (or an op when options.on_done is given).
+---@param client anthropic.Client
+---@param path string
+---@param params? table limit, after_id, before_id, betas
+---@param options? anthropic.RequestOptions
+---@return anthropic.Page page (an operation with options.on_done)
 function M.list(client, path, params, options)
   local p = M.check_list_params(params)
   local o = resource.check_options(options)
@@ -104,6 +116,8 @@ function M.list(client, path, params, options)
 end
 
 --- page:next_cursor() -> "after_id" or "before_id", id; nil when this is the last page.
+---@return string|nil field "after_id" or "before_id"
+---@return string|nil id
 function Page:next_cursor()
   local st = state[self]
   if self.has_more ~= true then return nil end
@@ -118,12 +132,15 @@ function Page:next_cursor()
 end
 
 --- page:has_next_page() -> boolean
+---@return boolean
 function Page:has_next_page()
   return self:next_cursor() ~= nil
 end
 
 --- page:next_page([options]) -> the next Page in the listing's direction, or nil after the
 --- last one. Same limit, betas and request options as the first call.
+---@param options? anthropic.RequestOptions
+---@return anthropic.Page|nil
 function Page:next_page(options)
   local st = state[self]
   local key, id = self:next_cursor()
@@ -142,6 +159,7 @@ end
 
 --- page:iter() -> iterator over every item of this page and of the pages after it (fetched
 --- one at a time, only when the items in hand are used up). Alias: page:auto_paging_iter().
+---@return fun(): any iterator over the items
 function Page:iter()
   local page, i = self, 0
   return function()

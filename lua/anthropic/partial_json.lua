@@ -245,6 +245,8 @@ local function generate(tokens, n, tail, depth)
 end
 
 --- M.decode(text) -> the value of a complete JSON text, or nil when it is not JSON.
+---@param text string
+---@return any|nil value
 function M.decode(text)
   local v = json.decode(text)
   return v
@@ -255,6 +257,9 @@ local decode = M.decode
 --- anything but (truncated) JSON, or nothing at all.
 --- opts.keep_truncated: keep a string or number cut off at the end (closing the string)
 --- instead of dropping it: '{"a": "b' -> {a = "b"} rather than {}.
+---@param s string truncated JSON
+---@param opts? { keep_truncated?: boolean }
+---@return any|nil value
 function M.complete(s, opts)
   if type(s) ~= "string" then
     error(format("bad argument #1 to 'complete' (string expected, got %s)", type(s)), 2)

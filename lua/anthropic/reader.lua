@@ -19,18 +19,26 @@ local engine = require "anthropic.engine"
 
 local M = {}
 
+---A queue of items (stream events, batch result lines) for an operation.
+---@param op anthropic.Operation
+---@return table queue
 function M.new(op)
   return { op = op, items = {}, head = 1, tail = 0, closed = false }
 end
 
+---@param q table
+---@param item any
 function M.push(q, item)
   local tail = q.tail + 1
   q.items[tail] = item
   q.tail = tail
 end
 
+---@param q table
+---@return boolean
 function M.has_items(q) return q.head <= q.tail end
 
+---@param q table
 function M.clear(q)
   q.items, q.head, q.tail = {}, 1, 0
 end
@@ -45,6 +53,8 @@ end
 
 --- M.take(q) -> the next item, or nil after the last; raises the op's error after the last
 --- item (unless the reader was closed by its owner).
+---@param q table
+---@return any|nil item
 function M.take(q)
   while true do
     if q.head <= q.tail then return pop(q) end
@@ -62,6 +72,8 @@ end
 --- holder.attempt, and marks the op as progressed. The core retries by itself an attempt that
 --- failed before any item, also after its 200 was noted: the new attempt's reply then
 --- replaces the old one's (and its request id).
+---@param op anthropic.Operation
+---@param holder table gets status, headers, request_id, attempt
 function M.headers_arrived(op, holder)
   local attempt = op.req:attempts()
   if holder.status ~= nil and holder.attempt ~= attempt then
@@ -81,6 +93,9 @@ end
 --- M.check_iterable(what, loop_hint [, on_refuse]): on plain Lua 5.1 inside a task, refuses a
 --- for-in loop at once (after on_refuse()) with a UsageError naming the while loop that works,
 --- instead of failing later with "attempt to yield across a C-call boundary".
+---@param what string
+---@param loop_hint string
+---@param on_refuse? function
 function M.check_iterable(what, loop_hint, on_refuse)
   if not compat.iterator_can_yield and engine.in_task() then
     if on_refuse then on_refuse() end

@@ -13,6 +13,9 @@ local M = {}
 -- Pieces gathered before they are folded into one chunk: bounds the per-delta overhead
 -- (a Lua string header and a table slot per piece) to FOLD pieces per buffer.
 local FOLD = 64
+---A string buffer that grows by pieces (stream deltas) at a bounded cost per piece.
+---@param seed? string
+---@return table buffer
 function M.new(seed)
   local b = { c = {}, nc = 0, p = {}, np = 0 }
   if type(seed) == "string" and seed ~= "" then
@@ -21,6 +24,8 @@ function M.new(seed)
   return b
 end
 
+---@param b table
+---@param s string
 function M.add(b, s)
   local np = b.np + 1
   b.p[np] = s
@@ -37,6 +42,8 @@ function M.add(b, s)
 end
 
 -- The whole content; leaves the buffer holding it as one chunk.
+---@param b table
+---@return string
 function M.string(b)
   if b.np > 0 then
     b.nc = b.nc + 1

@@ -23,6 +23,9 @@ local reader = require "anthropic.reader"
 
 local M = {}
 
+---@class anthropic.Stream
+---@field status? integer the reply's HTTP status, once its headers arrived
+---@field request_id? string
 local Stream = {}
 Stream.__index = Stream
 M.Stream = Stream
@@ -31,6 +34,8 @@ M.Stream = Stream
 -- whole), so a failed attempt can be retried unseen. They are followed at once by content, so
 -- holding them adds no visible latency.
 --- M.text_of(message) -> the text of every text block, concatenated.
+---@param msg anthropic.Message
+---@return string
 function M.text_of(msg)
   local parts = {}
   for _, block in ipairs(type(msg) == "table" and type(msg.content) == "table" and msg.content or {}) do
@@ -43,6 +48,8 @@ end
 
 --- M.event_iterator(s) -> a for-in iterator over s:next_event() (refused inside a task on
 --- plain Lua 5.1, where a for-in iterator cannot yield).
+---@param s table anything with next_event()
+---@return fun(): table|nil
 function M.event_iterator(s)
   reader.check_iterable("stream:events() cannot yield",
     "while true do local ev = s:next_event(); if not ev then break end ... end")
@@ -150,6 +157,7 @@ end
 
 local handler = {}
 
+---@private
 function handler.events(op, buf, n)
   local s = op.stream
   for i = 1, n do
@@ -159,6 +167,7 @@ function handler.events(op, buf, n)
   op.progressed = true
 end
 
+---@private
 function handler.progress(op)
   reader.headers_arrived(op, op.stream)
 end
@@ -167,6 +176,7 @@ end
 -- caller's cancel, which keep their own classes).
 local CUT_SHORT = { connect = true, partial = true, reset = true, other = true }
 
+---@private
 function handler.finish(op)
   local s = op.stream
   local f = client_mod.outcome(op.req)
@@ -195,6 +205,11 @@ function handler.finish(op)
 end
 
 --- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks).
+---@param client anthropic.Client
+---@param params anthropic.MessageParams
+---@param o table validated request options
+---@param raw anthropic.RequestOptions what the caller passed (callbacks)
+---@return anthropic.Stream
 function M.start(client, params, o, raw)
   local body = require("anthropic.messages").body(params, { stream = true })
   -- With betas the reply may carry beta-only blocks and fields: accumulate as the SDK's
@@ -223,6 +238,7 @@ end
 --- stream:next_event() -> the next decoded event (a table with .type), or nil after the last.
 --- Raises the stream's error, if it fails, after the events received before the failure.
 --- A plain method call, so it can yield inside a task on every Lua, including plain 5.1.
+---@return table|nil event
 function Stream:next_event()
   self.queueing = true
   return reader.take(self.q)
@@ -231,11 +247,13 @@ end
 --- stream:events() -> iterator over decoded events: `for ev in s:events() do ... end`.
 --- Plain Lua 5.1 cannot yield from a for-in iterator (the generic for calls it across a C
 --- boundary), so inside a task there it refuses at once, naming the loop that works.
+---@return fun(): table|nil
 function Stream:events()
   self.queueing = true
   return M.event_iterator(self)
 end
 --- stream:final_message() -> the accumulated Message once the stream ends (raises on failure).
+---@return anthropic.Message
 function Stream:final_message()
   self.queueing = false
   reader.clear(self.q)
@@ -245,16 +263,20 @@ function Stream:final_message()
 end
 
 --- stream:final_text() -> the text of every text block, concatenated.
+---@return string
 function Stream:final_text()
   return M.text_of(self:final_message())
 end
 --- stream:current_message() -> the message accumulated so far (a snapshot).
+---@return anthropic.Message snapshot
 function Stream:current_message() return self.acc:message() end
 
+---@return boolean done the transfer ended (successfully or not)
 function Stream:is_done() return self.op.done end
 
 --- stream:has_content() -> true once content reached the caller; before that a failure is
 --- retried unseen (and fallback.stream may still move to another model).
+---@return boolean
 function Stream:has_content() return self.committed end
 
 --- stream:close() aborts the transfer and frees it; events() then ends without an error.

@@ -176,11 +176,15 @@ local function check_string(v, s, path, errs)
   local n
   if type(s.minLength) == "number" then
     n = utf8_len(v)
-    if n < s.minLength then fail(errs, path, "must be at least " .. show(s.minLength) .. " characters long, got " .. n) end
+    if n < s.minLength then
+      fail(errs, path, "must be at least " .. show(s.minLength) .. " characters long, got " .. n)
+    end
   end
   if type(s.maxLength) == "number" then
     n = n or utf8_len(v)
-    if n > s.maxLength then fail(errs, path, "must be at most " .. show(s.maxLength) .. " characters long, got " .. n) end
+    if n > s.maxLength then
+      fail(errs, path, "must be at most " .. show(s.maxLength) .. " characters long, got " .. n)
+    end
   end
 end
 

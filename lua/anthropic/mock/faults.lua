@@ -22,7 +22,7 @@ local FIELDS = {
   error_after = "number", close_after = "number", close_mode = "string",
   no_stop = "boolean", pings_only = "boolean", ping_interval_ms = "number",
   not_json = "boolean", replay = "string", chunk = "chunk", seed = "number",
-  write_delay_ms = "number", text = "string", stop_reason = "string",
+  write_delay_ms = "number", content_type = "string", text = "string", stop_reason = "string",
   batch_pending_polls = "number", batch_end_ms = "number", turns = "turns",
 }
 -- extra fields allowed in config entries: which requests the entry applies to
@@ -92,6 +92,7 @@ local function check_field(name, v, kind)
     end
     if name == "status" and (v < 100 or v > 599) then return nil, "status: expected an HTTP status (100-599)" end
   end
+  if name == "content_type" and v:find("[%c]") then return nil, "content_type: not a valid header value" end
   if name == "close_mode" and v ~= "fin" and v ~= "reset" then
     return nil, "close_mode: expected \"fin\" or \"reset\""
   end

@@ -13,7 +13,7 @@
 -- Invariants: output is byte-identical on every run and every Lua version (own LCG, no
 -- math.random), so numbers from different runs describe the same bytes. Events use the real
 -- wire format of the Messages API, including the space padding inside data lines that the real
--- API sends (see ../shared/conformance/sse/python/stream-b-fallback.sse), a ping after
+-- API sends (see spec/fixtures/conformance/sse/python/stream-b-fallback.sse), a ping after
 -- content_block_start, occasional "\n" escapes and non-ASCII text.
 
 local outdir = assert(arg[1], "usage: gen-fixtures.lua OUTDIR")
@@ -86,7 +86,7 @@ local function sse(model, msg_id, ndeltas)
 end
 
 -- The canned reply: the shape of a real claude response (cf. the go cassettes in
--- ../shared/conformance/http), about 1 KB.
+-- spec/fixtures/conformance/http), about 1 KB.
 local reply_text = "Solar eclipses happen when the Moon passes between the Sun and the Earth, casting a " ..
   "shadow that blocks some or all of the Sun's light for viewers inside it.\n\nThe three main types:\n" ..
   "- Total (the Moon completely covers the Sun's disk)\n- Partial (only part of the Sun is covered)\n" ..

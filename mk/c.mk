@@ -19,8 +19,8 @@ C_OPT ?= -O2 -g
 C_CLANG ?= clang
 C_SAN ?= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 C_VALGRIND ?= valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all -q
-# The conformance transcripts (shared, read-only; never copied into the repository).
-C_SSE_DIR ?= ../shared/conformance/sse
+# The recorded conformance transcripts, copied into the repository (see their SOURCE.txt).
+C_SSE_DIR ?= spec/fixtures/conformance/sse
 FUZZ_CC ?= clang
 FUZZ_FLAGS ?= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -O1 -g
 FUZZ_SECONDS ?= 20

@@ -2,7 +2,7 @@
  * test_sse.c: unit tests for src/sse.c. Every row is decoded whole, under every 2-way and
  * 3-way split, and one byte at a time (with empty feeds in between); each mode must give
  * exactly the expected rendering. Then every conformance transcript (argv[1], default
- * ../shared/conformance/sse) is checked against hand-counted event totals and decoded under
+ * spec/fixtures/conformance/sse) is checked against hand-counted event totals and decoded under
  * every 2-way split, 1-byte and random chunking, and with CRLF / CR line endings.
  *
  * Rendering of one decode: "[type|data]" per event ("[type#id|data]" when an id is set,
@@ -704,7 +704,7 @@ static void test_transcripts(const char *dir)
 
 int main(int argc, char **argv)
 {
-    const char *dir = argc > 1 ? argv[1] : "../shared/conformance/sse";
+    const char *dir = argc > 1 ? argv[1] : "spec/fixtures/conformance/sse";
     test_rows();
     test_api();
     test_transcripts(dir);

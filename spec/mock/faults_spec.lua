@@ -3,7 +3,7 @@ local mock = require "spec.support.mock"
 local cjson = require "cjson"
 local socket = require "socket"
 
-local BASIC = mock.root() .. "/../shared/conformance/sse/python/basic_response.txt"
+local BASIC = mock.root() .. "/spec/fixtures/conformance/sse/python/basic_response.txt"
 
 local function body(extra)
   local b = { model = mock.MODELS.haiku, max_tokens = 1000,

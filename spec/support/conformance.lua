@@ -1,9 +1,8 @@
---[[ spec.support.conformance: where the shared conformance data is, and JSON comparison.
+--[[ spec.support.conformance: where the recorded API traffic is, and JSON comparison.
 
-The recorded API traffic lives outside the repo, in shared/conformance beside the clone
-(CI: clone_dir/../shared). Paths resolve against the repo root (found from this file's own
-path, so specs may run from any directory): <root>/../shared/conformance when it exists,
-else /work/shared/conformance.
+The recordings live in the repo, in spec/fixtures/conformance/ (copied byte for byte, with
+their SOURCE.txt notes): a clone tests itself with nothing beside it. Paths resolve against
+the repo root, found from this file's own path, so specs may run from any directory.
 
   local conformance = require "spec.support.conformance"
   conformance.dir()                  -> conformance directory (no trailing slash)
@@ -40,9 +39,7 @@ function M.repo_path(rel)
 end
 
 function M.dir()
-  local beside = repo_root() .. "../shared/conformance"
-  if is_dir(beside) then return beside end
-  return "/work/shared/conformance"
+  return repo_root() .. "spec/fixtures/conformance"
 end
 
 local function sorted_entries(dir)

@@ -32,7 +32,7 @@
 //   lone UTF-16 surrogate (no UTF-8 form, so not comparable in Lua) are left out.
 //
 // Usage: node generate.mjs [SSE_DIR]
-//   SSE_DIR defaults to <repo>/../shared/conformance/sse, else /work/shared/conformance/sse.
+//   SSE_DIR defaults to <repo>/spec/fixtures/conformance/sse (the recordings kept in the repo).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,9 +47,7 @@ const outDir = path.join(repo, 'spec', 'fixtures', 'sse-expected');
 
 function sseDir() {
   if (process.argv[2]) return path.resolve(process.argv[2]);
-  const beside = path.resolve(repo, '..', 'shared', 'conformance', 'sse');
-  if (fs.existsSync(beside)) return beside;
-  return '/work/shared/conformance/sse';
+  return path.join(repo, 'spec', 'fixtures', 'conformance', 'sse');
 }
 
 // Deterministic PRNG (mulberry32) so random chunking is reproducible.

@@ -291,6 +291,10 @@ function Runner:_record(msg)
       self.fallback = fb
     end
   end
+  -- A turn that ran code (code execution, programmatic tool calls) lives in a container; the
+  -- next turns must reuse it, as the SDKs do.
+  local container = msg.container
+  if type(container) == "table" and type(container.id) == "string" then self.params.container = container.id end
   local entry = { role = "assistant", content = msg.content }
   local msgs = self.params.messages
   msgs[#msgs + 1] = entry

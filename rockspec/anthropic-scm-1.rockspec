@@ -55,7 +55,10 @@ build = {
       ["anthropic.models"] = "lua/anthropic/models.lua",
       ["anthropic.pagination"] = "lua/anthropic/pagination.lua",
       ["anthropic.resources"] = "lua/anthropic/resources.lua",
+      ["anthropic.schema"] = "lua/anthropic/schema.lua",
       ["anthropic.stream"] = "lua/anthropic/stream.lua",
+      ["anthropic.tool_runner"] = "lua/anthropic/tool_runner.lua",
+      ["anthropic.tools"] = "lua/anthropic/tools.lua",
       ["anthropic.validate"] = "lua/anthropic/validate.lua",
     },
     bin = {

@@ -31,9 +31,7 @@ describe("examples/agent.lua", function()
       .. " < " .. run.quote(stdin), { ANTHROPIC_API_KEY = mock.KEYS.free, ANTHROPIC_BASE_URL = server.url,
         ANTHROPIC_AUTH_TOKEN = "" })
     os.remove(stdin)
-    local sent = {}
-    for _, r in ipairs(mock.requests(server.url)) do sent[#sent + 1] = cjson.decode(r.body) end
-    return out, code, sent
+    return out, code, mock.bodies(nil, server.url)
   end
 
   it("reads the file once approved and prints each turn's text", function()

@@ -65,6 +65,12 @@ local HOST_LUA = os.getenv("ANTHROPIC_TEST_LUA") or "lua5.4"
 local HOST_BIN = "build/host/" .. HOST_LUA .. "/anthropic-host"
 local function host_build() make("-f mk/host.mk host-build HOST_LUA=" .. q(HOST_LUA)) end
 
+local function prepare_nvim()
+  assert(have("nvim"), "nvim not found: install Neovim (Debian: apt-get install -y neovim) "
+    .. "to run the Neovim host test")
+  make("LUA=luajit")
+end
+
 local HOSTS = {
   {
     name = "C host (embedded " .. HOST_LUA .. " linked statically, core compiled in), 16 ms frames",
@@ -108,11 +114,7 @@ local HOSTS = {
   {
     name = "Neovim headless (LuaJIT, vim.uv watchers)",
     prefix = "neovim: ",
-    prepare = function()
-      assert(have("nvim"), "nvim not found: install Neovim (Debian: apt-get install -y neovim) "
-        .. "to run the Neovim host test")
-      make("LUA=luajit")
-    end,
+    prepare = prepare_nvim,
     command = function(url)
       return "nvim --headless -u NONE -c 'luafile examples/neovim/driver.lua'", { ANTHROPIC_MOCK_URL = url }
     end,
@@ -127,11 +129,7 @@ local HOSTS = {
   {
     name = "Neovim headless agent (tool runner in a task, approval and tool waiting on the editor)",
     prefix = "neovim_agent: ",
-    prepare = function()
-      assert(have("nvim"), "nvim not found: install Neovim (Debian: apt-get install -y neovim) "
-        .. "to run the Neovim host test")
-      make("LUA=luajit")
-    end,
+    prepare = prepare_nvim,
     command = function(url)
       return "nvim --headless -u NONE -c 'luafile examples/neovim/agent_driver.lua'", { ANTHROPIC_MOCK_URL = url }
     end,

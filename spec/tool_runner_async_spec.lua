@@ -2,7 +2,6 @@
 -- inside anthropic.spawn (tools that make API calls, approval that waits for the user), parallel
 -- tools, streams, and fallback. Every Lua, plain 5.1 included.
 local anthropic = require "anthropic"
-local cjson = require "cjson"
 local compat = require "anthropic.compat"
 local fallback = require "anthropic.fallback"
 local mock = require "spec.support.mock"
@@ -11,27 +10,12 @@ local support = require "spec.support.client"
 local HAIKU, SONNET = "claude-haiku-4-5", "claude-sonnet-4-6"
 local SCHEMA = { type = "object", properties = { city = { type = "string" } }, required = { "city" } }
 
-local function fault_header(turns, extra)
-  local f = { turns = turns }
-  for k, v in pairs(extra or {}) do f[k] = v end
-  return { ["x-mock-fault"] = cjson.encode(f) }
-end
-local function scripted(turns, extra, client_opts)
-  local o = { default_headers = fault_header(turns, extra) }
-  for k, v in pairs(client_opts or {}) do o[k] = v end
-  return support.new_client(o)
-end
+local scripted = support.scripted
 local function params(tools, model)
   return { model = model or HAIKU, max_tokens = 200, tools = tools,
     messages = { { role = "user", content = "Weather?" } } }
 end
-local function sent()
-  local out = {}
-  for _, r in ipairs(mock.requests()) do
-    if r.route == "/v1/messages" then out[#out + 1] = cjson.decode(r.body) end
-  end
-  return out
-end
+local function sent() return mock.bodies("/v1/messages") end
 local function use(name, input, id) return { name = name, input = input, id = id } end
 local TWO_TURNS = { { text = "Looking.", tool_use = use("get_weather", { city = "Paris" }, "t1") }, "Sunny." }
 

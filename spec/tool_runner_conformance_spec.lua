@@ -106,8 +106,7 @@ describe("tool runner, replaying recorded SDK traffic", function()
       local runner = client.messages.tool_runner(params, { max_iterations = #rec.requests, stream = case.stream })
       runner:run_until_done()
 
-      local sent = {}
-      for _, r in ipairs(mock.requests()) do sent[#sent + 1] = cjson.decode(r.body) end
+      local sent = mock.bodies()
       assert.equal(#rec.requests, #sent)
       for i, want in ipairs(rec.requests) do
         assert.equal(want.stream == true, sent[i].stream == true)

@@ -9,11 +9,7 @@ local support = require "spec.support.client"
 local HAIKU = "claude-haiku-4-5"
 local SCHEMA = { type = "object", properties = { city = { type = "string" } }, required = { "city" } }
 
-local function scripted(turns, fault)
-  local f = { turns = turns }
-  for k, v in pairs(fault or {}) do f[k] = v end
-  return support.new_client { default_headers = { ["x-mock-fault"] = cjson.encode(f) } }
-end
+local scripted = support.scripted
 
 local function params(tools, extra)
   local p = { model = HAIKU, max_tokens = 200, messages = { { role = "user", content = "Weather in Paris?" } },
@@ -23,13 +19,7 @@ local function params(tools, extra)
 end
 
 -- The decoded bodies of the Messages requests the mock received.
-local function sent()
-  local out = {}
-  for _, r in ipairs(mock.requests()) do
-    if r.route == "/v1/messages" then out[#out + 1] = cjson.decode(r.body) end
-  end
-  return out
-end
+local function sent() return mock.bodies("/v1/messages") end
 
 local function weather(log)
   return anthropic.tool { name = "get_weather", description = "Weather", input_schema = SCHEMA,

@@ -22,23 +22,10 @@ local LIMIT_MS = 20000
 local CODE = { "local function greet(name)", "  print('hello ' .. name)", "end" }
 local ANSWER = "greet(name) prints a greeting."
 
-local src = debug.getinfo(1, "S").source:gsub("^@", "")
-local here = src:match("^(.*)/[^/]*$") or "."
-local root = here .. "/../.."
-package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. here .. "/?.lua;" .. package.path
-package.cpath = root .. "/build/luajit/?.so;" .. package.cpath
-
-local finished = false
-local guard = uv.new_timer()
-
-local function finish(ok, line)
-  if finished then return end
-  finished = true
-  guard:stop()
-  io.stdout:write(line, "\n")
-  io.stdout:flush()
-  vim.schedule(function() vim.cmd("cquit " .. (ok and 0 or 1)) end)
-end
+local here = debug.getinfo(1, "S").source:gsub("^@", ""):match("^(.*)/[^/]*$") or "."
+local headless = dofile(here .. "/headless.lua")
+headless.use_checkout(here)
+local finish = headless.reporter(LIMIT_MS, "neovim_agent: FAILED still running after " .. LIMIT_MS .. " ms")
 
 local function run(url)
   local anthropic = require "anthropic"
@@ -124,8 +111,6 @@ local function run(url)
   end
   driver:kick()
 end
-
-guard:start(LIMIT_MS, 0, function() finish(false, "neovim_agent: FAILED still running after " .. LIMIT_MS .. " ms") end)
 
 local url = os.getenv("ANTHROPIC_MOCK_URL")
 if not url or url == "" then

@@ -60,6 +60,17 @@ describe("tool_runner without blocking", function()
       assert.equal(0, client:inflight())
     end)
 
+    it("refuses a second driver while poll drives it", function()
+      local client = scripted(TWO_TURNS)
+      local done = false
+      local tool = anthropic.tool { name = "get_weather", input_schema = SCHEMA, run = function() return "ok" end }
+      local runner = client.messages.tool_runner(params { tool }, { on_done = function() done = true end })
+      local err = support.raises(runner.run_until_done, runner)
+      assert.equal("this runner is driven by client:poll() (on_message/on_done): wait for on_done", err.message)
+      drive(client, function() return done end)
+      assert.equal("end_turn", runner.stop_reason)
+    end)
+
     it("hands an API error to on_done, with err.runner", function()
       local client = scripted({}, { status = 529 })
       local result

@@ -327,19 +327,28 @@ function Runner:_close_stream(feed)
   return self:_record(msg)
 end
 
---- runner:next_stream() -> the stream of the next turn (stream = true), or nil when done. The
---- previous turn's stream is read to its end first and its tools run. A plain method call,
---- so it can yield inside a task on every Lua.
-function Runner:next_stream()
-  if not self.opts.stream then usage(nil, "runner:streams() needs the runner option { stream = true }") end
+-- Runs step(self) as the one turn in progress: a second caller (the host while the runner's
+-- own task waits, a callback re-entering it) would interleave two turns of one conversation.
+local function exclusive(self, step)
+  if self.running then
+    usage(nil, self.task and "this runner is driven by client:poll() (on_message/on_done): "
+      .. "wait for on_done" or "this runner is already running a turn")
+  end
+  self.running = true
+  local ok, result = pcall(step, self)
+  self.running = false
+  if not ok then error(result, 0) end
+  return result
+end
+
+local function stream_step(self)
   self:_close_stream(false)
   if not self:_proceed() then return nil end
   self.stream = self:_send()
   return self.stream
 end
 
---- runner:next_message() -> the next assistant message, or nil once the loop has ended.
-function Runner:next_message()
+local function message_step(self)
   if self.opts.stream then
     if self.stream then self:_close_stream(true) end
     if not self:_proceed() then return nil end
@@ -348,6 +357,19 @@ function Runner:next_message()
   end
   if not self:_proceed() then return nil end
   return self:_record(self:_send())
+end
+
+--- runner:next_stream() -> the stream of the next turn (stream = true), or nil when done. The
+--- previous turn's stream is read to its end first and its tools run. A plain method call,
+--- so it can yield inside a task on every Lua.
+function Runner:next_stream()
+  if not self.opts.stream then usage(nil, "runner:streams() needs the runner option { stream = true }") end
+  return exclusive(self, stream_step)
+end
+
+--- runner:next_message() -> the next assistant message, or nil once the loop has ended.
+function Runner:next_message()
+  return exclusive(self, message_step)
 end
 
 local function iterator(self, method, loop)

@@ -129,6 +129,46 @@ describe("anthropic.schema.check", function()
   end
 end)
 
+-- schema.check_schema: { name, schema, expected errors }.
+local BAD_SCHEMAS = {
+  { "a well-formed schema", { type = "object", required = { "a" }, additionalProperties = false,
+    properties = { a = { type = { "string", "null" }, maxLength = 3 }, b = { ["$ref"] = "#/$defs/n" } },
+    ["$defs"] = { n = { type = "integer", minimum = 0, multipleOf = 2 } }, title = "T", ["x-extra"] = {} } },
+  { "boolean schemas", { properties = { a = true, b = false } } },
+  { "not an object", "object", "$: a schema must be an object or a boolean" },
+  { "a list", { { type = "string" } }, "$: a schema must be an object or a boolean" },
+  { "unknown type", { type = "strng" }, '$.type: unknown type "strng"' },
+  { "unknown type in a list", { type = { "string", "int" } }, '$.type: unknown type "int"' },
+  { "empty type list", { type = {} }, "$.type: must not be an empty list" },
+  { "required not a list", { required = "a" }, "$.required: must be a list of property names" },
+  { "required with a number", { required = { "a", 2 } }, "$.required[1]: must be a string" },
+  { "enum not a list", { enum = "a" }, "$.enum: must be a list" },
+  { "a bound that is not a number", { minimum = "1", maxLength = 1.5 },
+    "$.minimum: must be a number", "$.maxLength: must be an integer >= 0" },
+  { "multipleOf 0", { multipleOf = 0 }, "$.multipleOf: must be > 0" },
+  { "items as a list", { items = { { type = "string" } } },
+    "$.items: must be one schema (a list of schemas is prefixItems)" },
+  { "anyOf empty", { anyOf = {} }, "$.anyOf: must be a non-empty list of schemas" },
+  { "nested errors have paths", { properties = { a = { items = { type = "nope" } } }, oneOf = { { type = 1 } } },
+    '$.oneOf[0].type: unknown type 1', '$.properties.a.items.type: unknown type "nope"' },
+  { "a $ref that points at nothing", { properties = { a = { ["$ref"] = "#/$defs/x" } } },
+    '$.properties.a["$ref"]: $ref "#/$defs/x" points at nothing' },
+  { "$defs entries are checked", { ["$defs"] = { x = { type = "bad" } } }, '$["$defs"].x.type: unknown type "bad"' },
+}
+
+describe("anthropic.schema.check_schema", function()
+  for _, row in ipairs(BAD_SCHEMAS) do
+    it(row[1], function()
+      local ok, errs = schema.check_schema(row[2])
+      local got = {}
+      for i, e in ipairs(errs or {}) do got[i] = e.path .. ": " .. e.reason end
+      local want = { select(3, unpack_(row)) }
+      assert.same(want, got)
+      assert.equal(#want == 0, ok)
+    end)
+  end
+end)
+
 describe("anthropic.schema helpers", function()
   it("describe joins errors on one line", function()
     local _, errs = schema.check({ city = 3, n = "x" }, { type = "object",

@@ -41,6 +41,10 @@ describe("anthropic.tool", function()
       'tool.input_schema: must be an object schema: { type = "object", properties = { ... } }' },
     { "an array schema", { name = "a", input_schema = { type = "array" }, run = run },
       'tool.input_schema: must be an object schema: { type = "object", properties = { ... } }' },
+    { "a schema with an unknown type", { name = "a", run = run, input_schema = { type = "object",
+      properties = { city = { type = "strin" } }, required = "city" } },
+      "tool.input_schema: is not a valid JSON Schema: $.required: must be a list of property names; "
+      .. '$.properties.city.type: unknown type "strin"' },
     { "no run", { name = "a", input_schema = SCHEMA }, "tool.run: must be a function (input, ctx) -> result" },
     { "run not a function", { name = "a", input_schema = SCHEMA, run = "x" },
       "tool.run: must be a function (input, ctx) -> result" },

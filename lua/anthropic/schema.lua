@@ -350,4 +350,99 @@ function schema.describe(errs)
   return table.concat(parts, "; ")
 end
 
+-- ---------------------------------------------------------------------------------------
+-- Is the schema itself well formed?
+
+local TYPES = { null = true, boolean = true, integer = true, number = true, string = true,
+  array = true, object = true }
+local NUMBERS = { "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf" }
+local COUNTS = { "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties" }
+local SUBSCHEMA = { "additionalProperties", "items", "not" }
+local LISTS = { "anyOf", "allOf", "oneOf", "prefixItems" }
+local MAPS = { "properties", "$defs", "definitions" }
+
+local meta
+meta = function(s, path, errs, root, depth)
+  if s == true or s == false then return end
+  if type(s) ~= "table" or is_array(s) and next(s) ~= nil then
+    return fail(errs, path, "a schema must be an object or a boolean")
+  end
+  if depth > MAX_DEPTH then return fail(errs, path, "schema nests deeper than " .. MAX_DEPTH .. " levels") end
+  local t = s.type
+  if t ~= nil then
+    local list = type(t) == "table" and t or { t }
+    if type(t) == "table" and #t == 0 then fail(errs, path .. ".type", "must not be an empty list") end
+    for _, name in ipairs(list) do
+      if not TYPES[name] then fail(errs, path .. ".type", "unknown type " .. show(name)) end
+    end
+  end
+  for _, k in ipairs(NUMBERS) do
+    if s[k] ~= nil and (type(s[k]) ~= "number" or not has_type(s[k], "number")) then
+      fail(errs, key_path(path, k), "must be a number")
+    end
+  end
+  if type(s.multipleOf) == "number" and s.multipleOf <= 0 then fail(errs, path .. ".multipleOf", "must be > 0") end
+  for _, k in ipairs(COUNTS) do
+    if s[k] ~= nil and not (has_type(s[k], "integer") and s[k] >= 0) then
+      fail(errs, key_path(path, k), "must be an integer >= 0")
+    end
+  end
+  if s.required ~= nil then
+    if type(s.required) ~= "table" or not is_array(s.required) then
+      fail(errs, path .. ".required", "must be a list of property names")
+    else
+      for i, name in ipairs(s.required) do
+        if type(name) ~= "string" then fail(errs, key_path(path .. ".required", i), "must be a string") end
+      end
+    end
+  end
+  if s.enum ~= nil and (type(s.enum) ~= "table" or not is_array(s.enum)) then
+    fail(errs, path .. ".enum", "must be a list")
+  end
+  if s["$ref"] ~= nil then
+    local _, rerr = resolve(root, s["$ref"])
+    if rerr then fail(errs, key_path(path, "$ref"), rerr) end
+  end
+  if s.items ~= nil and type(s.items) == "table" and is_array(s.items) and next(s.items) ~= nil then
+    fail(errs, path .. ".items", "must be one schema (a list of schemas is prefixItems)")
+  else
+    for _, k in ipairs(SUBSCHEMA) do
+      if s[k] ~= nil then meta(s[k], key_path(path, k), errs, root, depth + 1) end
+    end
+  end
+  for _, k in ipairs(LISTS) do
+    local list = s[k]
+    if list ~= nil then
+      if type(list) ~= "table" or not is_array(list) or next(list) == nil then
+        fail(errs, key_path(path, k), "must be a non-empty list of schemas")
+      else
+        for i, sub in ipairs(list) do meta(sub, key_path(key_path(path, k), i), errs, root, depth + 1) end
+      end
+    end
+  end
+  for _, k in ipairs(MAPS) do
+    local map = s[k]
+    if map ~= nil then
+      if type(map) ~= "table" or not is_object(map) then
+        fail(errs, key_path(path, k), "must be an object of schemas")
+      else
+        for _, name in ipairs(sorted_keys(map)) do
+          meta(map[name], key_path(key_path(path, k), name), errs, root, depth + 1)
+        end
+      end
+    end
+  end
+end
+
+--- schema.check_schema(S) -> true, or false and the list of { path, reason } saying where S
+--- is not a well-formed schema (an unknown type name, `required` not a list of names, a bound
+--- that is not a number, a $ref that points at nothing, ...). Keywords it does not know are
+--- left alone. Paths start at "$" (the schema's root): "$.properties.city.type".
+function schema.check_schema(s)
+  local errs = {}
+  meta(s, "$", errs, s, 0)
+  if #errs == 0 then return true end
+  return false, errs
+end
+
 return schema

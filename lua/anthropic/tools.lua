@@ -15,6 +15,7 @@
 
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
+local schema = require "anthropic.schema"
 local validate = require "anthropic.validate"
 
 local tools = {}
@@ -46,7 +47,8 @@ local function check_name(name, where)
 end
 
 --- tools.define(def [, where]) -> tool (anthropic.tool): checks the definition (name pattern,
---- input_schema an object schema, run a function) and returns a new tool; def is not changed.
+--- input_schema a well-formed object schema, run a function) and returns a new tool; def is
+--- not changed.
 function tools.define(def, where)
   where = where or "tool"
   if type(def) ~= "table" then usage(where, "must be a table") end
@@ -57,6 +59,10 @@ function tools.define(def, where)
   local s = def.input_schema
   if type(s) ~= "table" or s.type ~= "object" then
     usage(where .. ".input_schema", 'must be an object schema: { type = "object", properties = { ... } }')
+  end
+  local ok_schema, serrs = schema.check_schema(s)
+  if not ok_schema then
+    usage(where .. ".input_schema", "is not a valid JSON Schema: " .. schema.describe(serrs))
   end
   if type(def.run) ~= "function" then usage(where .. ".run", "must be a function (input, ctx) -> result") end
   local tool, lua_only = {}, {}

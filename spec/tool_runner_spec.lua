@@ -313,6 +313,7 @@ describe("tool_runner", function()
         'tools[1].name: must be 1 to 128 characters of A-Z a-z 0-9 _ -, got "x y"' },
       { "no model", { max_tokens = 1, messages = {} }, nil, "model: must be a non-empty string" },
       { "max_iterations 0", params {}, { max_iterations = 0 }, "opts.max_iterations: must be an integer >= 1" },
+      { "stream in the params", params({}, { stream = true }), nil, "stream: use the runner option { stream = true }" },
       { "an unknown option", params {}, { max_iteration = 3 }, "opts.max_iteration: unknown option" },
       { "on_tool_call not a function", params {}, { on_tool_call = true }, "opts.on_tool_call: must be a function" },
       { "callbacks in request options", params {}, { options = { on_done = print } },

@@ -49,6 +49,7 @@ function Runner:_take(params)
   if type(params) ~= "table" then usage("params", "must be a table") end
   local p = {}
   for k, v in pairs(params) do p[k] = v end
+  if p.stream ~= nil then usage("stream", "use the runner option { stream = true }") end
   validate.message_params(p, true)
   local msgs = json.array()
   for i, m in ipairs(p.messages) do msgs[i] = m end

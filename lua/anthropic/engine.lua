@@ -76,6 +76,8 @@ function Task:is_done() return self.done end
 --- suspends the task until resume(...) is called, at once or later from any callback of the
 --- host (a prompt's answer, a timer); only the first call counts. This is how a task waits for
 --- something that is not a request, without blocking the host.
+---@param start fun(resume: fun(...)) called at once with the function that wakes the task
+---@return any ... what resume was given
 function engine.await(start)
   if type(start) ~= "function" then errors.usage("start", "must be a function (resume)") end
   if not engine.in_task() then

@@ -430,6 +430,10 @@ end
 --- every turn sent through fallback.create (or fallback.stream with { stream = true }).
 --- opts are the runner's; opts.fallback (optional) holds this module's options (models, on,
 --- ttl, on_fallback). A turn that falls back moves the whole conversation to that model.
+---@param client anthropic.Client
+---@param params anthropic.MessageParams
+---@param opts? table the runner's options, and fallback = anthropic.FallbackOptions
+---@return anthropic.ToolRunner
 function fallback.tool_runner(client, params, opts)
   if opts ~= nil and type(opts) ~= "table" then usage("opts", "must be a table") end
   local o = {}

@@ -136,6 +136,9 @@ function M.attach(client)
 
   --- messages.tool_runner(params [, opts]) -> runner: the agent loop (anthropic.tool_runner,
   --- docs/tools.md).
+  ---@param params anthropic.MessageParams with tools = { anthropic.tool{...} }
+  ---@param opts? table stream, max_iterations, on_text, on_tool_call, ... (docs/tools.md)
+  ---@return anthropic.ToolRunner
   function messages.tool_runner(params, opts)
     return require("anthropic.tool_runner").new(client, params, opts)
   end

@@ -60,6 +60,8 @@ end
 --- schema.type_of(value) -> the JSON type name: "null", "boolean", "integer", "number",
 --- "string", "array", "object" ("object" for an unmarked empty table), or the Lua type for
 --- what JSON cannot hold.
+---@param v any
+---@return string
 function schema.type_of(v)
   local t = type(v)
   if v == null then return "null" end
@@ -85,6 +87,9 @@ local function has_type(v, name)
 end
 
 --- schema.equal(a, b) -> true when a and b are the same JSON value (deep; 1 equals 1.0).
+---@param a any
+---@param b any
+---@return boolean
 function schema.equal(a, b)
   if a == b then return true end
   if type(a) ~= "table" or type(b) ~= "table" or a == null or b == null then return false end
@@ -336,6 +341,10 @@ end
 
 --- schema.check(value, S) -> true, or false and the list of { path, reason } (in a stable
 --- order: the value's keys sorted). S is a schema table or a boolean.
+---@param value any
+---@param s table|boolean the schema
+---@return boolean ok
+---@return table[]|nil errors { path, reason }
 function schema.check(value, s)
   local errs = {}
   check(value, s, "$", errs, { root = s }, 0)
@@ -344,6 +353,8 @@ function schema.check(value, s)
 end
 
 --- schema.describe(errs) -> one line: "path: reason; path: reason".
+---@param errs table[] { path, reason }
+---@return string
 function schema.describe(errs)
   local parts = {}
   for i, e in ipairs(errs or {}) do parts[i] = e.path .. ": " .. e.reason end
@@ -438,6 +449,9 @@ end
 --- is not a well-formed schema (an unknown type name, `required` not a list of names, a bound
 --- that is not a number, a $ref that points at nothing, ...). Keywords it does not know are
 --- left alone. Paths start at "$" (the schema's root): "$.properties.city.type".
+---@param s any
+---@return boolean ok
+---@return table[]|nil errors { path, reason }
 function schema.check_schema(s)
   local errs = {}
   meta(s, "$", errs, s, 0)

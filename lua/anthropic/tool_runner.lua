@@ -31,6 +31,10 @@ M.OPTIONS = {
 
 local usage, pcall = errors.usage, compat.pcall
 
+---@class anthropic.ToolRunner
+---@field iterations integer turns sent so far
+---@field stop_reason? string why the loop ended
+---@field params anthropic.MessageParams the conversation so far
 local Runner = {}
 Runner.__index = Runner
 Runner.__name = "anthropic.ToolRunner"
@@ -71,6 +75,10 @@ local function request_options(o)
 end
 
 --- M.new(client, params [, opts]) -> runner. See docs/tools.md.
+---@param client anthropic.Client
+---@param params anthropic.MessageParams
+---@param opts? table (docs/tools.md)
+---@return anthropic.ToolRunner
 function M.new(client, params, opts)
   if opts ~= nil and type(opts) ~= "table" then usage("opts", "must be a table") end
   opts = opts or {}
@@ -101,6 +109,7 @@ end
 
 --- runner:push_messages(...) appends messages to the conversation; the next turn sends them
 --- (a finished runner starts a new run: iterations count from 0 again).
+---@param ... anthropic.MessageParam
 function Runner:push_messages(...)
   local msgs = self.params.messages
   for i = 1, select("#", ...) do
@@ -112,6 +121,7 @@ function Runner:push_messages(...)
 end
 
 --- runner:set_params(params | function(p) return p2 end) replaces the parameters of the next turn.
+---@param p anthropic.MessageParams|fun(p: anthropic.MessageParams): anthropic.MessageParams
 function Runner:set_params(p)
   if type(p) == "function" then p = p(self.params) end
   self:_take(p)
@@ -125,6 +135,7 @@ function Runner:_changed()
 end
 
 --- runner:is_done() -> true once the loop has ended (runner.stop_reason says why).
+---@return boolean
 function Runner:is_done() return self.finished end
 
 -- ---------------------------------------------------------------------------------------
@@ -364,12 +375,14 @@ end
 --- runner:next_stream() -> the stream of the next turn (stream = true), or nil when done. The
 --- previous turn's stream is read to its end first and its tools run. A plain method call,
 --- so it can yield inside a task on every Lua.
+---@return anthropic.Stream|nil
 function Runner:next_stream()
   if not self.opts.stream then usage(nil, "runner:streams() needs the runner option { stream = true }") end
   return exclusive(self, stream_step)
 end
 
 --- runner:next_message() -> the next assistant message, or nil once the loop has ended.
+---@return anthropic.Message|nil
 function Runner:next_message()
   return exclusive(self, message_step)
 end
@@ -381,14 +394,17 @@ local function iterator(self, method, loop)
 end
 
 --- for message in runner:messages() do ... end
+---@return fun(): anthropic.Message|nil
 function Runner:messages() return iterator(self, "next_message", "messages") end
 --- for stream in runner:streams() do ... end  (with { stream = true })
+---@return fun(): anthropic.Stream|nil
 function Runner:streams()
   if not self.opts.stream then usage(nil, "runner:streams() needs the runner option { stream = true }") end
   return iterator(self, "next_stream", "streams")
 end
 
 --- runner:run_until_done() -> the last assistant message (runs what is left of the loop).
+---@return anthropic.Message final
 function Runner:run_until_done()
   while self:next_message() do end
   return self.last

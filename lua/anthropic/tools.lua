@@ -49,6 +49,9 @@ end
 --- tools.define(def [, where]) -> tool (anthropic.tool): checks the definition (name pattern,
 --- input_schema a well-formed object schema, run a function) and returns a new tool; def is
 --- not changed.
+---@param def table { name, description?, input_schema, run = fun(input, ctx) }
+---@param where? string the name of def in error messages
+---@return table tool
 function tools.define(def, where)
   where = where or "tool"
   if type(def) ~= "table" then usage(where, "must be a table") end
@@ -74,6 +77,8 @@ function tools.define(def, where)
 end
 
 --- tools.run_of(tool) -> the tool's run function, or nil (a server tool, or one you handle).
+---@param t table
+---@return function|nil
 function tools.run_of(t)
   local h = hidden[t]
   if h then return h.run end
@@ -85,6 +90,9 @@ end
 --- with `run` turned into tools; tables without `run` passed through), by_name: name -> tool.
 --- Duplicate names are a UsageError (the API refuses them, and a runner could not tell which
 --- one to run).
+---@param list table[]
+---@return table[] wire
+---@return table<string, table> by_name
 function tools.prepare(list)
   if list == nil then return nil, {} end
   if type(list) ~= "table" then usage("tools", "must be a list of tools") end
@@ -126,6 +134,8 @@ setmetatable(ToolError, {
 })
 tools.ToolError = ToolError
 
+---@param v any
+---@return boolean
 function tools.is_tool_error(v)
   return type(v) == "table" and getmetatable(v) == ToolError
 end
@@ -147,6 +157,8 @@ end
 
 --- tools.content(value) -> what a tool_result's content is for run's return value: a string
 --- as it is, a list of content blocks as it is, nil as nothing, anything else as its JSON text.
+---@param v any
+---@return string|table[]|nil
 function tools.content(v)
   if v == nil or type(v) == "string" then return v end
   if type(v) == "table" and is_blocks(v) then return v end
@@ -156,6 +168,10 @@ function tools.content(v)
 end
 
 --- tools.result(tool_use_id, content [, is_error]) -> a tool_result block.
+---@param id string
+---@param content any
+---@param is_error? boolean
+---@return table block
 function tools.result(id, content, is_error)
   local block = { type = "tool_result", tool_use_id = id }
   if content ~= nil then block.content = content end
@@ -165,6 +181,8 @@ end
 
 --- tools.error_text(err) -> the text of what run raised (a string as it is; an error object
 --- through tostring).
+---@param err any
+---@return string
 function tools.error_text(err)
   if type(err) == "string" then return err end
   local ok, text = pcall(tostring, err)

@@ -35,6 +35,7 @@ local TREE = {
   { "Timeout", "ConnectionError" },
   { "ResponseTooLarge", "ConnectionError" },
   { "UsageError", "AnthropicError" },
+  { "ParseError", "AnthropicError" },
 }
 
 local function describe(err)

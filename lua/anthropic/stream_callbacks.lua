@@ -2,6 +2,7 @@
 -- reports for each event (Accumulator:apply's kind and value), so nothing is computed twice.
 --
 --   on_thinking(delta, snapshot)           a thinking_delta; snapshot: the block's thinking so far
+--   on_signature(signature)                a signature_delta (a thinking block's signature)
 --   on_input_json(partial_json, snapshot)  an input_json_delta of a tool block; snapshot: the
 --                                          input decoded as far as it came (the SDK's view)
 --   on_citation(citation, snapshot)        a citations_delta; snapshot: the block's citations list
@@ -11,8 +12,9 @@
 --   on_parsed(value, text)                 json_schema format only: the first text block's JSON
 --                                          as it grows, decoded best-effort (not yet checked)
 --
--- They fire in the official SDK's MessageStream order ('thinking', 'inputJson', 'citation',
--- 'contentBlock', 'message'), after on_event for the same event.
+-- They fire in the official SDK's MessageStream order ('thinking', 'signature', 'inputJson',
+-- 'citation', 'contentBlock', 'message'), after on_event and on_text for the same event
+-- (spec/stream_callbacks_spec.lua compares with what the SDK emitted on the recorded streams).
 --
 -- Snapshots are made only for a callback that takes them: a Lua string cannot grow in place,
 -- so a text snapshot per delta costs the text's length each time, and a tool input's view is a
@@ -25,7 +27,7 @@ local structured = require "anthropic.structured"
 
 local M = {}
 
-M.NAMES = { "on_thinking", "on_input_json", "on_citation", "on_content_block", "on_message", "on_parsed" }
+M.NAMES = { "on_thinking", "on_signature", "on_input_json", "on_citation", "on_content_block", "on_message", "on_parsed" }
 M.SET = {}
 for _, name in ipairs(M.NAMES) do M.SET[name] = true end
 
@@ -77,6 +79,8 @@ function Dispatch:fire(op, acc, kind, value, ev)
   if kind == "thinking" and self.on_thinking then
     local snap = self.snapshot.on_thinking and block_of(acc, ev).thinking or nil
     return op:call(self.on_thinking, value, snap)
+  elseif kind == "signature" and self.on_signature then
+    return op:call(self.on_signature, value)
   elseif kind == "input_json" and self.on_input_json then
     local snap = nil
     if self.snapshot.on_input_json then snap = acc:partial_input(ev.index) end

@@ -147,7 +147,7 @@ function Runner:_call_tool(tu)
   end
   local input = tu.input
   if input == nil then input = {} end
-  local ok_in, errs = schema.check(input, tool.input_schema)
+  local ok_in, errs = schema.check(input, tools.input_schema_of(tool))
   if not ok_in then
     return tools.result(tu.id, "invalid input: " .. schema.describe(errs), true)
   end

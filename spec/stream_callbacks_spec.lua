@@ -132,3 +132,46 @@ describe("typed stream callbacks", function()
     assert.equal("options.on_message", err.param)
   end)
 end)
+
+describe("typed stream callbacks in the tool runner", function()
+  local client
+  before_each(function()
+    client = support.new_client()
+    mock.clear()
+  end)
+  after_each(function() client:close() end)
+
+  local function weather()
+    return anthropic.tool { name = "get_weather", description = "Weather",
+      input_schema = { type = "object", properties = { city = { type = "string" } }, required = { "city" } },
+      run = function(input) return "sunny in " .. input.city end }
+  end
+
+  it("fire on every turn's stream, in order", function()
+    local log = {}
+    local function push(...) log[#log + 1] = table.concat({ ... }, " ") end
+    local runner = client.messages.tool_runner({ model = HAIKU, max_tokens = 256, tools = { weather() },
+      messages = { { role = "user", content = "use get_weather for Paris" } } }, {
+      stream = true,
+      on_input_json = function(_, snap) push("inputJson", type(snap)) end,
+      on_content_block = function(b) push("contentBlock", b.type) end,
+    })
+    runner:run_until_done()
+    local compact, last = {}, nil
+    for _, e in ipairs(log) do
+      if e ~= last then compact[#compact + 1] = e end
+      last = e
+    end
+    assert.same({ "contentBlock text", "inputJson table", "contentBlock tool_use", "contentBlock text" }, compact)
+    assert.equal(2, #mock.bodies("/v1/messages"))
+  end)
+
+  it("need { stream = true }, and must be functions", function()
+    local p = { model = HAIKU, max_tokens = 64, messages = { { role = "user", content = "hi" } } }
+    local err = support.raises(client.messages.tool_runner, p, { on_thinking = function() end })
+    assert.equal("opts.on_thinking", err.param)
+    assert.matches("stream = true", err.message)
+    err = support.raises(client.messages.tool_runner, p, { stream = true, on_citation = "x" })
+    assert.equal("opts.on_citation", err.param)
+  end)
+end)

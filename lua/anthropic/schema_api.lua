@@ -162,7 +162,9 @@ function M.for_api(s, where)
   if not ok_in then errors.usage(where, "is not a valid JSON Schema: " .. schema.describe(in_errs)) end
   local out = transform(s, where)
   local ok, errs = schema.check_schema(out)
-  if not ok then errors.usage(where, "transformed for the API, is not a valid JSON Schema: " .. schema.describe(errs)) end
+  if not ok then
+    errors.usage(where, "transformed for the API, is not a valid JSON Schema: " .. schema.describe(errs))
+  end
   return out
 end
 

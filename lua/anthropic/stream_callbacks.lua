@@ -27,7 +27,8 @@ local structured = require "anthropic.structured"
 
 local M = {}
 
-M.NAMES = { "on_thinking", "on_signature", "on_input_json", "on_citation", "on_content_block", "on_message", "on_parsed" }
+M.NAMES = { "on_thinking", "on_signature", "on_input_json", "on_citation", "on_content_block", "on_message",
+  "on_parsed" }
 M.SET = {}
 for _, name in ipairs(M.NAMES) do M.SET[name] = true end
 

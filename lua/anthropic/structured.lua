@@ -39,7 +39,8 @@ function M.prepare(params)
   for k, v in pairs(params.output_config) do oc[k] = v end
   for k, v in pairs(params.output_config.format) do f[k] = v end
   f.schema = schema_api.for_api(s, "output_config.format.schema")
-  oc.format, out.output_config = f, oc
+  oc.format = f
+  out.output_config = oc
   return out, s
 end
 

@@ -105,7 +105,11 @@ end
 --- it. Not checked against the schema: the final value is.
 function M.partial(text)
   if text == "" then return nil end
-  return partial_json.complete_json(text, { keep_truncated = true })
+  local v = partial_json.complete_json(text, { keep_truncated = true })
+  -- As anthropic.json.decode gives them: integers stay integers (Lua 5.3+).
+  if type(v) == "table" then return json.fix_integers(v) end
+  if type(v) == "number" and math.tointeger then return math.tointeger(v) or v end
+  return v
 end
 
 return M

@@ -165,6 +165,17 @@ describe("messages.stream with a json_schema format", function()
     assert.equal(partial_title, ("mock-title"):sub(1, #partial_title))
   end)
 
+  it("the mock streams the document in small text deltas", function()
+    local sizes = {}
+    local s = client.messages.stream(params(), { on_event = function(ev)
+      if ev.type == "content_block_delta" then sizes[#sizes + 1] = #ev.delta.text end
+    end })
+    local text = s:final_message().content[1].text
+    assert.is_true(#sizes > 5)
+    for _, n in ipairs(sizes) do assert.is_true(n >= 1 and n <= 11) end
+    assert.same(EXPECTED, cjson.decode(text))
+  end)
+
   it("on_parsed without a json_schema format is a UsageError", function()
     local p = params()
     p.output_config = nil

@@ -13,7 +13,7 @@ local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local schema = require "anthropic.schema"
 local schema_api = require "anthropic.schema_api"
-local partial_json = require "anthropic.accumulator"
+local partial_json = require "anthropic.partial_json"
 
 local M = {}
 
@@ -105,11 +105,7 @@ end
 --- it. Not checked against the schema: the final value is.
 function M.partial(text)
   if text == "" then return nil end
-  local v = partial_json.complete_json(text, { keep_truncated = true })
-  -- As anthropic.json.decode gives them: integers stay integers (Lua 5.3+).
-  if type(v) == "table" then return json.fix_integers(v) end
-  if type(v) == "number" and math.tointeger then return math.tointeger(v) or v end
-  return v
+  return partial_json.complete(text, { keep_truncated = true })
 end
 
 return M

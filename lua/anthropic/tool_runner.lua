@@ -16,6 +16,7 @@ local compat = require "anthropic.compat"
 local engine = require "anthropic.engine"
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
+local reader = require "anthropic.reader"
 local schema = require "anthropic.schema"
 local tools = require "anthropic.tools"
 local validate = require "anthropic.validate"
@@ -399,11 +400,8 @@ function Runner:next_message()
 end
 
 local function iterator(self, method, loop)
-  if not compat.iterator_can_yield and engine.in_task() then
-    usage(nil, "runner:" .. loop .. "() cannot yield inside a task on Lua 5.1 (a for-in iterator "
-      .. "cannot yield there): use `while true do local x = runner:" .. method .. "(); if not x then "
-      .. "break end ... end`")
-  end
+  reader.check_iterable("runner:" .. loop .. "() cannot yield",
+    "while true do local x = runner:" .. method .. "(); if not x then break end ... end")
   return function() return self[method](self) end
 end
 

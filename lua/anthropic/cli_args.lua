@@ -7,7 +7,7 @@ local access = require "anthropic.access"
 
 local M = {}
 
-M.EXIT = { ok = 0, internal = 1, usage = 2, auth = 3, permission = 4, api = 5, network = 6 }
+M.EXIT = { ok = 0, internal = 1, usage = 2, auth = 3, permission = 4, api = 5, network = 6, parse = 7 }
 M.DEFAULT_MODEL = "claude-sonnet-4-6"
 M.DEFAULT_MAX_TOKENS = 1024
 
@@ -41,6 +41,8 @@ Options for ask:
   --fallback-on CLASSES    also fall back on Overloaded and/or RateLimited (comma list)
   --stream, --no-stream    stream the answer, or wait for all of it (default: stream when
                            stdout is a terminal)
+  --json-schema FILE       ask for JSON matching the JSON Schema in FILE; print the checked
+                           value as JSON (exit 7, with the errors, when the answer breaks it)
 Options for check and models:
   --probe KIND             messages (default: max_tokens=1, the request the API gates on
                            the model) or count_tokens (free, see docs/access.md)
@@ -72,6 +74,7 @@ Exit codes:
      (check: no model is available)
   5  other API error (400, 429, 529, 5xx, an error event in a stream, ...)
   6  network error (connection refused, DNS, TLS, timeout)
+  7  the answer is not JSON or breaks the --json-schema (the errors are on stderr)
 ]]
 
 -- ---------------------------------------------------------------------------------------
@@ -105,6 +108,7 @@ local OPTS = {
   ["--temperature"] = { key = "temperature", value = true, cmd = TALK },
   ["--probe"] = { key = "probe", value = true, cmd = PROBE },
   ["--check"] = { key = "check_access", cmd = { models = true } },
+  ["--json-schema"] = { key = "json_schema", value = true, cmd = ASK },
 }
 
 local COMMANDS = { ask = true, chat = true, check = true, models = true }

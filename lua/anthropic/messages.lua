@@ -117,6 +117,9 @@ function M.attach(client)
   --- block's JSON, checked against output_config.format.schema (docs/structured.md). The schema
   --- is sent as anthropic.schema.for_api(S); a reply that is not JSON or breaks S raises
   --- ParseError. With options.on_done, on_done(err, message) gets the same.
+  ---@param params anthropic.MessageParams with output_config.format = { type = "json_schema", schema }
+  ---@param options? anthropic.RequestOptions
+  ---@return anthropic.Message message with .parsed_output (an operation with options.on_done)
   function messages.parse(params, options)
     validate.message_params(params, true)
     local send, s = structured.require_schema(params)
@@ -137,6 +140,9 @@ function M.attach(client)
 
   --- messages.stream(params [, options]) -> Stream (see anthropic.stream). With a json_schema
   --- format, final_message().parsed_output is checked as in parse, and on_parsed sees it grow.
+  ---@param params anthropic.MessageParams
+  ---@param options? anthropic.RequestOptions on_event, on_text, on_done (and typed callbacks) make it non-blocking
+  ---@return anthropic.Stream
   function messages.stream(params, options)
     validate.message_params(params, true)
     local o = validate.request_options(options)

@@ -460,6 +460,9 @@ function schema.check_schema(s)
 end
 
 --- schema.for_api(S) -> S as the API accepts it (anthropic.schema_api: the SDKs' transform).
+---@param s table a JSON Schema
+---@param where? string its name in error messages
+---@return table schema as the API takes it
 function schema.for_api(s, where) return require("anthropic.schema_api").for_api(s, where) end
 
 return schema

@@ -156,6 +156,9 @@ end
 --- M.for_api(S) -> a new schema the API accepts (the rules at the top of this file). S is not
 --- changed. Raises a UsageError naming the path ("schema.properties.x: needs a type ...") for
 --- a schema the transform cannot take, or when the result is not a well-formed schema.
+---@param s table a JSON Schema
+---@param where? string its name in error messages
+---@return table schema as the API takes it
 function M.for_api(s, where)
   where = where or "schema"
   local ok_in, in_errs = schema.check_schema(s)

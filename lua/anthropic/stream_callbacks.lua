@@ -35,16 +35,21 @@ for _, name in ipairs(M.NAMES) do M.SET[name] = true end
 local getinfo = rawget(_G, "debug") and debug.getinfo
 
 --- M.wants_snapshot(fn) -> true unless fn is known to take fewer than two parameters.
+---@param fn function
+---@return boolean
 function M.wants_snapshot(fn)
   local info = getinfo and getinfo(fn, "Su")
   if not info or info.nparams == nil or info.what == "C" then return true end
   return info.isvararg or info.nparams >= 2
 end
 
+---@class anthropic.stream_callbacks.Dispatch
 local Dispatch = {}
 Dispatch.__index = Dispatch
 
 --- M.check(t, prefix) raises a UsageError for a typed callback in t that is not a function.
+---@param t table the options
+---@param prefix string put before an option in errors
 function M.check(t, prefix)
   for _, name in ipairs(M.NAMES) do
     if t[name] ~= nil and type(t[name]) ~= "function" then errors.usage(prefix .. name, "must be a function") end
@@ -53,6 +58,9 @@ end
 
 --- M.new(callbacks, has_schema) -> a dispatcher for the typed callbacks in `callbacks`, or nil
 --- when there are none. on_parsed without a json_schema format is a UsageError.
+---@param callbacks table the typed callbacks given
+---@param has_schema boolean
+---@return table|nil dispatch
 function M.new(callbacks, has_schema)
   local d
   for _, name in ipairs(M.NAMES) do
@@ -76,6 +84,12 @@ end
 
 --- d:fire(op, acc, kind, value, ev) runs the callback for what the accumulator reported
 --- (through op:call: an error cancels the stream with it). Returns false once the op is done.
+---@param op anthropic.Operation
+---@param acc anthropic.Accumulator
+---@param kind string what the event did
+---@param value any
+---@param ev table the event
+---@return boolean ok
 function Dispatch:fire(op, acc, kind, value, ev)
   if kind == "thinking" and self.on_thinking then
     local snap = self.snapshot.on_thinking and block_of(acc, ev).thinking or nil

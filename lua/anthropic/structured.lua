@@ -18,6 +18,8 @@ local partial_json = require "anthropic.partial_json"
 local M = {}
 
 --- M.schema_of(params) -> the json_schema format's schema, or nil when params ask for none.
+---@param params anthropic.MessageParams
+---@return table|nil schema
 function M.schema_of(params)
   local oc = type(params) == "table" and params.output_config
   local f = type(oc) == "table" and oc.format
@@ -28,6 +30,8 @@ end
 --- M.prepare(params) -> params to send, the caller's schema; or params as they are and nil
 --- when they carry no json_schema format. The params are not changed: the copy shares every
 --- field but output_config, whose format's schema is anthropic.schema.for_api(S).
+---@param params anthropic.MessageParams
+---@return anthropic.MessageParams send
 function M.prepare(params)
   local s = M.schema_of(params)
   if s == nil then return params, nil end
@@ -46,6 +50,9 @@ end
 
 --- M.require_schema(params) -> as M.prepare, but params without a json_schema format are a
 --- UsageError (messages.parse).
+---@param params anthropic.MessageParams
+---@return anthropic.MessageParams send
+---@return table schema
 function M.require_schema(params)
   if M.schema_of(params) == nil then
     errors.usage("output_config.format", 'parse needs { type = "json_schema", schema = S } '
@@ -72,6 +79,10 @@ end
 --- M.value(text, S [, msg]) -> the decoded value when text is JSON that satisfies S; else
 --- nil and a ParseError (not raised) with .raw, .errors ({ path, reason } each), .message and,
 --- given the Message, .request_id and .stop_reason.
+---@param text string
+---@param s table the schema
+---@param msg? anthropic.Message
+---@return any value
 function M.value(text, s, msg)
   if type(text) ~= "string" then
     return nil, parse_error("the reply has no text block to parse", nil,
@@ -93,6 +104,9 @@ end
 
 --- M.attach(msg, S) -> msg with msg.parsed_output set (the first text block's checked value);
 --- raises ParseError when that text is not JSON or breaks S.
+---@param msg anthropic.Message
+---@param s table the schema
+---@return anthropic.Message msg with parsed_output
 function M.attach(msg, s)
   local value, err = M.value(first_text(msg), s, msg)
   if err then error(err, 0) end
@@ -103,6 +117,8 @@ end
 --- M.partial(text) -> a best-effort value of JSON text that is still arriving (a string or
 --- number cut off at the end is kept as far as it came), or nil while nothing can be made of
 --- it. Not checked against the schema: the final value is.
+---@param text string
+---@return any|nil value
 function M.partial(text)
   if text == "" then return nil end
   return partial_json.complete(text, { keep_truncated = true })

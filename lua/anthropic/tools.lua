@@ -85,6 +85,8 @@ end
 
 --- tools.input_schema_of(tool) -> the schema a tool's input is checked against: the one its
 --- definition gave (for a strict tool, not the transformed one that is sent).
+---@param t table a tool
+---@return table|nil schema
 function tools.input_schema_of(t)
   local h = hidden[t]
   return h and h.checked_schema or rawget(t, "input_schema")

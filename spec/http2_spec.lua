@@ -162,7 +162,7 @@ describe("HTTP/2", function()
     c:close()
 
     local by_id = {}
-    for _, e in ipairs(srv.log(mark)) do by_id[e.request_id] = e end
+    for _, e in ipairs(srv.log(mark, #recs)) do by_id[e.request_id] = e end
     local entries = {}
     for i, rec in ipairs(recs) do
       local what = "stream " .. i
@@ -246,7 +246,7 @@ describe("HTTP/2", function()
         ids[i] = msg._request_id
       end
       c:close()
-      local entries = srv.log(mark)
+      local entries = srv.log(mark, SEQUENTIAL)
       assert.are.equal(SEQUENTIAL, #entries)
       for i, e in ipairs(entries) do
         assert.are.equal(ids[i], e.request_id, "log line " .. i .. " is request " .. i)

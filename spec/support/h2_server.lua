@@ -194,20 +194,28 @@ function M.start(o)
   end
 
   local log_path = o.dir .. "/access.log"
-  --- mark() -> a position in the access log; log(mark) -> the requests logged after it
+  --- mark() -> a position in the access log; log(mark [, want]) -> the requests logged after it.
+  --- nginx writes a request's line after it sent the reply, so a client can hold its last reply
+  --- before the line is there: with `want`, log() waits (up to 5 s) until that many complete
+  --- lines are in, and only ever parses whole lines.
   function srv.mark()
     local f = assert(io.open(log_path, "rb"))
     local size = f:seek("end")
     f:close()
     return size
   end
-  function srv.log(since)
-    local f = assert(io.open(log_path, "rb"))
-    f:seek("set", since or 0)
-    local out = {}
-    for line in f:lines() do out[#out + 1] = parse(line) end
-    f:close()
-    return out
+  function srv.log(since, want)
+    local deadline = socket.gettime() + 5
+    while true do
+      local f = assert(io.open(log_path, "rb"))
+      f:seek("set", since or 0)
+      local text = f:read("*a")
+      f:close()
+      local out = {}
+      for line in text:gmatch("([^\n]*)\n") do out[#out + 1] = parse(line) end
+      if not want or #out >= want or socket.gettime() > deadline then return out end
+      socket.sleep(0.02)
+    end
   end
   return srv
 end

@@ -3,7 +3,7 @@
 #   sudo sh tools/install-deps.sh          # runtime + tests
 #   sudo sh tools/install-deps.sh --ci     # + sanitizer, valgrind, fuzzing and host-test tools
 set -eu
-PKGS="make gcc pkg-config libcurl4-openssl-dev ca-certificates
+PKGS="make gcc pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev ca-certificates
 lua5.1 lua5.2 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.2-dev liblua5.3-dev liblua5.4-dev
 libluajit-5.1-dev lua-cjson lua-socket lua-busted lua-check luarocks"
 # Node.js (>= 18.20, for the prism schema check and the SDK comparisons) comes with the

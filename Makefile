@@ -24,10 +24,12 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c99 -fPIC -fvisibility=hidden $(WARN) $(CFLAGS) \
              $(shell pkg-config --cflags $(LUA_PC)) $(shell pkg-config --cflags libcurl)
 LDFLAGS ?=
-LIBS = $(shell pkg-config --libs libcurl)
+# libcrypto: SigV4 and RS256 for the cloud platforms; zlib: the event-stream CRCs.
+LIBS = $(shell pkg-config --libs libcurl libcrypto zlib)
 
 BUILD = build/$(LUA)
-CORE_SRC = src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c src/compat.c
+CORE_SRC = src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c src/compat.c \
+           src/eventstream.c src/errors_aws.c src/sigv4.c src/crypto.c src/platform.c
 CORE_HDR = $(wildcard src/*.h)
 CORE_SO = $(BUILD)/anthropic/core.so
 
@@ -89,6 +91,7 @@ rockspec:
 rock-install:
 	$(LUAROCKS) --lua-version=$(LUA_VERSION_$(LUA)) --tree=$(TREE) make --deps-mode=none \
 	  rockspec/anthropic-scm-1.rockspec CURL_INCDIR=$(CURL_INCDIR) CURL_LIBDIR=$(CURL_LIBDIR) \
+	  CRYPTO_INCDIR=/usr/include CRYPTO_LIBDIR=$(CURL_LIBDIR) ZLIB_INCDIR=/usr/include ZLIB_LIBDIR=$(CURL_LIBDIR) \
 	  LUA_INCDIR=$(patsubst -I%,%,$(firstword $(shell pkg-config --cflags-only-I $(LUA_PC))))
 	@# LuaRocks builds in the checkout: drop its objects, and the anthropic/core.so that Lua's
 	@# default ./?.so search would otherwise find before the build for another Lua.

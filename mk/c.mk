@@ -12,8 +12,8 @@
 C_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 C_MK_STANDALONE := $(if $(filter 1,$(words $(MAKEFILE_LIST))),1,)
 
-C_CORE_SRC := src/sse.c src/eventstream.c src/errors.c src/sigv4.c src/crypto.c
-C_CORE_HDR := src/sse.h src/eventstream.h src/errors.h src/sigv4.h src/crypto.h
+C_CORE_SRC := src/sse.c src/eventstream.c src/errors.c src/errors_aws.c src/sigv4.c src/crypto.c
+C_CORE_HDR := src/sse.h src/eventstream.h src/errors.h src/errors_aws.h src/sigv4.h src/crypto.h
 C_ZLIB ?= $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
 C_LIBCRYPTO ?= $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 # The specs' test service-account key (spec/c/test_crypto.c's RS256 rows).
@@ -51,6 +51,9 @@ $(1)/test_errors: spec/c/test_errors.c src/errors.c $(C_TEST_DEPS)
 $(1)/test_eventstream: spec/c/test_eventstream.c src/eventstream.c $(C_TEST_DEPS)
 	@mkdir -p $(1)
 	$(2) $(3) -o $$@ spec/c/test_eventstream.c src/eventstream.c $(C_ZLIB)
+$(1)/test_errors_aws: spec/c/test_errors_aws.c src/errors_aws.c src/errors.c $(C_TEST_DEPS)
+	@mkdir -p $(1)
+	$(2) $(3) -o $$@ spec/c/test_errors_aws.c src/errors_aws.c src/errors.c
 $(1)/test_crypto: spec/c/test_crypto.c src/sigv4.c src/crypto.c $(C_TEST_DEPS)
 	@mkdir -p $(1)
 	$(2) $(3) -o $$@ spec/c/test_crypto.c src/sigv4.c src/crypto.c $(C_LIBCRYPTO)
@@ -60,29 +63,37 @@ $(eval $(call C_TEST_RULES,$(C_BUILD),$(CC),$(C_WARN) $(C_OPT)))
 $(eval $(call C_TEST_RULES,$(C_BUILD)-clang,$(C_CLANG),$(C_WARN) $(C_OPT)))
 $(eval $(call C_TEST_RULES,$(C_BUILD)-asan,$(C_CLANG),$(C_WARN) -O1 -g $(C_SAN)))
 
-c-test: $(C_BUILD)/test_sse $(C_BUILD)/test_errors $(C_BUILD)/test_eventstream $(C_BUILD)/test_crypto
+c-test: $(C_BUILD)/test_sse $(C_BUILD)/test_errors $(C_BUILD)/test_eventstream $(C_BUILD)/test_crypto \
+  $(C_BUILD)/test_errors_aws
 	$(C_BUILD)/test_sse $(C_SSE_DIR)
 	$(C_BUILD)/test_errors
 	$(C_BUILD)/test_eventstream
 	$(C_BUILD)/test_crypto $(C_PLATFORM_FIXTURES)
+	$(C_BUILD)/test_errors_aws
 
-c-test-clang: $(C_BUILD)-clang/test_sse $(C_BUILD)-clang/test_errors $(C_BUILD)-clang/test_eventstream $(C_BUILD)-clang/test_crypto
+c-test-clang: $(C_BUILD)-clang/test_sse $(C_BUILD)-clang/test_errors $(C_BUILD)-clang/test_eventstream $(C_BUILD)-clang/test_crypto \
+  $(C_BUILD)-clang/test_errors_aws
 	$(C_BUILD)-clang/test_sse $(C_SSE_DIR)
 	$(C_BUILD)-clang/test_errors
 	$(C_BUILD)-clang/test_eventstream
 	$(C_BUILD)-clang/test_crypto $(C_PLATFORM_FIXTURES)
+	$(C_BUILD)-clang/test_errors_aws
 
-c-test-asan: $(C_BUILD)-asan/test_sse $(C_BUILD)-asan/test_errors $(C_BUILD)-asan/test_eventstream $(C_BUILD)-asan/test_crypto
+c-test-asan: $(C_BUILD)-asan/test_sse $(C_BUILD)-asan/test_errors $(C_BUILD)-asan/test_eventstream $(C_BUILD)-asan/test_crypto \
+  $(C_BUILD)-asan/test_errors_aws
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_sse $(C_SSE_DIR)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_errors
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_eventstream
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_crypto $(C_PLATFORM_FIXTURES)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_errors_aws
 
-c-test-valgrind: $(C_BUILD)/test_sse $(C_BUILD)/test_errors $(C_BUILD)/test_eventstream $(C_BUILD)/test_crypto
+c-test-valgrind: $(C_BUILD)/test_sse $(C_BUILD)/test_errors $(C_BUILD)/test_eventstream $(C_BUILD)/test_crypto \
+  $(C_BUILD)/test_errors_aws
 	$(C_VALGRIND) $(C_BUILD)/test_sse $(C_SSE_DIR)
 	$(C_VALGRIND) $(C_BUILD)/test_errors
 	$(C_VALGRIND) $(C_BUILD)/test_eventstream
 	$(C_VALGRIND) $(C_BUILD)/test_crypto $(C_PLATFORM_FIXTURES)
+	$(C_VALGRIND) $(C_BUILD)/test_errors_aws
 
 $(C_BUILD)/bench_sse: spec/c/bench_sse.c src/sse.c src/sse.h
 	@mkdir -p $(C_BUILD)
@@ -145,7 +156,7 @@ fuzz: fuzz-regress fuzz-corpus
 
 cppcheck-c:
 	$(CPPCHECK) $(CPPCHECK_FLAGS) $(C_CORE_SRC) spec/c/test_sse.c spec/c/test_errors.c \
-	  spec/c/test_eventstream.c spec/c/test_crypto.c spec/c/bench_sse.c fuzz/fuzz_sse.c fuzz/fuzz_errors.c \
+	  spec/c/test_eventstream.c spec/c/test_crypto.c spec/c/test_errors_aws.c spec/c/bench_sse.c fuzz/fuzz_sse.c fuzz/fuzz_errors.c \
 	  fuzz/fuzz_eventstream.c
 
 c-clean:

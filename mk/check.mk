@@ -25,11 +25,12 @@ CHECK_LUA ?= lua5.4
 CHECK_CLANG ?= clang
 CHECK_CC ?= gcc
 CHECK_PC = $(or $(LUA_PC_$(CHECK_LUA)),$(CHECK_LUA))
-CHECK_SRC = src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c src/compat.c
+CHECK_SRC = src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c src/compat.c \
+  src/eventstream.c src/errors_aws.c src/sigv4.c src/crypto.c src/platform.c
 CHECK_HDR = $(wildcard src/*.h)
 CHECK_CFLAGS = -std=c99 -fPIC -fvisibility=hidden -Wall -Wextra -Werror \
   $(shell pkg-config --cflags $(CHECK_PC)) $(shell pkg-config --cflags libcurl)
-CHECK_LIBS = $(shell pkg-config --libs libcurl)
+CHECK_LIBS = $(shell pkg-config --libs libcurl libcrypto zlib)
 CHECK_BUSTED ?= $(shell command -v busted)
 # Specs that drive the C paths: transfers, streams (SSE) and batch results (JSONL), retries,
 # timers, callbacks and tasks, errors, TLS, limits, finalizers; the CLI's subprocesses load the

@@ -16,12 +16,12 @@ HOST_DIR ?= build/host
 HOST_BIN ?= $(HOST_DIR)/anthropic-host
 HOST_STREAMS ?= 10
 HOST_SRC = examples/host/host.c src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c \
-           src/compat.c
+           src/compat.c src/eventstream.c src/errors_aws.c src/sigv4.c src/crypto.c src/platform.c
 HOST_HDR = $(wildcard src/*.h)
 HOST_WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 HOST_OPT ?= -O2 -g
 HOST_CFLAGS = -std=c99 $(HOST_WARN) $(HOST_OPT) $(shell pkg-config --cflags $(HOST_LUA_PC) libcurl)
-HOST_LIBS = $(shell pkg-config --libs $(HOST_LUA_PC) libcurl) -lm
+HOST_LIBS = $(shell pkg-config --libs $(HOST_LUA_PC) libcurl libcrypto zlib) -lm
 
 .PHONY: host-build host-test host-warnings host-clean
 

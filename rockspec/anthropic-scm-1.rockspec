@@ -24,15 +24,19 @@ dependencies = {
 }
 external_dependencies = {
   CURL = { header = "curl/curl.h", library = "curl" },
+  -- SigV4 (Amazon Bedrock) and RS256 (Google Vertex AI service accounts)
+  CRYPTO = { header = "openssl/evp.h", library = "crypto" },
+  -- the CRCs of Bedrock's event-stream framing
+  ZLIB = { header = "zlib.h", library = "z" },
 }
 build = {
   type = "builtin",
   modules = {
     ["anthropic.core"] = {
-      sources = { "src/binding.c", "src/compat.c", "src/errors.c", "src/sse.c", "src/transport.c", "src/utf8.c" },
-      libraries = { "curl" },
-      incdirs = { "$(CURL_INCDIR)" },
-      libdirs = { "$(CURL_LIBDIR)" },
+      sources = { "src/binding.c", "src/compat.c", "src/crypto.c", "src/errors.c", "src/errors_aws.c", "src/eventstream.c", "src/platform.c", "src/sigv4.c", "src/sse.c", "src/transport.c", "src/utf8.c" },
+      libraries = { "curl", "crypto", "z" },
+      incdirs = { "$(CURL_INCDIR)", "$(CRYPTO_INCDIR)", "$(ZLIB_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)", "$(ZLIB_LIBDIR)" },
     },
     ["anthropic.access"] = "lua/anthropic/access.lua",
     ["anthropic.accumulator"] = "lua/anthropic/accumulator.lua",

@@ -253,3 +253,48 @@ const char *anth_es_string(const anth_es_message *m, const char *name, size_t *l
     }
     return NULL;
 }
+
+static void put_name(char *out, size_t outlen, const char *prefix, const char *s, size_t n)
+{
+    size_t pl = strlen(prefix);
+    if (outlen == 0)
+        return;
+    if (pl >= outlen)
+        pl = outlen - 1;
+    memcpy(out, prefix, pl);
+    if (n > outlen - 1 - pl)
+        n = outlen - 1 - pl;
+    memcpy(out + pl, s, n);
+    out[pl + n] = '\0';
+}
+
+int anth_es_describe(const anth_es_message *m, char *name, size_t namelen, const char **data,
+                     size_t *data_len)
+{
+    size_t tl = 0, vl = 0;
+    const char *type = anth_es_string(m, ":message-type", &tl), *v;
+    *data = m->payload;
+    *data_len = m->payload_len;
+    if (type && tl == 5 && memcmp(type, "event", 5) == 0) {
+        if ((v = anth_es_string(m, ":event-type", &vl)) == NULL)
+            return 1;
+        put_name(name, namelen, "", v, vl);
+        return 0;
+    }
+    if (type && tl == 9 && memcmp(type, "exception", 9) == 0) {
+        v = anth_es_string(m, ":exception-type", &vl);
+        put_name(name, namelen, "exception:", v ? v : "", v ? vl : 0);
+        return 0;
+    }
+    if (type && tl == 5 && memcmp(type, "error", 5) == 0) {
+        v = anth_es_string(m, ":error-code", &vl);
+        put_name(name, namelen, "error:", v ? v : "", v ? vl : 0);
+        *data = anth_es_string(m, ":error-message", data_len);
+        if (*data == NULL) {
+            *data = "";
+            *data_len = 0;
+        }
+        return 0;
+    }
+    return 1;
+}

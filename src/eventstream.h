@@ -102,4 +102,14 @@ int anth_es_next_header(const anth_es_message *m, size_t *pos, anth_es_header *h
  * *len; NULL when there is none. */
 const char *anth_es_string(const anth_es_message *m, const char *name, size_t *len);
 
+/* How a message is handed on (the transport queues it as one event, name + data):
+ *   :message-type "event"     -> name = its :event-type ("chunk"), data = the payload;
+ *   :message-type "exception" -> name = "exception:" + :exception-type, data = the payload;
+ *   :message-type "error"     -> name = "error:" + :error-code, data = :error-message.
+ * Writes the NUL-terminated name into name[namelen] (cut to fit) and points *data at the
+ * data. Returns 0, or 1 for a message to skip (no or an unknown :message-type, an event
+ * without :event-type), as AWS clients ignore message types they do not know. */
+int anth_es_describe(const anth_es_message *m, char *name, size_t namelen, const char **data,
+                     size_t *data_len);
+
 #endif

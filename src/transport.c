@@ -12,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "transport.h"
+#include "errors_aws.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -40,7 +41,7 @@ typedef struct anth_sock {
 } anth_sock;
 
 /* Why a transfer was stopped from inside a callback (curl then reports a write error). */
-enum anth_cut { ANTH_CUT_NONE = 0, ANTH_CUT_TOO_LARGE, ANTH_CUT_NOMEM };
+enum anth_cut { ANTH_CUT_NONE = 0, ANTH_CUT_TOO_LARGE, ANTH_CUT_NOMEM, ANTH_CUT_BAD_FRAME };
 
 struct anth_xfer {
     anth_engine *engine;
@@ -67,6 +68,8 @@ struct anth_xfer {
     size_t events_this_attempt;
     anth_buf hdr, body;
     anth_sse sse;
+    anth_es es;                   /* ANTH_BODY_EVENTSTREAM (Amazon Bedrock streams) */
+    int es_error;                 /* the decoder's code when a corrupt frame cut the transfer */
     anth_event *ev_head, *ev_tail;
     anth_outcome outcome;
 };
@@ -271,6 +274,38 @@ static int feed_lines(anth_xfer *x, const char *p, size_t len)
     return 0;
 }
 
+/* An event-stream message becomes one queued event, as an SSE event would. */
+static int on_es_message(void *ud, const anth_es_message *m)
+{
+    anth_sse_event ev;
+    char name[128];
+    memset(&ev, 0, sizeof ev);
+    if (anth_es_describe(m, name, sizeof name, &ev.data, &ev.data_len) != 0)
+        return 0;
+    ev.event = name;
+    ev.event_len = strlen(name);
+    return on_sse_event(ud, &ev);
+}
+
+static int feed_stream(anth_xfer *x, const char *p, size_t len)
+{
+    switch (x->stream) {
+    case ANTH_BODY_LINES:
+        return feed_lines(x, p, len);
+    case ANTH_BODY_EVENTSTREAM: {
+        int rc = anth_es_feed(&x->es, p, len, on_es_message, x);
+        if (rc == ANTH_ES_EPRELUDE || rc == ANTH_ES_ECRC || rc == ANTH_ES_EHEADERS) {
+            /* A corrupt frame ends the transfer: nothing after it can be trusted. */
+            x->cut = ANTH_CUT_BAD_FRAME;
+            x->es_error = rc;
+        }
+        return rc == ANTH_ES_ENOMEM ? ANTH_SSE_ENOMEM : rc ? ANTH_SSE_ETOOBIG : 0;
+    }
+    default:
+        return anth_sse_feed(&x->sse, p, len, on_sse_event, x);
+    }
+}
+
 static size_t on_write(char *p, size_t size, size_t n, void *ud)
 {
     anth_xfer *x = ud;
@@ -280,14 +315,14 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
         return CURL_WRITEFUNC_PAUSE;
     }
     if (x->stream != ANTH_BODY_BUFFER && x->status >= 200 && x->status < 300) {
-        int rc = x->stream == ANTH_BODY_LINES ? feed_lines(x, p, len)
-                                              : anth_sse_feed(&x->sse, p, len, on_sse_event, x);
+        int rc = feed_stream(x, p, len);
         if (x->saw_event) {
             x->saw_event = 0;
             x->last_event_at = now_ms();
         }
         if (rc != 0) {
-            x->cut = rc == ANTH_SSE_ENOMEM ? ANTH_CUT_NOMEM : ANTH_CUT_TOO_LARGE;
+            if (x->cut == ANTH_CUT_NONE)
+                x->cut = rc == ANTH_SSE_ENOMEM ? ANTH_CUT_NOMEM : ANTH_CUT_TOO_LARGE;
             return 0;
         }
         return len;
@@ -376,6 +411,7 @@ static void reset_attempt(anth_xfer *x)
     anth_sse_free(&x->sse);
     anth_sse_init(&x->sse);
     anth_sse_set_max(&x->sse, x->max_bytes ? x->max_bytes : ANTH_DEFAULT_EVENT_MAX);
+    anth_es_reset(&x->es);
 }
 
 static int start_attempt(anth_xfer *x, char *err, size_t errlen)
@@ -523,6 +559,8 @@ static void describe(anth_xfer *x, anth_transport t, CURLcode code, char *msg, s
     default:
         if (x->cut == ANTH_CUT_NOMEM)
             snprintf(msg, len, "out of memory while receiving the reply");
+        else if (x->cut == ANTH_CUT_BAD_FRAME)
+            snprintf(msg, len, "%s", anth_es_strerror(x->es_error));
         else if (x->errbuf[0])
             snprintf(msg, len, "%s", x->errbuf);   /* libcurl's specific text beats the generic one */
         else
@@ -538,6 +576,8 @@ static void attempt_done(anth_xfer *x, CURLcode code)
     if (t == ANTH_T_NONE && x->status >= 200 && x->status < 300) {
         if (x->stream == ANTH_BODY_SSE && anth_sse_finish(&x->sse, on_sse_event, x) == ANTH_SSE_TRUNCATED)
             x->truncated = 1;
+        if (x->stream == ANTH_BODY_EVENTSTREAM && anth_es_finish(&x->es) == ANTH_ES_TRUNCATED)
+            x->truncated = 1;
         if (x->stream == ANTH_BODY_LINES && x->body.len) {
             queue_line(x, x->body.p, x->body.len);   /* a last line without its newline */
             x->body.len = 0;
@@ -550,8 +590,14 @@ static void attempt_done(anth_xfer *x, CURLcode code)
             again = anth_should_retry(0, NULL, t) && x->events_this_attempt == 0;
         } else if (x->status < 200 || x->status >= 300) {
             char hint[16];
+            char aws[96];
             const char *h = anth_xfer_header(x, "x-should-retry", hint, sizeof hint) ? hint : NULL;
-            again = anth_should_retry(x->status, h, ANTH_T_NONE);
+            anth_kind k = anth_xfer_header(x, "x-amzn-errortype", aws, sizeof aws)
+                              ? anth_aws_kind(aws, strlen(aws)) : ANTH_KIND__COUNT;
+            /* An AWS error type decides by its kind: a 403 can be a wrong key or a missing
+             * model grant, a 400 a throttle, and the status alone would say otherwise. */
+            again = k != ANTH_KIND__COUNT ? anth_kind_retryable(k)
+                                          : anth_should_retry(x->status, h, ANTH_T_NONE);
         }
         if (again) {
             schedule_retry(x);
@@ -817,6 +863,8 @@ anth_xfer *anth_xfer_start(anth_engine *e, anth_xfer_opts *o, anth_xfer **owner_
     x->max_bytes = o->max_response_bytes;
     anth_sse_init(&x->sse);
     anth_sse_set_max(&x->sse, x->max_bytes ? x->max_bytes : ANTH_DEFAULT_EVENT_MAX);
+    anth_es_init(&x->es);
+    x->es.max_message_size = x->max_bytes ? x->max_bytes : ANTH_DEFAULT_EVENT_MAX;
     x->easy = take_easy(e);
     if (x->easy == NULL || !configure(x, o)) {
         snprintf(err, errlen, "could not set up the transfer (bad URL or libcurl option)");
@@ -861,6 +909,7 @@ void anth_xfer_free(anth_xfer *x)
     buf_free(&x->hdr);
     buf_free(&x->body);
     anth_sse_free(&x->sse);
+    anth_es_free(&x->es);
     free_events(x->ev_head);
     free(x);
 }

@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include "errors.h"
 #include "sse.h"
+#include "eventstream.h"
 
 typedef struct anth_engine anth_engine;
 typedef struct anth_xfer anth_xfer;
@@ -34,7 +35,8 @@ typedef struct anth_event {
 enum anth_body_mode {
     ANTH_BODY_BUFFER = 0,         /* one buffer, read once the transfer is done */
     ANTH_BODY_SSE,                /* decoded text/event-stream events, queued as they arrive */
-    ANTH_BODY_LINES               /* one queued event per line (JSONL), name "line" */
+    ANTH_BODY_LINES,              /* one queued event per line (JSONL), name "line" */
+    ANTH_BODY_EVENTSTREAM         /* AWS event-stream messages, named by anth_es_describe */
 };
 
 typedef struct anth_xfer_opts {

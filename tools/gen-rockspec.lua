@@ -59,15 +59,19 @@ dependencies = {
 }
 external_dependencies = {
   CURL = { header = "curl/curl.h", library = "curl" },
+  -- SigV4 (Amazon Bedrock) and RS256 (Google Vertex AI service accounts)
+  CRYPTO = { header = "openssl/evp.h", library = "crypto" },
+  -- the CRCs of Bedrock's event-stream framing
+  ZLIB = { header = "zlib.h", library = "z" },
 }
 build = {
   type = "builtin",
   modules = {
     ["anthropic.core"] = {
       sources = { %s },
-      libraries = { "curl" },
-      incdirs = { "$(CURL_INCDIR)" },
-      libdirs = { "$(CURL_LIBDIR)" },
+      libraries = { "curl", "crypto", "z" },
+      incdirs = { "$(CURL_INCDIR)", "$(CRYPTO_INCDIR)", "$(ZLIB_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(CRYPTO_LIBDIR)", "$(ZLIB_LIBDIR)" },
     },
 %s
   },

@@ -435,8 +435,69 @@ static void test_large(void)
     free(s.p);
 }
 
+/* anth_es_describe over each message type. */
+typedef struct dctx {
+    sbuf out;
+} dctx;
+
+static int on_describe(void *ud, const anth_es_message *m)
+{
+    dctx *c = ud;
+    char name[40];
+    const char *data;
+    size_t n;
+    if (anth_es_describe(m, name, sizeof name, &data, &n) != 0) {
+        sb_str(&c->out, "(skip)");
+        return 0;
+    }
+    sb_str(&c->out, name);
+    sb_str(&c->out, "=");
+    sb_esc(&c->out, data, n);
+    sb_str(&c->out, ";");
+    return 0;
+}
+
+static void test_describe(void)
+{
+    sbuf s = {0, 0, 0}, h = {0, 0, 0};
+    dctx c;
+    anth_es d;
+    memset(&c, 0, sizeof c);
+    sb_str(&c.out, "");
+    event_frame(&s, "chunk", "{}");
+    hdr_str(&h, ":message-type", "exception");
+    hdr_str(&h, ":exception-type", "throttlingException");
+    build(&s, &h, "{\"message\":\"slow\"}", 18);
+    h.len = 0;
+    hdr_str(&h, ":message-type", "error");
+    hdr_str(&h, ":error-code", "InternalFailure");
+    hdr_str(&h, ":error-message", "it broke");
+    build(&s, &h, "", 0);
+    h.len = 0;
+    hdr_str(&h, ":message-type", "event");
+    build(&s, &h, "no event type", 13);
+    h.len = 0;
+    hdr_str(&h, ":message-type", "something-new");
+    build(&s, &h, "x", 1);
+    build(&s, NULL, "no headers", 10);
+    h.len = 0;
+    hdr_str(&h, ":message-type", "exception");
+    hdr_str(&h, ":exception-type", "aVeryLongExceptionNameThatIsCutHereAndMore");
+    build(&s, &h, "", 0);
+    anth_es_init(&d);
+    CHECK(anth_es_feed(&d, s.p, s.len, on_describe, &c) == 0, "describe: decodes");
+    CHECK_STR(c.out.p, "chunk={};exception:throttlingException={\"message\":\"slow\"};"
+                       "error:InternalFailure=it broke;(skip)(skip)(skip)exception:aVeryLongExceptionNameThatIsC=;",
+              "describe: names and data");
+    anth_es_free(&d);
+    free(c.out.p);
+    free(s.p);
+    free(h.p);
+}
+
 int main(void)
 {
+    test_describe();
     test_aws_vectors();
     test_streams();
     test_errors();

@@ -52,28 +52,36 @@ local function env(name)
   return v
 end
 
---- M.new(opts) -> Client. Every option is optional; see README "Configuration".
-function M.new(opts)
+--- M.new(opts [, platform]) -> Client. Every option is optional; see README "Configuration".
+--- `platform` (anthropic.platforms.*: Bedrock, Vertex) brings its own credentials, URL and
+--- request mapping; opts then holds only the transport options, and no API key is read.
+function M.new(opts, platform)
   if opts ~= nil and type(opts) ~= "table" then errors.usage("options", "must be a table") end
   opts = opts or {}
   validate.known_keys(opts, validate.CLIENT_OPTIONS, "")
   local api_key = opts.api_key
   local auth_token = opts.auth_token
-  if api_key == nil and auth_token == nil then
+  if platform then
+    if api_key ~= nil or auth_token ~= nil then
+      errors.usage(api_key ~= nil and "api_key" or "auth_token", "is not used by the "
+        .. platform.name .. " client, which signs requests with its own credentials")
+    end
+  elseif api_key == nil and auth_token == nil then
     api_key = env("ANTHROPIC_API_KEY")
     auth_token = env("ANTHROPIC_AUTH_TOKEN")
   end
   if api_key ~= nil then validate.secret(api_key, "api_key") end
   if auth_token ~= nil then validate.secret(auth_token, "auth_token") end
-  if api_key == nil and auth_token == nil then
+  if api_key == nil and auth_token == nil and not platform then
     errors.usage("api_key", "no credentials: set ANTHROPIC_API_KEY (or pass api_key = ...), "
       .. "or ANTHROPIC_AUTH_TOKEN (or auth_token = ...) for Authorization: Bearer")
   end
 
   local self = setmetatable({}, Client)
   local loopback_http
-  self.base_url, loopback_http = validate.base_url(opts.base_url or env("ANTHROPIC_BASE_URL")
-    or M.DEFAULT_BASE_URL, opts.allow_insecure_http)
+  local default_url = platform and platform.base_url
+    or env("ANTHROPIC_BASE_URL") or M.DEFAULT_BASE_URL
+  self.base_url, loopback_http = validate.base_url(opts.base_url or default_url, opts.allow_insecure_http)
   -- Plain http:// is allowed to loopback because that traffic never leaves the machine; a proxy
   -- from the environment (http_proxy, ALL_PROXY) must not carry it, key and all, elsewhere.
   -- libcurl takes an empty proxy string as "no proxy, whatever the environment says".
@@ -98,6 +106,9 @@ function M.new(opts)
   -- The header cache holds the key too, so it lives here, out of the client's sight.
   secrets[self] = { api_key = api_key, auth_token = auth_token, headers = {} }
   secrets[self].list = api_key and { api_key, auth_token } or { auth_token }  -- no holes
+  -- A platform keeps its credentials to itself; scrubbing asks it for them each time (so a
+  -- refreshed token is scrubbed too).
+  self._platform = platform
   self._timeout_ms = ms(self.timeout_s)
   self._connect_ms = ms(self.connect_timeout)
   self._idle_ms = ms(self.idle_timeout)
@@ -232,9 +243,12 @@ function Client:_send(spec)
   if spec.stream then
     if o.idle_timeout == nil then idle_ms = self._idle_ms else idle_ms = ms(o.idle_timeout) end
   end
+  local url = self.base_url .. spec.path .. query_string(spec.query)
+  -- A cloud platform signs or authorises each request (SigV4 needs the URL and the body).
+  if self._platform then list = self._platform:authorize(self, spec, url, list) end
   local req = self._core:request {
     method = spec.method,
-    url = self.base_url .. spec.path .. query_string(spec.query),
+    url = url,
     headers = list,
     body = spec.body,
     stream = spec.stream,
@@ -274,7 +288,7 @@ function Client:_scrub(text, seen)
     return text
   end
   if type(text) ~= "string" then return text end
-  return M.redact(text, secrets[self].list)
+  return M.redact(text, self._platform and self._platform:secrets() or secrets[self].list)
 end
 
 --- M.redact(text, secrets) -> text with every occurrence of each secret (a list of non-empty
@@ -346,6 +360,21 @@ function Client:_error(f)
   etype = f.type or etype
   local transport = f.transport ~= "none" and f.transport or nil
   local class = core.classify(transport, f.status ~= 0 and f.status or nil, etype)
+  -- AWS (Bedrock) types its errors in x-amzn-ErrorType, not in the body: a 403 is a wrong
+  -- credential or a missing model grant, and only that header tells which.
+  local aws_retryable
+  if not transport and not f.class then
+    local aws = (M.headers_of(f) or {})["x-amzn-errortype"]
+    local aws_class, retryable = aws and core.aws_kind(aws)
+    if aws_class then
+      class, aws_retryable = aws_class, retryable
+      etype = aws:match("^[^:]*")
+      if type(decoded) == "table" then
+        local m = decoded.message or decoded.Message
+        emsg = type(m) == "string" and m or emsg
+      end
+    end
+  end
   if f.class then class = f.class end
   -- Everything the server sent is scrubbed before it is kept: headers (request-id included),
   -- the decoded body at any depth, the raw body and the message.
@@ -361,7 +390,8 @@ function Client:_error(f)
     status = f.status ~= 0 and f.status or nil,
     type = etype,
     message = self:_scrub(message),
-    request_id = headers["request-id"] or (type(decoded) == "table" and decoded.request_id or nil),
+    request_id = headers["request-id"] or headers["x-amzn-requestid"]
+      or (type(decoded) == "table" and decoded.request_id or nil),
     headers = f.headers,
     body = decoded ~= nil and decoded or self:_scrub(f.body),
     attempts = f.attempts,
@@ -375,6 +405,7 @@ function Client:_error(f)
     return v and v:match("^[^,]*")
   end
   err.retryable = core.should_retry(err.status, first("x-should-retry"), transport)
+  if aws_retryable ~= nil then err.retryable = aws_retryable end
   local after_ms, after_s = tonumber(first("retry-after-ms") or ""), tonumber(first("retry-after") or "")
   if after_ms then err.retry_after = after_ms / 1000 elseif after_s then err.retry_after = after_s end
   return err
@@ -387,7 +418,8 @@ function M.outcome(req)
   local transport, message = req:outcome()
   return {
     transport = transport, message = message ~= "" and message or nil,
-    status = req:status(), raw_headers = req:headers(true), request_id = req:header("request-id"),
+    status = req:status(), raw_headers = req:headers(true),
+    request_id = req:header("request-id") or req:header("x-amzn-requestid"),   -- Bedrock's name
     body = transport == "none" and req:body() or nil, attempts = req:attempts(),
   }
 end

@@ -33,6 +33,18 @@ function M.body(params, extra, drop)
   return json.encode(body)
 end
 
+--- M.route(client, params, stream) -> { path, body, betas, accept, stream }: where a Messages
+--- request goes and what it carries. The first-party API by default; a cloud platform
+--- (client._platform: Bedrock, Vertex) maps the same params to its own URL and body.
+function M.route(client, params, stream)
+  if client._platform then return client._platform:messages(params, stream) end
+  if stream then
+    return { path = "/v1/messages", body = M.body(params, { stream = true }), betas = params.betas,
+      accept = "text/event-stream", stream = true }
+  end
+  return { path = "/v1/messages", body = M.body(params), betas = params.betas }
+end
+
 function M.attach(client)
   local messages = client.messages or {}
 
@@ -49,8 +61,9 @@ function M.attach(client)
         .. "than 10 minutes: use client.messages.stream(params), or set an explicit timeout",
         params.max_tokens))
     end
+    local route = M.route(client, params, false)
     return client:_call {
-      method = "POST", path = "/v1/messages", body = M.body(params), betas = params.betas,
+      method = "POST", path = route.path, body = route.body, betas = route.betas,
       options = o, headers = o.headers, handler = client_mod.json_handler,
       callbacks = { on_done = options and options.on_done },
     }
@@ -68,6 +81,9 @@ function M.attach(client)
   function messages.count_tokens(params, options)
     validate.message_params(params, false)
     local o = validate.request_options(options)
+    if client._platform then
+      errors.usage(nil, "messages.count_tokens is not available on " .. client._platform.name)
+    end
     return client:_call {
       method = "POST", path = "/v1/messages/count_tokens", body = M.body(params, nil, M.CREATE_ONLY),
       betas = params.betas,

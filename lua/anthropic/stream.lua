@@ -132,6 +132,7 @@ function Stream:_on_event(name, data)
       .. tostring(perr) .. ")", data))
   end
   if ev.type == nil then ev.type = name end
+  if ev.type == "ping" then return end
   if name == "error" or ev.type == "error" then
     local e = type(ev.error) == "table" and ev.error or {}
     local etype = type(e.type) == "string" and e.type or nil
@@ -151,12 +152,30 @@ function Stream:_on_event(name, data)
   self:_deliver(ev)
 end
 
+-- A failure the platform reported inside the stream (a Bedrock exception frame, or a frame
+-- that does not carry an event): retried unseen when its kind allows, else a StreamError.
+function Stream:_platform_error(etype, message, data)
+  local _, retryable = core.aws_kind(etype or "")
+  if retryable and self:_retry_unseen() then return end
+  return self.op:cancel(self:_stream_error(etype, message or "stream error", data))
+end
+
 local handler = {}
 
 function handler.events(op, buf, n)
   local s = op.stream
+  local translate = s.translate
   for i = 1, n do
-    s:_on_event(buf[2 * i - 1], buf[2 * i])
+    local name, data = buf[2 * i - 1], buf[2 * i]
+    if translate then
+      local etype, message
+      name, data, etype, message = translate(name, data)
+      if name == nil then
+        s:_platform_error(etype, message, data)
+        if op.done then return end
+      end
+    end
+    if name ~= nil then s:_on_event(name, data) end
     if op.done then return end
   end
   op.progressed = true
@@ -203,7 +222,7 @@ end
 
 --- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks).
 function M.start(client, params, o, raw)
-  local body = require("anthropic.messages").body(params, { stream = true })
+  local route = require("anthropic.messages").route(client, params, true)
   -- With betas the reply may carry beta-only blocks and fields: accumulate as the SDK's
   -- BetaMessageStream does.
   local beta = params.betas ~= nil
@@ -213,9 +232,12 @@ function M.start(client, params, o, raw)
   }, Stream)
   local nonblocking = raw.on_done or raw.on_event or raw.on_text
   s.queueing = not nonblocking
+  -- A platform whose stream is not SSE (Bedrock's event-stream) turns each of its events
+  -- into the Anthropic event it carries.
+  s.translate = client._platform and client._platform.stream_event
   s.op = client:_send {
-    method = "POST", path = "/v1/messages", body = body, betas = params.betas, stream = true,
-    accept = "text/event-stream", options = o, headers = o.headers, handler = handler,
+    method = "POST", path = route.path, body = route.body, betas = route.betas, stream = route.stream,
+    accept = route.accept, options = o, headers = o.headers, handler = handler,
     callbacks = { on_done = raw.on_done, on_event = raw.on_event, on_text = raw.on_text },
   }
   s.op.stream = s

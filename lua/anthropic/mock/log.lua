@@ -11,7 +11,8 @@ local json = require "anthropic.mock.json"
 local M = {}
 M.__index = M
 
-local MASKED = { ["x-api-key"] = true, authorization = true, ["proxy-authorization"] = true, cookie = true }
+local MASKED = { ["x-api-key"] = true, authorization = true, ["proxy-authorization"] = true, cookie = true,
+  ["x-amz-security-token"] = true }
 M.MASKED = MASKED
 
 local ENTRY_ORDER = json.order({ "method", "path", "query", "headers", "body", "time", "connection", "auth",

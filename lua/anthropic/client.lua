@@ -243,7 +243,7 @@ function Client:_send(spec)
   if spec.stream then
     if o.idle_timeout == nil then idle_ms = self._idle_ms else idle_ms = ms(o.idle_timeout) end
   end
-  local url = self.base_url .. spec.path .. query_string(spec.query)
+  local url = spec.url or (self.base_url .. spec.path .. query_string(spec.query))
   -- A cloud platform signs or authorises each request (SigV4 needs the URL and the body).
   if self._platform then list = self._platform:authorize(self, spec, url, list) end
   local req = self._core:request {
@@ -446,8 +446,19 @@ function Client:_call(spec)
   local op = self:_send(spec)
   if spec.callbacks and spec.callbacks.on_done then return op end
   engine.wait(op)
+  if self:_reauthorize(op.err, spec) then return self:_call(spec) end
   if op.err ~= nil then error(op.err, 0) end
   return op.result
+end
+
+--- client:_reauthorize(err, spec) -> true when err is a 401 that a fresh platform token may
+--- cure (Vertex); then spec is marked, so a request is sent again at most once.
+function Client:_reauthorize(err, spec)
+  local p = self._platform
+  if err == nil or not p or not p.unauthorized or spec.raw or spec.reauthorized then return false end
+  if not (errors.AuthenticationFailed.is_class_of(err) and err.status == 401) then return false end
+  spec.reauthorized = true
+  return p:unauthorized()
 end
 
 return M

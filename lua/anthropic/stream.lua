@@ -221,7 +221,7 @@ function handler.finish(op)
 end
 
 --- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks).
-function M.start(client, params, o, raw)
+function M.start(client, params, o, raw, again)
   local route = require("anthropic.messages").route(client, params, true)
   -- With betas the reply may carry beta-only blocks and fields: accumulate as the SDK's
   -- BetaMessageStream does.
@@ -243,6 +243,10 @@ function M.start(client, params, o, raw)
   s.op.stream = s
   if nonblocking then return s end
   engine.wait(s.op, function() return s.status ~= nil end)
+  -- A platform token refused before the stream started (Vertex): once more with a fresh one.
+  if s.status == nil and not again and client:_reauthorize(s.op.err, {}) then
+    return M.start(client, params, o, raw, true)
+  end
   -- Raise here only when the stream never started (an HTTP error, no connection). A stream that
   -- started and then failed reports it from events()/final_message(), after its events.
   if s.status == nil and s.op.err ~= nil then error(s.op.err, 0) end

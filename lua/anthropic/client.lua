@@ -365,7 +365,8 @@ function Client:_error(f)
   local aws_retryable
   if not transport and not f.class then
     local aws = (M.headers_of(f) or {})["x-amzn-errortype"]
-    local aws_class, retryable = aws and core.aws_kind(aws)
+    local aws_class, retryable
+    if aws then aws_class, retryable = core.aws_kind(aws) end
     if aws_class then
       class, aws_retryable = aws_class, retryable
       etype = aws:match("^[^:]*")

@@ -21,6 +21,7 @@ local sse = require "anthropic.mock.sse"
 local auth = require "anthropic.mock.auth"
 local faults = require "anthropic.mock.faults"
 local sigv4 = require "anthropic.mock.sigv4"
+local replay = require "anthropic.mock.replay"
 
 local M = {}
 
@@ -117,6 +118,48 @@ local function frames(plan, id, model_id)
   return list
 end
 
+--- from_sse(text) -> the event-stream body a recorded SSE transcript becomes on Bedrock: one
+--- chunk per event with data (pings dropped, `event: error` as an exception frame; a
+--- cut-off last event is cut off here too).
+function M.from_sse(text)
+  local out = {}
+  text = text:gsub("\r\n", "\n"):gsub("\r", "\n")
+  -- As SSE decoding does, a last block without its blank line is not an event.
+  for block in text:gmatch("(.-)\n\n+") do
+    local name, data = nil, {}
+    for line in (block .. "\n"):gmatch("(.-)\n") do
+      local field, value = line:match("^([^:]+):%s?(.*)$")
+      if field == "event" then name = value elseif field == "data" then data[#data + 1] = value end
+    end
+    if #data > 0 and name ~= "ping" then
+      local d = table.concat(data, "\n")
+      if name == "error" then
+        local e = json.decode(d)
+        local msg = type(e) == "table" and type(e.error) == "table" and e.error.message or d
+        out[#out + 1] = M.exception("internalServerException", tostring(msg))
+      else
+        out[#out + 1] = chunk(d)
+      end
+    end
+  end
+  return table.concat(out)
+end
+
+-- The replay fault on Bedrock: the transcript converted, then written in the fault's pieces.
+local function serve_replay(ex, f)
+  local data, err = replay.read(f.replay)
+  if not data then return M.error(ex, 400, "ValidationException", "x-mock-fault: " .. err) end
+  data = M.from_sse(data)
+  local w = ex:chunked(200, "application/vnd.amazon.eventstream", { { "x-amzn-requestid", ex.request_id } })
+  if not w.flush_head() then ex.keep_alive = false; return end
+  local pos = 1
+  for n in replay.sizes(#data, f.chunk, f.seed) do
+    if not w:send(data:sub(pos, pos + n - 1)) then ex.keep_alive = false; return end
+    pos = pos + n
+  end
+  w.finish()
+end
+
 -- authenticate(ex) -> key record | nil (the error reply was sent)
 local function authenticate(ex)
   local req, cfg = ex.req, ex.ctx.config
@@ -164,6 +207,7 @@ function M.handle(ex, segment, action)
     local etype = f.error_type or STATUS_TYPES[f.status] or "InternalServerException"
     return M.error(ex, f.status, etype, f.message)
   end
+  if f and f.replay then return serve_replay(ex, f) end
   local model = M.model_for(cfg, url_decode(segment))
   if not model then return M.error(ex, 400, "ValidationException") end
   if not auth.may_use(cfg, key, model) then return M.error(ex, 403, "AccessDeniedException") end

@@ -123,8 +123,8 @@ function M.handle(ex, project, region, name, action)
   local model = cfg.model_by_name[(name:gsub("@.*$", ""))]
   if not model then return M.google_error(ex, 404, "Publisher Model `" .. where .. "` not found.") end
   if not auth.may_use(cfg, rec, model) then
-    return M.google_error(ex, 403, "Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/"
-      .. where .. "' (or it may not exist).")
+    return M.google_error(ex, 403, "Permission 'aiplatform.endpoints.predict' denied on resource "
+      .. "'//aiplatform.googleapis.com/" .. where .. "' (or it may not exist).")
   end
   local p, perr = json.decode(ex.req.body)
   if type(p) ~= "table" then
@@ -139,7 +139,8 @@ function M.handle(ex, project, region, name, action)
   local verr = validate.check(p, "create")
   if verr then return ex:error(400, "invalid_request_error", verr) end
   if (p.stream == true) ~= (action == "streamRawPredict") then
-    return ex:error(400, "invalid_request_error", "stream: must be true for :streamRawPredict and absent or false for :rawPredict")
+    return ex:error(400, "invalid_request_error",
+      "stream: must be true for :streamRawPredict and absent or false for :rawPredict")
   end
   f = f or {}
   local plan = reply.plan(p, { deltas = f.deltas, text = f.text, stop_reason = f.stop_reason, make_id = ids.next })

@@ -34,7 +34,9 @@ M.OPTIONS = {
 
 local Platform = {}
 Platform.__index = Platform
-Platform.__tostring = function(p) return "anthropic.platforms.vertex(" .. p.project_id .. ", " .. p.region .. ")" end
+Platform.__tostring = function(p)
+  return "anthropic.platforms.vertex(" .. p.project_id .. ", " .. p.region .. ")"
+end
 
 -- platform -> { token, expires, provider, account }: credentials stay out of the platform table.
 local secrets = setmetatable({}, { __mode = "k" })
@@ -107,7 +109,8 @@ local function fetch_service_account_token(self, client)
         or reply.message), request_id = reply.request_id }), 0)
   end
   if type(reply) ~= "table" or type(reply.access_token) ~= "string" then
-    error(errors.new(errors.AuthenticationFailed, { message = "the token endpoint answered without an access_token" }), 0)
+    error(errors.new(errors.AuthenticationFailed,
+      { message = "the token endpoint answered without an access_token" }), 0)
   end
   return reply.access_token, tonumber(reply.expires_in)
 end
@@ -206,7 +209,9 @@ function M.new(opts)
     errors.usage("project_id", "no project: set ANTHROPIC_VERTEX_PROJECT_ID or pass project_id")
   end
   local region = mine.region or env("CLOUD_ML_REGION")
-  if not region then errors.usage("region", "no region: set CLOUD_ML_REGION or pass region (e.g. \"us-east5\" or \"global\")") end
+  if not region then
+    errors.usage("region", "no region: set CLOUD_ML_REGION or pass region (e.g. \"us-east5\" or \"global\")")
+  end
   if not region:match("^[a-z0-9%-]+$") then errors.usage("region", "is not a Google Cloud region name") end
   local p = setmetatable({
     name = "Google Vertex AI", project_id = project, region = region,

@@ -136,7 +136,8 @@ describe("anthropic.bedrock credentials and region", function()
     local e = raises(anthropic.bedrock, { region = "us-east-1", access_key_id = "AKIDX" })
     assert.are.equal("UsageError", e.class_name)
     assert.matches("access_key_id and secret_access_key go together", e.message)
-    local out = lua_with_env(env { AWS_ACCESS_KEY_ID = "A", AWS_SECRET_ACCESS_KEY = "B", AWS_CONFIG_FILE = "/nonexistent" },
+    local out = lua_with_env(env { AWS_ACCESS_KEY_ID = "A", AWS_SECRET_ACCESS_KEY = "B",
+      AWS_CONFIG_FILE = "/nonexistent" },
       'local ok, e = pcall(require("anthropic").bedrock, {}) print(e)')
     assert.matches("UsageError: region: no AWS region: set AWS_REGION", out)
     e = raises(anthropic.bedrock, { region = "us-east-1", access_key_id = "A", secret_access_key = "B",
@@ -263,7 +264,8 @@ describe("anthropic.bedrock requests", function()
 
   it("a retryable exception frame before any content is retried unseen", function()
     local r = client { max_retries = 1 }
-    local s = r.messages.stream(PARAMS, fault { sequence = { { error_after = 0, error_type = "throttlingException" }, {} } })
+    local s = r.messages.stream(PARAMS,
+      fault { sequence = { { error_after = 0, error_type = "throttlingException" }, {} } })
     assert.are.equal("You said: Hello", s:final_message().content[1].text)
     assert.are.equal(2, s:final_message()._response.attempts)
     -- not retryable: raised at once
@@ -293,7 +295,8 @@ describe("anthropic.bedrock errors by x-amzn-ErrorType", function()
   end)
 
   local rows = {
-    { "an unknown access key", { access_key_id = "AKIDNOBODY" }, "AuthenticationFailed", "UnrecognizedClientException" },
+    { "an unknown access key", { access_key_id = "AKIDNOBODY" }, "AuthenticationFailed",
+      "UnrecognizedClientException" },
     { "a wrong session token", { access_key_id = "ASIAMOCKTEMP", secret_access_key = "mock-aws-secret-temp",
       session_token = "not-it" }, "AuthenticationFailed", "UnrecognizedClientException" },
     { "an expired session token", { access_key_id = "ASIAMOCKEXPIRED", secret_access_key = "mock-aws-secret-expired",

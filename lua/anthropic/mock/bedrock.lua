@@ -12,7 +12,7 @@
 -- no `model` or `stream` keys). Errors carry x-amzn-ErrorType and a {"message": ...} body.
 -- The access keys are config.aws_keys (anthropic.mock.config).
 
-local core = require "anthropic.core"
+local core = require "anthropic.mock.crypto"
 local json = require "anthropic.mock.json"
 local ids = require "anthropic.mock.ids"
 local validate = require "anthropic.mock.validate"

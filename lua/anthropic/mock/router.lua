@@ -91,6 +91,9 @@ function M.handle(ctx, conn, req)
     local ex = exchange.new(ctx, conn, req, ctx.log:add(req, conn.id, req.path))
     if req.too_large then
       ex:error(413, "request_too_large", "Request exceeds the maximum size")
+    elseif not require("anthropic.mock.crypto") then
+      ex:error(501, "api_error", "the mock's Bedrock and Vertex routes need anthropic.core "
+        .. "(install the anthropic rock beside anthropic-mock)")
     else
       platform(ex, (table.unpack or unpack)(args)) -- luacheck: ignore 143
     end

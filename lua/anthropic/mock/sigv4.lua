@@ -1,9 +1,10 @@
 -- anthropic.mock.sigv4: checks an AWS Signature Version 4 the way AWS does, written from
 -- AWS's documentation independently of the client's signer (src/sigv4.c), so that the two
 -- agreeing means something. Only the hash and HMAC primitives come from anthropic.core
--- (libcrypto): the canonical request, string to sign and key derivation are done here.
+-- (libcrypto, through anthropic.mock.crypto): the canonical request, string to sign and key
+-- derivation are done here.
 
-local core = require "anthropic.core"
+local core = require "anthropic.mock.crypto"
 
 local M = {}
 

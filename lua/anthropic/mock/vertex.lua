@@ -10,7 +10,7 @@
 -- Google's shape {"error": {"code", "message", "status"}}; the model's own errors
 -- (validation) have the Anthropic shape, as on Vertex.
 
-local core = require "anthropic.core"
+local core = require "anthropic.mock.crypto"
 local json = require "anthropic.mock.json"
 local ids = require "anthropic.mock.ids"
 local validate = require "anthropic.mock.validate"

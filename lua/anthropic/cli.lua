@@ -2,6 +2,8 @@
 --
 --   anthropic-lua check [MODEL...]                  which models may this key use?
 --   anthropic-lua ask [--model M] [--fallback M2,M3] [--stream] PROMPT
+--   --provider bedrock|vertex sends either through Amazon Bedrock or Google Vertex AI, with
+--   the credentials those platforms read from the environment (docs/platforms.md).
 --
 -- Output contract: stdout carries the result (the table, the answer, or one JSON document with
 -- --json); stderr carries the narration (which model answered, fallbacks, errors and hints), so
@@ -50,6 +52,10 @@ Options for check:
   --probe KIND             messages (default: max_tokens=1, the request the API gates on
                            the model) or count_tokens (free, see docs/access.md)
 Common options:
+  --provider NAME          anthropic (default), bedrock (Amazon Bedrock) or vertex (Google
+                           Vertex AI); see Environment for their credentials
+  --region REGION          the Bedrock or Vertex region (default from the environment)
+  --project ID             the Vertex project (default $ANTHROPIC_VERTEX_PROJECT_ID)
   --json                   print one JSON document on stdout (for scripts)
   --base-url URL           API base URL (default $ANTHROPIC_BASE_URL or https://api.anthropic.com)
   --timeout SECONDS        per-request timeout
@@ -61,6 +67,14 @@ Environment:
   ANTHROPIC_API_KEY        the API key (required; never printed). ANTHROPIC_AUTH_TOKEN is
                            used instead (Authorization: Bearer) when no key is set.
   ANTHROPIC_BASE_URL       default for --base-url
+  --provider bedrock:      AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or
+                           AWS_PROFILE and ~/.aws/credentials; AWS_REGION or
+                           AWS_DEFAULT_REGION; ANTHROPIC_BEDROCK_BASE_URL for --base-url
+  --provider vertex:       GOOGLE_OAUTH_ACCESS_TOKEN (an access token), else
+                           GOOGLE_APPLICATION_CREDENTIALS (a service-account key file);
+                           ANTHROPIC_VERTEX_PROJECT_ID, CLOUD_ML_REGION;
+                           ANTHROPIC_VERTEX_BASE_URL for --base-url
+  None of these values is ever printed.
 
 Exit codes:
   0  ok (check: at least one model is available)
@@ -85,6 +99,9 @@ end
 -- Options: name -> { key, takes_value, commands (nil: every command), repeatable }
 local OPTS = {
   ["--json"] = { key = "json" },
+  ["--provider"] = { key = "provider", value = true },
+  ["--region"] = { key = "region", value = true },
+  ["--project"] = { key = "project_id", value = true },
   ["--base-url"] = { key = "base_url", value = true },
   ["--timeout"] = { key = "timeout", value = true },
   ["--max-retries"] = { key = "max_retries", value = true },
@@ -101,6 +118,9 @@ local OPTS = {
 }
 
 local COMMANDS = { ask = true, check = true }
+M.PROVIDERS = { anthropic = true, bedrock = true, vertex = true }
+-- UsageError params that mean "no credentials": exit 3, like a missing API key.
+local CREDENTIAL_PARAMS = { api_key = true, access_key_id = true, access_token = true, profile = true }
 
 --- M.parse(argv) -> { command, args = {...}, <options> } or raises a usage failure.
 function M.parse(argv)
@@ -165,13 +185,22 @@ function M.parse(argv)
     local k, v = h:match("^%s*([^:%s]+)%s*:%s*(.-)%s*$")
     if not k then fail_usage("--header must look like 'Name: value', got '" .. h .. "'") end
     local lk = k:lower()
-    if lk == "x-api-key" or lk == "authorization" then
-      fail_usage("--header " .. k .. ": credentials come from ANTHROPIC_API_KEY only")
+    if lk == "x-api-key" or lk == "authorization" or lk == "x-amz-security-token" then
+      fail_usage("--header " .. k .. ": credentials come from "
+        .. ((o.provider or "anthropic") == "anthropic" and "ANTHROPIC_API_KEY" or "the environment") .. " only")
     end
     headers[k] = v
   end
   o.headers = headers
 
+  o.provider = o.provider or "anthropic"
+  if not M.PROVIDERS[o.provider] then
+    fail_usage("--provider must be anthropic, bedrock or vertex, got '" .. tostring(o.provider) .. "'")
+  end
+  if (o.region or o.project_id) and o.provider == "anthropic" then
+    fail_usage((o.region and "--region" or "--project") .. " needs --provider bedrock or vertex")
+  end
+  if o.project_id and o.provider ~= "vertex" then fail_usage("--project needs --provider vertex") end
   if o.command == "ask" then
     if #o.args == 0 then fail_usage("ask needs a PROMPT") end
     local chain = { o.model or M.DEFAULT_MODEL }
@@ -206,7 +235,7 @@ function M.exit_code(err)
   if getmetatable(err) == UsageFailure then return M.EXIT.usage end
   if not errors.AnthropicError.is_class_of(err) then return M.EXIT.internal end
   if is(err, errors.UsageError) then
-    return err.param == "api_key" and M.EXIT.auth or M.EXIT.usage
+    return CREDENTIAL_PARAMS[err.param] and M.EXIT.auth or M.EXIT.usage
   end
   if is(err, errors.AuthenticationFailed) then return M.EXIT.auth end
   if is(err, errors.PermissionDenied) or is(err, errors.NotFound) then return M.EXIT.permission end
@@ -218,7 +247,17 @@ local function hint(err, o, base_url)
   if errors.is(err, errors.UsageError) and err.param == "api_key" then
     return "set ANTHROPIC_API_KEY (the key is read from the environment only)"
   end
-  if errors.is(err, errors.AuthenticationFailed) then return access.AUTH_HINT end
+  if errors.is(err, errors.AuthenticationFailed) then
+    if o.provider == "bedrock" then
+      return "AWS rejected the credentials (" .. tostring(err.type) .. "): check AWS_ACCESS_KEY_ID, "
+        .. "AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (or the profile). A model the account may "
+        .. "not use is 403 AccessDeniedException (PermissionDenied) instead."
+    elseif o.provider == "vertex" then
+      return "Google rejected the access token: check GOOGLE_OAUTH_ACCESS_TOKEN or "
+        .. "GOOGLE_APPLICATION_CREDENTIALS"
+    end
+    return access.AUTH_HINT
+  end
   if errors.is(err, errors.PermissionDenied) or errors.is(err, errors.NotFound) then
     if o.command == "ask" then
       return "no model in the chain (" .. table.concat(o.chain, ", ") .. ") may be used with this key; "
@@ -262,6 +301,17 @@ local function note(out, ...)
 end
 
 local function new_client(o, env)
+  local common = { timeout = o.timeout, max_retries = o.max_retries, default_headers = o.headers }
+  if o.provider == "bedrock" then
+    common.region = o.region
+    common.base_url = o.base_url or env("ANTHROPIC_BEDROCK_BASE_URL")
+    return anthropic.bedrock(common)
+  elseif o.provider == "vertex" then
+    common.region, common.project_id = o.region, o.project_id
+    common.base_url = o.base_url or env("ANTHROPIC_VERTEX_BASE_URL")
+    common.access_token = env("GOOGLE_OAUTH_ACCESS_TOKEN")
+    return anthropic.vertex(common)
+  end
   local api_key = env("ANTHROPIC_API_KEY")
   local auth_token = nil
   if api_key == nil then auth_token = env("ANTHROPIC_AUTH_TOKEN") end
@@ -283,7 +333,10 @@ end
 
 local function check(o, env, out)
   local client = new_client(o, env)
-  local results, list = access.check(client, #o.args > 0 and o.args or nil,
+  -- The platforms have no model list to probe by default: the usual chain then.
+  local wanted = #o.args > 0 and o.args or nil
+  if not wanted and o.provider ~= "anthropic" then wanted = access.DEFAULT_PREFERENCES end
+  local results, list = access.check(client, wanted,
     { probe = o.probe })
   local available, worst = 0, M.EXIT.permission
   local rows = {}
@@ -442,7 +495,8 @@ function M.main(argv, sys)
     return v
   end
   local secrets = {}
-  for _, name in ipairs { "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN" } do
+  for _, name in ipairs { "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN", "GOOGLE_OAUTH_ACCESS_TOKEN" } do
     local v = env(name)
     if v and #v >= 8 then secrets[#secrets + 1] = v end
   end

@@ -40,7 +40,8 @@ CHECK_SPECS_ALL = spec/client_spec.lua spec/stream_spec.lua spec/retry_spec.lua 
   spec/nonblocking_spec.lua spec/tasks_spec.lua spec/engine_edge_spec.lua spec/count_tokens_spec.lua \
   spec/models_spec.lua spec/batches_spec.lua spec/access_spec.lua spec/fallback_spec.lua \
   spec/cli_spec.lua spec/bad_input_spec.lua spec/secrets_spec.lua spec/limits_spec.lua \
-  spec/tls_spec.lua spec/finalizers_spec.lua
+  spec/tls_spec.lua spec/finalizers_spec.lua spec/bedrock_spec.lua spec/vertex_spec.lua \
+  spec/cli_platforms_spec.lua
 CHECK_SPECS ?= $(CHECK_SPECS_ALL)
 CHECK_LPATH = $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
 

@@ -244,7 +244,13 @@ function M.handle(ex, segment, action)
   local fault = {}
   for k, v in pairs(f) do fault[k] = v end
   if fault.error_after and not fault.error_type then fault.error_type = "modelStreamErrorException" end
-  local outcome = sse.write(w, ex.conn, frames(plan, id, model.id), fault, function(et, msg)
+  local list = frames(plan, id, model.id)
+  local bad = fault.corrupt_frame and list[fault.corrupt_frame]
+  if bad then   -- one payload byte changed: the message CRC no longer matches
+    local at = #bad.s - 6
+    bad.s = bad.s:sub(1, at - 1) .. string.char((bad.s:byte(at) + 1) % 256) .. bad.s:sub(at + 1)
+  end
+  local outcome = sse.write(w, ex.conn, list, fault, function(et, msg)
     return M.exception(et, fault.message or MESSAGES[et:gsub("^%l", string.upper)] or msg)
   end)
   if outcome == "closed" or outcome == "gone" then ex.keep_alive = false end

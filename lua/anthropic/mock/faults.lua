@@ -22,7 +22,7 @@ local FIELDS = {
   no_stop = "boolean", pings_only = "boolean", ping_interval_ms = "number",
   not_json = "boolean", replay = "string", chunk = "chunk", seed = "number",
   write_delay_ms = "number", text = "string", stop_reason = "string",
-  batch_pending_polls = "number", batch_end_ms = "number",
+  batch_pending_polls = "number", batch_end_ms = "number", corrupt_frame = "number",
 }
 -- extra fields allowed in config entries: which requests the entry applies to
 local MATCH = { path = "string", method = "string", model = "string" }

@@ -12,7 +12,7 @@ local conformance = require "spec.support.conformance"
 local fallback = require "anthropic.fallback"
 local bedrock = require "anthropic.platforms.bedrock"
 
-local raises = support.raises
+local raises, fault, with = support.raises, support.fault, support.with
 
 local SECRET = "mock-aws-secret-build"
 local PARAMS = { model = "claude-haiku-4-5", max_tokens = 64, messages = { { role = "user", content = "Hello" } } }
@@ -24,18 +24,7 @@ local function client(extra)
   return anthropic.bedrock(o)
 end
 
-local function fault(t, extra)
-  local o = { headers = { ["x-mock-fault"] = cjson.encode(t) } }
-  for k, v in pairs(extra or {}) do o[k] = v end
-  return o
-end
 
-local function with(p, extra)
-  local out = {}
-  for k, v in pairs(p) do out[k] = v end
-  for k, v in pairs(extra or {}) do out[k] = v end
-  return out
-end
 
 local function last_request()
   local log = mock.requests()

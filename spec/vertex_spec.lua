@@ -11,7 +11,7 @@ local support = require "spec.support.client"
 local conformance = require "spec.support.conformance"
 local fallback = require "anthropic.fallback"
 
-local raises = support.raises
+local raises, fault, with = support.raises, support.fault, support.with
 
 local TOKEN = "ya29.mock-vertex-build"
 local SA_FILE = conformance.repo_path("spec/fixtures/platforms/vertex-service-account.json")
@@ -27,16 +27,7 @@ local function client(extra)
   return anthropic.vertex(o)
 end
 
-local function fault(t)
-  return { headers = { ["x-mock-fault"] = cjson.encode(t) } }
-end
 
-local function with(p, extra)
-  local out = {}
-  for k, v in pairs(p) do out[k] = v end
-  for k, v in pairs(extra or {}) do out[k] = v end
-  return out
-end
 
 local function requests(path_pattern)
   local out = {}

@@ -18,6 +18,7 @@ local core = require "anthropic.core"
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local validate = require "anthropic.validate"
+local platforms = require "anthropic.platforms"
 local aws_config = require "anthropic.platforms.aws_config"
 
 local M = {}
@@ -61,9 +62,6 @@ Platform.__tostring = function(p) return "anthropic.platforms.bedrock(" .. p.reg
 -- table itself, so pairs(), inspectors and tostring never see them.
 local secrets = setmetatable({}, { __mode = "k" })
 
-local function escape(s)
-  return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
-end
 
 --- M.model_id(name, map) -> the Bedrock model id for a model name.
 function M.model_id(name, map)
@@ -80,13 +78,10 @@ end
 
 --- The Messages mapping (anthropic.messages.route).
 function Platform:messages(params, stream)
-  local body = {}
-  for k, v in pairs(params) do
-    if k ~= "betas" and k ~= "model" and k ~= "stream" then body[k] = v end
-  end
+  local body = platforms.body(params)
   body.anthropic_version = M.ANTHROPIC_VERSION
   if params.betas and #params.betas > 0 then body.anthropic_beta = json.array(params.betas) end
-  local path = "/model/" .. escape(M.model_id(params.model, self.model_map))
+  local path = "/model/" .. platforms.escape(M.model_id(params.model, self.model_map))
   if stream then
     return { path = path .. "/invoke-with-response-stream", body = json.encode(body),
       accept = "application/vnd.amazon.eventstream", stream = "eventstream" }
@@ -154,18 +149,10 @@ function Platform.stream_event(name, data)
   return "unknown", "" -- another event type: carries nothing of the Messages protocol
 end
 
-local function unavailable(what)
-  return function() errors.usage(nil, what .. " is not available on Amazon Bedrock") end
-end
 
 --- M.new(opts) -> Client (anthropic.bedrock).
 function M.new(opts)
-  if opts ~= nil and type(opts) ~= "table" then errors.usage("options", "must be a table") end
-  opts = opts or {}
-  local mine, rest = {}, {}
-  for k, v in pairs(opts) do
-    if M.OPTIONS[k] then mine[k] = v else rest[k] = v end
-  end
+  local mine, rest = platforms.split(opts, M.OPTIONS)
   for _, k in ipairs({ "region", "access_key_id", "secret_access_key", "session_token", "profile" }) do
     if mine[k] ~= nil then validate.secret(mine[k], k) end
   end
@@ -185,11 +172,7 @@ function M.new(opts)
   }, Platform)
   secrets[p] = { access_key_id = cred.access_key_id, secret_access_key = cred.secret_access_key,
     session_token = cred.session_token }
-  local client = require("anthropic.client").new(rest, p)
-  client.models = setmetatable({}, { __index = function() return unavailable("client.models") end })
-  client.messages.batches = setmetatable({}, { __index = function()
-    return unavailable("client.messages.batches") end })
-  return client
+  return platforms.restrict(require("anthropic.client").new(rest, p), p.name)
 end
 
 return M

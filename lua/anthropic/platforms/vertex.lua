@@ -21,6 +21,7 @@ local core = require "anthropic.core"
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local validate = require "anthropic.validate"
+local platforms = require "anthropic.platforms"
 
 local M = {}
 
@@ -47,16 +48,9 @@ local function env(name)
   return v
 end
 
-local function escape(s)
-  return (s:gsub("[^%w%-%._~@]", function(c) return string.format("%%%02X", c:byte()) end))
-end
 
 local function b64url(s)
   return (core.base64_encode(s):gsub("+", "-"):gsub("/", "_"):gsub("=+$", ""))
-end
-
-local function form_escape(s)
-  return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
 end
 
 function Platform:secrets()
@@ -68,13 +62,10 @@ function Platform:secrets()
 end
 
 function Platform:messages(params, stream)
-  local body = {}
-  for k, v in pairs(params) do
-    if k ~= "betas" and k ~= "model" and k ~= "stream" then body[k] = v end
-  end
+  local body = platforms.body(params)
   body.anthropic_version = M.ANTHROPIC_VERSION
-  local path = "/v1/projects/" .. escape(self.project_id) .. "/locations/" .. escape(self.region)
-    .. "/publishers/anthropic/models/" .. escape(params.model)
+  local path = "/v1/projects/" .. platforms.escape(self.project_id) .. "/locations/"
+    .. platforms.escape(self.region) .. "/publishers/anthropic/models/" .. platforms.escape(params.model, "@")
   if stream then
     body.stream = true
     return { path = path .. ":streamRawPredict", body = json.encode(body), betas = params.betas,
@@ -95,7 +86,7 @@ local function fetch_service_account_token(self, client)
   if not sig then errors.usage("credentials_file", serr) end
   local ok, reply = require("anthropic.compat").pcall(client._call, client, {
     method = "POST", url = self.token_url, raw = true,
-    body = "grant_type=" .. form_escape("urn:ietf:params:oauth:grant-type:jwt-bearer")
+    body = "grant_type=" .. platforms.escape("urn:ietf:params:oauth:grant-type:jwt-bearer")
       .. "&assertion=" .. unsigned .. "." .. b64url(sig),
     headers = { ["content-type"] = "application/x-www-form-urlencoded" },
     handler = require("anthropic.client").json_handler,
@@ -159,9 +150,6 @@ function Platform:unauthorized()
   return true
 end
 
-local function unavailable(what)
-  return function() errors.usage(nil, what .. " is not available on Google Vertex AI") end
-end
 
 local function read_account(path)
   local f, oerr = io.open(path, "r")
@@ -179,12 +167,7 @@ end
 
 --- M.new(opts) -> Client (anthropic.vertex).
 function M.new(opts)
-  if opts ~= nil and type(opts) ~= "table" then errors.usage("options", "must be a table") end
-  opts = opts or {}
-  local mine, rest = {}, {}
-  for k, v in pairs(opts) do
-    if M.OPTIONS[k] then mine[k] = v else rest[k] = v end
-  end
+  local mine, rest = platforms.split(opts, M.OPTIONS)
   for _, k in ipairs({ "project_id", "region", "access_token", "credentials_file", "token_url" }) do
     if mine[k] ~= nil then validate.secret(mine[k], k) end
   end
@@ -220,11 +203,7 @@ function M.new(opts)
     token_url = mine.token_url or (s.account and s.account.token_uri) or "https://oauth2.googleapis.com/token",
   }, Platform)
   secrets[p] = s
-  local client = require("anthropic.client").new(rest, p)
-  client.models = setmetatable({}, { __index = function() return unavailable("client.models") end })
-  client.messages.batches = setmetatable({}, { __index = function()
-    return unavailable("client.messages.batches") end })
-  return client
+  return platforms.restrict(require("anthropic.client").new(rest, p), p.name)
 end
 
 return M

@@ -58,6 +58,7 @@ build = {
       ["anthropic.pagination"] = "lua/anthropic/pagination.lua",
       ["anthropic.platforms.aws_config"] = "lua/anthropic/platforms/aws_config.lua",
       ["anthropic.platforms.bedrock"] = "lua/anthropic/platforms/bedrock.lua",
+      ["anthropic.platforms"] = "lua/anthropic/platforms/init.lua",
       ["anthropic.platforms.vertex"] = "lua/anthropic/platforms/vertex.lua",
       ["anthropic.resources"] = "lua/anthropic/resources.lua",
       ["anthropic.stream"] = "lua/anthropic/stream.lua",

@@ -47,7 +47,7 @@ static int l_sigv4(lua_State *L)
     anth_sigv4 r;
     const char *hv[2 * ANTH_SIGV4_MAX_HEADERS];
     char out[1024];
-    size_t len, i, n;
+    size_t len, n;
     int rc;
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
@@ -70,6 +70,7 @@ static int l_sigv4(lua_State *L)
     luaL_checkstack(L, (int)n + 4, "sigv4");
     {
         int t = lua_gettop(L);
+        size_t i;
         for (i = 0; i < n; i++) {
             lua_rawgeti(L, t, (int)i + 1);   /* stays on the stack: anchored */
             if (lua_type(L, -1) != LUA_TSTRING)

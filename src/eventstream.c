@@ -3,8 +3,9 @@
  *
  * Shape: a message that lies wholly inside one chunk is checked and handed out in place;
  * only a message cut by a chunk boundary is copied, into d->buf, first its 12-byte prelude
- * and then (once the prelude has passed its CRC and size checks) exactly the rest of it. So
- * the buffer never holds more than one message, and never more than max_message_size.
+ * and then (once the prelude has passed its CRC and size checks) exactly the rest of it, the
+ * buffer growing as the bytes arrive. So the buffer never holds more than one message, never
+ * more than max_message_size, and never much more than the bytes actually received.
  *
  * Chunking independence (the differential fuzzer holds us to it): the prelude is judged
  * when its 12th byte is available, the message when its last byte is, in both paths, with
@@ -126,16 +127,24 @@ static int deliver(const char *p, size_t total, anth_es_cb cb, void *ud)
     return cb ? cb(ud, &m) : 0;
 }
 
-static int reserve(anth_es *d, size_t need)
+/* Room for need bytes. Grows geometrically up to limit (the message's declared length), so
+ * a prelude that announces 16 MiB costs memory only as its bytes actually arrive. */
+static int reserve(anth_es *d, size_t need, size_t limit)
 {
     char *p;
+    size_t cap;
     if (need <= d->cap)
         return 0;
-    p = realloc(d->buf, need);
+    cap = d->cap ? d->cap : 256;
+    while (cap < need)
+        cap = cap > limit / 2 ? limit : cap * 2;
+    if (cap < need)
+        cap = need;
+    p = realloc(d->buf, cap);
     if (p == NULL)
         return ANTH_ES_ENOMEM;
     d->buf = p;
-    d->cap = need;
+    d->cap = cap;
     return 0;
 }
 
@@ -175,7 +184,7 @@ int anth_es_feed(anth_es *d, const char *buf, size_t len, anth_es_cb cb, void *u
         }
         if (d->need == 0) {
             /* Collect the prelude: at most 12 bytes are ever held before it is judged. */
-            if ((rc = reserve(d, ANTH_ES_PRELUDE)) != 0)
+            if ((rc = reserve(d, ANTH_ES_PRELUDE, ANTH_ES_PRELUDE)) != 0)
                 break;
             take = ANTH_ES_PRELUDE - d->len < len ? ANTH_ES_PRELUDE - d->len : len;
             memcpy(d->buf + d->len, buf, take);
@@ -184,10 +193,12 @@ int anth_es_feed(anth_es *d, const char *buf, size_t len, anth_es_cb cb, void *u
             len -= take;
             if (d->len < ANTH_ES_PRELUDE)
                 break;
-            if ((rc = check_prelude(d, d->buf, &d->need)) != 0 || (rc = reserve(d, d->need)) != 0)
+            if ((rc = check_prelude(d, d->buf, &d->need)) != 0)
                 break;
         }
         take = d->need - d->len < len ? d->need - d->len : len;
+        if ((rc = reserve(d, d->len + take, d->need)) != 0)
+            break;
         memcpy(d->buf + d->len, buf, take);
         d->len += take;
         buf += take;

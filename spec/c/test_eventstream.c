@@ -394,6 +394,21 @@ static void test_api(void)
     anth_es_free(&d);
     anth_es_free(&d);
     CHECK(d.buf == NULL && d.cap == 0, "free is idempotent");
+    /* A prelude announcing a 1 MiB message costs nothing until its bytes arrive. */
+    {
+        sbuf big = {0, 0, 0};
+        anth_es e;
+        char *payload = calloc(1, 1 << 20);
+        build(&big, NULL, payload, 1 << 20);
+        anth_es_init(&e);
+        CHECK(anth_es_feed(&e, big.p, 100, NULL, NULL) == 0 && e.cap <= 256,
+              "buffer grows with the bytes received, not the declared length (%zu)", e.cap);
+        CHECK(anth_es_feed(&e, big.p + 100, big.len - 100, NULL, NULL) == 0 && anth_es_finish(&e) == 0,
+              "the rest completes it");
+        anth_es_free(&e);
+        free(payload);
+        free(big.p);
+    }
     /* A callback may be NULL: messages are checked and dropped. */
     anth_es_init(&d);
     CHECK(anth_es_feed(&d, s.p, s.len, NULL, NULL) == 0, "NULL callback");

@@ -136,10 +136,13 @@ static int reserve(anth_es *d, size_t need, size_t limit)
     if (need <= d->cap)
         return 0;
     cap = d->cap ? d->cap : 256;
-    while (cap < need)
-        cap = cap > limit / 2 ? limit : cap * 2;
-    if (cap < need)
-        cap = need;
+    while (cap < need) {
+        if (cap > limit / 2) {
+            cap = limit < need ? need : limit;
+            break;
+        }
+        cap *= 2;
+    }
     p = realloc(d->buf, cap);
     if (p == NULL)
         return ANTH_ES_ENOMEM;

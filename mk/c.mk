@@ -99,8 +99,13 @@ $(C_BUILD)/bench_sse: spec/c/bench_sse.c src/sse.c src/sse.h
 	@mkdir -p $(C_BUILD)
 	$(CC) $(C_WARN) -O2 -o $@ spec/c/bench_sse.c src/sse.c
 
-c-bench: $(C_BUILD)/bench_sse
+$(C_BUILD)/bench_eventstream: spec/c/bench_eventstream.c src/eventstream.c src/eventstream.h
+	@mkdir -p $(C_BUILD)
+	$(CC) $(C_WARN) -O2 -o $@ spec/c/bench_eventstream.c src/eventstream.c $(C_ZLIB)
+
+c-bench: $(C_BUILD)/bench_sse $(C_BUILD)/bench_eventstream
 	$(C_BUILD)/bench_sse
+	$(C_BUILD)/bench_eventstream
 
 # ---- fuzzing --------------------------------------------------------------------------
 $(FUZZ_BUILD)/fuzz_sse: fuzz/fuzz_sse.c src/sse.c src/sse.h
@@ -156,7 +161,8 @@ fuzz: fuzz-regress fuzz-corpus
 
 cppcheck-c:
 	$(CPPCHECK) $(CPPCHECK_FLAGS) $(C_CORE_SRC) spec/c/test_sse.c spec/c/test_errors.c \
-	  spec/c/test_eventstream.c spec/c/test_crypto.c spec/c/test_errors_aws.c spec/c/bench_sse.c fuzz/fuzz_sse.c fuzz/fuzz_errors.c \
+	  spec/c/test_eventstream.c spec/c/test_crypto.c spec/c/test_errors_aws.c spec/c/bench_sse.c \
+	  spec/c/bench_eventstream.c fuzz/fuzz_sse.c fuzz/fuzz_errors.c \
 	  fuzz/fuzz_eventstream.c
 
 c-clean:

@@ -161,6 +161,7 @@ describe("anthropic.bedrock requests", function()
     assert.is_nil(r.headers["anthropic-beta"])
     assert.is_nil(r.headers["anthropic-version"])
     assert.are.equal("***", r.headers.authorization)   -- the mock's log masks it
+    assert.are.equal("sigv4", r.auth)
     assert.is_not_nil(r.headers["x-amz-date"]:match("^%d%d%d%d%d%d%d%dT%d%d%d%d%d%dZ$"))
     assert.are.equal(msg._request_id, r.request_id)
   end)

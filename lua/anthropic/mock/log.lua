@@ -22,11 +22,12 @@ function M.new(limit)
   return setmetatable({ entries = {}, limit = limit or 50000 }, M)
 end
 
--- auth_kind(headers) -> "x-api-key" | "bearer" | "none"
+-- auth_kind(headers) -> "x-api-key" | "bearer" | "sigv4" | "none"
 function M.auth_kind(headers)
   if headers["x-api-key"] then return "x-api-key" end
   local a = headers["authorization"]
   if a and a:match("^[Bb]earer%s") then return "bearer" end
+  if a and a:match("^AWS4%-HMAC%-SHA256%s") then return "sigv4" end
   return "none"
 end
 

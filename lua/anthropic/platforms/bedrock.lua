@@ -119,7 +119,7 @@ function Platform:authorize(_, spec, url, list)
   for i = 1, #list do
     local lname = list[i]:match("^([^:]*)"):lower()
     -- The first-party version header means nothing to Bedrock (the version is in the body).
-    if lname ~= "anthropic-version" and lname ~= "anthropic-beta" then out[#out + 1] = list[i] end
+    if lname ~= "anthropic-version" then out[#out + 1] = list[i] end
   end
   out[#out + 1] = "x-amz-date: " .. date
   if s.session_token then out[#out + 1] = "x-amz-security-token: " .. s.session_token end

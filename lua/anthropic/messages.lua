@@ -81,11 +81,14 @@ function M.attach(client)
   function messages.count_tokens(params, options)
     validate.message_params(params, false)
     local o = validate.request_options(options)
-    if client._platform then
-      errors.usage(nil, "messages.count_tokens is not available on " .. client._platform.name)
+    local p = client._platform
+    local path, body = "/v1/messages/count_tokens", nil
+    if p then
+      if not p.count_tokens then errors.usage(nil, "messages.count_tokens is not available on " .. p.name) end
+      path, body = p:count_tokens(params, M.CREATE_ONLY)
     end
     return client:_call {
-      method = "POST", path = "/v1/messages/count_tokens", body = M.body(params, nil, M.CREATE_ONLY),
+      method = "POST", path = path, body = body or M.body(params, nil, M.CREATE_ONLY),
       betas = params.betas,
       options = o, headers = o.headers, handler = client_mod.json_handler,
       callbacks = { on_done = options and options.on_done },

@@ -1,6 +1,8 @@
 -- anthropic.mock.vertex: Claude on Google Vertex AI, as the aiplatform API answers it:
 --   POST /v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:rawPredict
 --        (:streamRawPredict streams the same SSE as the first-party API)
+--   POST .../publishers/anthropic/models/count-tokens:rawPredict   token counting (model in
+--        the body)
 --   POST /token   the OAuth token endpoint of the service-account flow: a JWT bearer grant
 --        (RFC 7523) whose RS256 signature is checked against config.vertex.service_accounts
 -- Checks: the bearer token (config.vertex.tokens, or one this mock issued and that has not
@@ -120,22 +122,32 @@ function M.handle(ex, project, region, name, action)
     return ex:fault_error(f)
   end
   local where = "projects/" .. project .. "/locations/" .. region .. "/publishers/anthropic/models/" .. name
+  local p, perr = json.decode(ex.req.body)
+  local counting = name == "count-tokens" and action == "rawPredict"
+  -- count-tokens names the model in the body, the other methods in the path
+  if counting and type(p) == "table" and type(p.model) == "string" then name = p.model end
   local model = cfg.model_by_name[(name:gsub("@.*$", ""))]
   if not model then return M.google_error(ex, 404, "Publisher Model `" .. where .. "` not found.") end
   if not auth.may_use(cfg, rec, model) then
     return M.google_error(ex, 403, "Permission 'aiplatform.endpoints.predict' denied on resource "
       .. "'//aiplatform.googleapis.com/" .. where .. "' (or it may not exist).")
   end
-  local p, perr = json.decode(ex.req.body)
   if type(p) ~= "table" then
     return ex:error(400, "invalid_request_error", "The request body is not valid JSON: " .. tostring(perr))
   end
   if p.anthropic_version ~= M.ANTHROPIC_VERSION then
     return ex:error(400, "invalid_request_error", "anthropic_version: expected " .. M.ANTHROPIC_VERSION)
   end
-  if p.model ~= nil then return ex:error(400, "invalid_request_error", "model: Extra inputs are not permitted") end
+  if p.model ~= nil and not counting then
+    return ex:error(400, "invalid_request_error", "model: Extra inputs are not permitted")
+  end
   p.anthropic_version = nil
   p.model = model.id
+  if counting then
+    local cerr = validate.check(p, "count")
+    if cerr then return ex:error(400, "invalid_request_error", cerr) end
+    return ex:json(200, '{"input_tokens":' .. reply.input_tokens(p) .. "}")
+  end
   local verr = validate.check(p, "create")
   if verr then return ex:error(400, "invalid_request_error", verr) end
   if (p.stream == true) ~= (action == "streamRawPredict") then

@@ -15,7 +15,8 @@
 --     a 401 drops the cached token and the request is sent once more with a fresh one.
 -- A token fetch is a blocking request on the client's engine (inside anthropic.spawn it
 -- yields); it happens about once an hour. Errors are typed as first party (by error.type, else
--- status). Models, Message Batches and token counting are not available here.
+-- status). messages.count_tokens works (count-tokens:rawPredict); Models and Message Batches
+-- are not available here.
 
 local core = require "anthropic.core"
 local errors = require "anthropic.errors"
@@ -72,6 +73,18 @@ function Platform:messages(params, stream)
       accept = "text/event-stream", stream = true }
   end
   return { path = path .. ":rawPredict", body = json.encode(body), betas = params.betas }
+end
+
+--- Token counting: POST .../publishers/anthropic/models/count-tokens:rawPredict, the model
+--- in the body (as the official SDKs' Vertex clients send it).
+function Platform:count_tokens(params, drop)
+  local body = {}
+  for k, v in pairs(params) do
+    if k ~= "betas" and not drop[k] then body[k] = v end
+  end
+  body.anthropic_version = M.ANTHROPIC_VERSION
+  return "/v1/projects/" .. platforms.escape(self.project_id) .. "/locations/"
+    .. platforms.escape(self.region) .. "/publishers/anthropic/models/count-tokens:rawPredict", json.encode(body)
 end
 
 -- The service-account flow: a signed JWT exchanged for an access token.

@@ -11,6 +11,7 @@ local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local engine = require "anthropic.engine"
 local validate = require "anthropic.validate"
+local headers_mod = require "anthropic.headers"
 
 local M = {}
 
@@ -46,10 +47,18 @@ local function ms(seconds)
   return math.min(math.max(math.ceil(seconds * 1000), 1), 2147483647)
 end
 
-local function env(name)
-  local v = os.getenv(name)
-  if v == nil or v == "" then return nil end
-  return v
+--- M.from_env([getenv]) -> { api_key, auth_token, base_url } from ANTHROPIC_API_KEY,
+--- ANTHROPIC_AUTH_TOKEN and ANTHROPIC_BASE_URL (an empty value counts as unset); getenv
+--- defaults to os.getenv. The one place the environment's credentials are read.
+function M.from_env(getenv)
+  getenv = getenv or os.getenv
+  local function get(name)
+    local v = getenv(name)
+    if v == nil or v == "" then return nil end
+    return v
+  end
+  return { api_key = get("ANTHROPIC_API_KEY"), auth_token = get("ANTHROPIC_AUTH_TOKEN"),
+           base_url = get("ANTHROPIC_BASE_URL") }
 end
 
 --- M.new(opts [, platform]) -> Client. Every option is optional; see README "Configuration".
@@ -61,14 +70,14 @@ function M.new(opts, platform)
   validate.known_keys(opts, validate.CLIENT_OPTIONS, "")
   local api_key = opts.api_key
   local auth_token = opts.auth_token
+  local from_env = M.from_env()
   if platform then
     if api_key ~= nil or auth_token ~= nil then
       errors.usage(api_key ~= nil and "api_key" or "auth_token", "is not used by the "
         .. platform.name .. " client, which signs requests with its own credentials")
     end
   elseif api_key == nil and auth_token == nil then
-    api_key = env("ANTHROPIC_API_KEY")
-    auth_token = env("ANTHROPIC_AUTH_TOKEN")
+    api_key, auth_token = from_env.api_key, from_env.auth_token
   end
   if api_key ~= nil then validate.secret(api_key, "api_key") end
   if auth_token ~= nil then validate.secret(auth_token, "auth_token") end
@@ -79,8 +88,8 @@ function M.new(opts, platform)
 
   local self = setmetatable({}, Client)
   local loopback_http
-  local default_url = platform and platform.base_url
-    or env("ANTHROPIC_BASE_URL") or M.DEFAULT_BASE_URL
+  -- A platform's own default URL wins over ANTHROPIC_BASE_URL, which names a first-party API.
+  local default_url = platform and platform.base_url or from_env.base_url or M.DEFAULT_BASE_URL
   self.base_url, loopback_http = validate.base_url(opts.base_url or default_url, opts.allow_insecure_http)
   -- Plain http:// is allowed to loopback because that traffic never leaves the machine; a proxy
   -- from the environment (http_proxy, ALL_PROXY) must not carry it, key and all, elsewhere.
@@ -105,10 +114,15 @@ function M.new(opts, platform)
 
   -- The header cache holds the key too, so it lives here, out of the client's sight.
   secrets[self] = { api_key = api_key, auth_token = auth_token, headers = {} }
-  secrets[self].list = api_key and { api_key, auth_token } or { auth_token }  -- no holes
-  -- A platform keeps its credentials to itself; scrubbing asks it for them each time (so a
+  local list = api_key and { api_key, auth_token } or { auth_token }  -- no holes
+  secrets[self].list = list
+  -- A platform keeps its credentials to itself; the redactor asks it for them each time (so a
   -- refreshed token is scrubbed too).
   self._platform = platform
+  secrets[self].redact = function(text)
+    if type(text) ~= "string" then return text end
+    return M.redact(text, platform and platform:secrets() or list)
+  end
   self._timeout_ms = ms(self.timeout_s)
   self._connect_ms = ms(self.connect_timeout)
   self._idle_ms = ms(self.idle_timeout)
@@ -117,7 +131,6 @@ function M.new(opts, platform)
   self._ops = {}
   self._nops = 0
   self._callback_errors = {}
-  self._denied = {}          -- fallback.lua: model -> expiry of a remembered denial
   require("anthropic.resources").attach(self)
   return self
 end
@@ -171,9 +184,11 @@ Client.__close = Client.close   -- Lua 5.4: local client <close> = anthropic.new
 -- ---------------------------------------------------------------------------------------
 -- Sending
 
-local function urlencode(s)
+--- M.url_escape(s) -> s percent-encoded except for RFC 3986's unreserved characters.
+function M.url_escape(s)
   return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
 end
+local urlencode = M.url_escape
 
 --- Builds the query string from a table of scalars, in sorted key order (stable URLs).
 local function query_string(q)
@@ -288,7 +303,7 @@ function Client:_scrub(text, seen)
     return text
   end
   if type(text) ~= "string" then return text end
-  return M.redact(text, self._platform and self._platform:secrets() or secrets[self].list)
+  return secrets[self].redact(text)
 end
 
 --- M.redact(text, secrets) -> text with every occurrence of each secret (a list of non-empty
@@ -306,14 +321,13 @@ function M.redact(text, list)
   return text
 end
 
--- The reply's headers are kept as the raw block and parsed into a table only when someone
--- reads result._response.headers: most callers never do, and parsing every reply's dozen
+-- The reply's headers stay the core's parsed copy until someone reads
+-- result._response.headers: most callers never do, and building a table of every reply's dozen
 -- headers was a tenth of a request's cost.
 local lazy_response = {
   __index = function(resp, k)
     if k ~= "headers" then return nil end
-    local raw = rawget(resp, "raw_headers")
-    local h = raw and core.parse_headers(raw) or {}
+    local h = headers_mod.view(rawget(resp, "core_headers"))
     rawset(resp, "headers", h)
     return h
   end,
@@ -322,32 +336,19 @@ local lazy_response = {
 --- Attaches response metadata to a decoded result without adding JSON fields:
 --- result._request_id and result._response = { status, headers, attempts } are read through
 --- a metatable, so re-encoding the result (e.g. sending a message back) doesn't include them.
---- `headers` is a table, or the raw header block (parsed on first read); request_id is taken
---- from the table when not given.
+--- `headers` is the core's Headers userdata (viewed on first read) or nil.
 function M.attach_response(value, status, headers, attempts, request_id)
   if type(value) ~= "table" then return value end
-  local resp = { status = status, attempts = attempts }
-  if type(headers) == "string" then
-    resp.raw_headers = headers
-    setmetatable(resp, lazy_response)
-  else
-    resp.headers = headers
-    request_id = request_id or (headers and headers["request-id"])
-  end
+  local resp = setmetatable({ status = status, attempts = attempts, core_headers = headers }, lazy_response)
   local meta = { _request_id = request_id, _response = resp }
   local old = getmetatable(value)
   if old then setmetatable(meta, { __index = old.__index }) end
   return setmetatable(value, { __index = meta })
 end
 
---- The headers of an outcome as a table (parsed from the raw block on first use).
-function M.headers_of(f)
-  if f.headers == nil and f.raw_headers then f.headers = core.parse_headers(f.raw_headers) end
-  return f.headers
-end
-
 --- client:_error(fields) -> error object of the class the core picks for
---- (fields.transport, fields.status, error.type in fields.body).
+--- (fields.transport, fields.status, error.type in fields.body). retryable and retry_after are
+--- the engine's (fields.retryable, fields.retry_after from the outcome), never recomputed here.
 function Client:_error(f)
   local decoded, etype, emsg
   if f.body and f.body ~= "" then
@@ -360,85 +361,78 @@ function Client:_error(f)
   etype = f.type or etype
   local transport = f.transport ~= "none" and f.transport or nil
   local class = core.classify(transport, f.status ~= 0 and f.status or nil, etype)
+  -- Everything the server sent is scrubbed before it is kept: headers (request-id included,
+  -- redacted as they are read), the decoded body at any depth, the raw body and the message.
+  local headers = headers_mod.view(f.headers, secrets[self].redact)
   -- AWS (Bedrock) types its errors in x-amzn-ErrorType, not in the body: a 403 is a wrong
-  -- credential or a missing model grant, and only that header tells which.
-  local aws_retryable
-  if not transport and not f.class then
-    local aws = (M.headers_of(f) or {})["x-amzn-errortype"]
-    local aws_class, retryable
-    if aws then aws_class, retryable = core.aws_kind(aws) end
-    if aws_class then
-      class, aws_retryable = aws_class, retryable
-      etype = aws:match("^[^:]*")
-      if type(decoded) == "table" then
-        local m = decoded.message or decoded.Message
-        emsg = type(m) == "string" and m or emsg
-      end
+  -- credential or a missing model grant, and only that header tells which. (Whether to retry
+  -- is the engine's decision, from the same header: f.retryable.)
+  local aws = not transport and not f.class and headers and headers["x-amzn-errortype"]
+  local aws_class = aws and core.aws_kind(aws)
+  if aws_class then
+    class, etype = aws_class, aws:match("^[^:]*")
+    if type(decoded) == "table" then
+      local m = decoded.message or decoded.Message
+      emsg = type(m) == "string" and m or emsg
     end
   end
   if f.class then class = f.class end
-  -- Everything the server sent is scrubbed before it is kept: headers (request-id included),
-  -- the decoded body at any depth, the raw body and the message.
-  local headers = M.headers_of(f) or {}
-  self:_scrub(headers)
   self:_scrub(decoded)
   local message = f.message or emsg
   if not message then
     if f.body and f.body ~= "" then message = f.body:sub(1, 300)
     elseif f.status then message = "HTTP " .. f.status end
   end
-  local err = errors.new(class, {
+  local request_id = headers and (headers["request-id"] or headers["x-amzn-requestid"])   -- Bedrock's
+  if request_id == nil and type(decoded) == "table" then request_id = decoded.request_id end
+  return errors.new(class, {
     status = f.status ~= 0 and f.status or nil,
     type = etype,
     message = self:_scrub(message),
-    request_id = headers["request-id"] or headers["x-amzn-requestid"]
-      or (type(decoded) == "table" and decoded.request_id or nil),
-    headers = f.headers,
+    request_id = request_id,
+    headers = headers,
     body = decoded ~= nil and decoded or self:_scrub(f.body),
     attempts = f.attempts,
     transport = transport,
     partial = f.partial,
+    retryable = f.retryable == true,
+    retry_after = f.retry_after,
   })
-  -- A repeated header arrives joined with ", " and the engine decided on its first value: so
-  -- does the error. (retry_after carries the number forms only; an HTTP-date gives nil.)
-  local function first(name)
-    local v = headers[name]
-    return v and v:match("^[^,]*")
-  end
-  err.retryable = core.should_retry(err.status, first("x-should-retry"), transport)
-  if aws_retryable ~= nil then err.retryable = aws_retryable end
-  local after_ms, after_s = tonumber(first("retry-after-ms") or ""), tonumber(first("retry-after") or "")
-  if after_ms then err.retry_after = after_ms / 1000 elseif after_s then err.retry_after = after_s end
-  return err
 end
 
---- Reads a finished core request into { transport, message, status, headers, body, attempts }.
---- A transfer that failed has no body: what it received is a fragment (up to max_response_bytes
---- of it for a reply cut off at the cap) that no error should carry for as long as it is kept.
+--- Reads a finished core request into { transport, message, status, headers (the core's
+--- parsed copy), request_id, body, attempts, retryable, retry_after }. A transfer that failed
+--- has no body: what it received is a fragment (up to max_response_bytes of it for a reply cut
+--- off at the cap) that no error should carry for as long as it is kept.
 function M.outcome(req)
-  local transport, message = req:outcome()
+  local transport, message, _, retryable, retry_after = req:outcome()
   return {
     transport = transport, message = message ~= "" and message or nil,
-    status = req:status(), raw_headers = req:headers(true),
+    status = req:status(), headers = req:headers(),
     request_id = req:header("request-id") or req:header("x-amzn-requestid"),   -- Bedrock's name
     body = transport == "none" and req:body() or nil, attempts = req:attempts(),
+    retryable = retryable, retry_after = retry_after,
   }
 end
+--- M.json_result(op) -> err, value: a finished request's reply decoded as one JSON document
+--- (with the response metadata attached), or its typed error.
+function M.json_result(op)
+  local f = M.outcome(op.req)
+  local self = op.client
+  if f.transport ~= "none" or f.status < 200 or f.status >= 300 then
+    return self:_error(f), nil
+  end
+  local value, perr = json.decode(f.body)
+  if value == nil and f.body ~= "null" then
+    f.class, f.message = "APIError", "reply is not JSON (" .. tostring(perr) .. ")"
+    return self:_error(f), nil
+  end
+  return nil, M.attach_response(value, f.status, f.headers, f.attempts, f.request_id)
+end
+
 --- The handler for requests whose reply is one JSON document.
 M.json_handler = {
-  finish = function(op)
-    local f = M.outcome(op.req)
-    local self = op.client
-    if f.transport ~= "none" or f.status < 200 or f.status >= 300 then
-      return op:finish(self:_error(f))
-    end
-    local value, perr = json.decode(f.body)
-    if value == nil and f.body ~= "null" then
-      f.class, f.message = "APIError", "reply is not JSON (" .. tostring(perr) .. ")"
-      return op:finish(self:_error(f))
-    end
-    op:finish(nil, M.attach_response(value, f.status, f.raw_headers, f.attempts, f.request_id))
-  end,
+  finish = function(op) op:finish(M.json_result(op)) end,
 }
 
 --- client:_call(spec) sends spec and, unless spec.callbacks.on_done is given, waits for the

@@ -31,6 +31,7 @@ local math_type, tointeger = math.type, math.tointeger
 local floor, huge = math.floor, math.huge
 
 cjson.encode_sparse_array(false)        -- sparse tables are an error, reported by our walk
+cjson.decode_invalid_numbers(false)     -- "nan", "inf", hex are not JSON (JSON.parse refuses them)
 cjson.encode_keep_buffer(true)
 
 --- json.array([t]) marks t (or a new table) as a JSON array, even when empty.

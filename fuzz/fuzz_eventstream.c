@@ -15,6 +15,7 @@
  * Every delivered message must also be self-consistent: its headers walk to exactly their
  * declared length and its parts add up to a length within the limit.
  */
+#include "../src/buf.h"
 #include "../src/eventstream.h"
 
 #include <stdint.h>
@@ -29,26 +30,12 @@
 #define FZ_NOCOV
 #endif
 
-typedef struct fz_buf {
-    char *p;
-    size_t len, cap;
-} fz_buf;
+typedef anth_buf fz_buf;   /* the core's own growable buffer (src/buf.h) */
 
 FZ_NOCOV static void fz_add(fz_buf *b, const void *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->p = realloc(b->p, cap);
-        if (b->p == NULL)
-            abort();
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    if (anth_buf_append(b, s, n) != 0)
+        abort();
 }
 
 FZ_NOCOV static void fz_num(fz_buf *b, const char *label, long v)

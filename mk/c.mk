@@ -141,7 +141,7 @@ $(FUZZ_BUILD)/fuzz_headers: fuzz/fuzz_headers.c src/headers.c src/headers.h src/
 	@mkdir -p $(FUZZ_BUILD)
 	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_headers.c src/headers.c
 
-$(FUZZ_BUILD)/fuzz_eventstream: fuzz/fuzz_eventstream.c src/eventstream.c src/eventstream.h
+$(FUZZ_BUILD)/fuzz_eventstream: fuzz/fuzz_eventstream.c src/eventstream.c src/eventstream.h src/buf.h
 	@mkdir -p $(FUZZ_BUILD)
 	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_eventstream.c src/eventstream.c $(C_ZLIB)
 

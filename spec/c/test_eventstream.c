@@ -14,32 +14,19 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
+#include "../../src/buf.h"
 #include "../../src/eventstream.h"
 
 #include <zlib.h>
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
+typedef anth_buf sbuf;   /* the core's own growable buffer (src/buf.h) */
 
 static void sb_add(sbuf *b, const void *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->p = realloc(b->p, cap);
-        if (b->p == NULL) {
-            perror("realloc");
-            exit(2);
-        }
-        b->cap = cap;
+    if (anth_buf_append(b, s, n) != 0) {
+        perror("anth_buf_append");
+        exit(2);
     }
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
 }
 
 static void sb_str(sbuf *b, const char *s)

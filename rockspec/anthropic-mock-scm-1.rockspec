@@ -54,6 +54,7 @@ build = {
     ["anthropic.mock.server"] = "lua/anthropic/mock/server.lua",
     ["anthropic.mock.sigv4"] = "lua/anthropic/mock/sigv4.lua",
     ["anthropic.mock.sse"] = "lua/anthropic/mock/sse.lua",
+    ["anthropic.mock.turns"] = "lua/anthropic/mock/turns.lua",
     ["anthropic.mock.validate"] = "lua/anthropic/mock/validate.lua",
     ["anthropic.mock.vertex"] = "lua/anthropic/mock/vertex.lua",
   },

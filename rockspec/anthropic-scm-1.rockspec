@@ -67,7 +67,10 @@ build = {
       ["anthropic.resource"] = "lua/anthropic/resource.lua",
       ["anthropic.resources"] = "lua/anthropic/resources.lua",
       ["anthropic.rope"] = "lua/anthropic/rope.lua",
+      ["anthropic.schema"] = "lua/anthropic/schema.lua",
       ["anthropic.stream"] = "lua/anthropic/stream.lua",
+      ["anthropic.tool_runner"] = "lua/anthropic/tool_runner.lua",
+      ["anthropic.tools"] = "lua/anthropic/tools.lua",
       ["anthropic.validate"] = "lua/anthropic/validate.lua",
     },
     bin = {

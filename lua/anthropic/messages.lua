@@ -1,4 +1,4 @@
--- anthropic.messages: client.messages.create / stream / count_tokens.
+-- anthropic.messages: client.messages.create / stream / count_tokens / tool_runner.
 --
 -- Builds the request body from the caller's params (validated first, never mutated) and hands
 -- it to the client. `betas` is taken out of the params and sent as the anthropic-beta header.
@@ -93,6 +93,12 @@ function M.attach(client)
       options = o, headers = o.headers, handler = client_mod.json_handler,
       callbacks = { on_done = options and options.on_done },
     }
+  end
+
+  --- messages.tool_runner(params [, opts]) -> runner: the agent loop (anthropic.tool_runner,
+  --- docs/tools.md).
+  function messages.tool_runner(params, opts)
+    return require("anthropic.tool_runner").new(client, params, opts)
   end
 
   client.messages = messages

@@ -24,6 +24,7 @@
 
 local json = require "anthropic.mock.json"
 local schema = require "anthropic.mock.schema"
+local turns = require "anthropic.mock.turns"
 
 local M = {}
 
@@ -166,7 +167,8 @@ end
 
 -- plan(params, opts) -> plan
 -- opts.deltas (exact text piece count), opts.text (exact reply text),
--- opts.stop_reason (override), opts.make_id(kind) (tool_use ids, signatures).
+-- opts.stop_reason (override), opts.make_id(kind) (tool_use ids, signatures),
+-- opts.turn (a scripted turn from anthropic.mock.turns: its blocks replace the rules above).
 function M.plan(params, opts)
   opts = opts or {}
   local user_text, has_result, result_text = M.last_user(params)
@@ -179,9 +181,19 @@ function M.plan(params, opts)
       signature = opts.make_id and opts.make_id("sig") or "sig_mock_000000" }
   end
 
-  local tool, forced = M.pick_tool(params, user_text, has_result)
-  local text
-  if opts.text then
+  local tool, forced, text, stop_reason, stop_sequence
+  if opts.turn then
+    -- A scripted turn (anthropic.mock.turns) says what the blocks are; stops and max_tokens
+    -- still apply below.
+    local scripted
+    scripted, stop_reason = turns.blocks(opts.turn, M.pieces, M.fragments, opts.make_id)
+    for _, b in ipairs(scripted) do blocks[#blocks + 1] = b end
+  else
+    tool, forced = M.pick_tool(params, user_text, has_result)
+  end
+  if opts.turn then
+    text = nil
+  elseif opts.text then
     text = opts.text
   elseif tool then
     text = not forced and ("I'll use the " .. tool.name .. " tool.") or nil
@@ -190,13 +202,13 @@ function M.plan(params, opts)
   else
     text = "You said: " .. (user_text ~= "" and utf8_cut(user_text, MAX_ECHO) or "(no text)")
   end
-  if opts.deltas then
+  if opts.deltas and not opts.turn then
     blocks[#blocks + 1] = { type = "text", pieces = word_pieces(text or "mock", opts.deltas) }
   elseif text then
     blocks[#blocks + 1] = { type = "text", pieces = M.pieces(text) }
   end
 
-  local stop_reason, stop_sequence = tool and "tool_use" or "end_turn", nil
+  if not opts.turn then stop_reason = tool and "tool_use" or "end_turn" end
 
   -- stop_sequences cut the (last) text block and drop what follows
   if type(params.stop_sequences) == "table" and #params.stop_sequences > 0 then
@@ -232,10 +244,11 @@ function M.plan(params, opts)
 
   -- max_tokens: each piece / fragment is one output token
   local budget = math.floor(tonumber(params.max_tokens) or math.huge)
+  if opts.turn and opts.turn.max_tokens then budget = math.min(budget, opts.turn.max_tokens) end
   local used = 0
   for bi, b in ipairs(blocks) do
     local n = #b.pieces
-    if not (opts.deltas and b.type == "text") and used + n > budget then
+    if not (opts.deltas and not opts.turn and b.type == "text") and used + n > budget then
       local keep = math.max(0, budget - used)
       for j = #b.pieces, keep + 1, -1 do b.pieces[j] = nil end
       b.partial = true

@@ -273,6 +273,24 @@ describe("anthropic.bedrock requests", function()
     assert.are.equal("You", err.partial.content[1].text)
   end)
 
+  it("the tool runner runs its loop on Bedrock (streamed turns too)", function()
+    local turns = { { text = "Let me look.", tool_use = { name = "get_weather", input = { city = "Paris" },
+      id = "toolu_1" } }, "Sunny in Paris." }
+    local weather = anthropic.tool { name = "get_weather", description = "Weather",
+      input_schema = { type = "object", properties = { city = { type = "string" } }, required = { "city" } },
+      run = function(input) return "sunny in " .. input.city end }
+    for _, stream in ipairs({ false, true }) do
+      local r = client { default_headers = { ["x-mock-fault"] = cjson.encode({ turns = turns }) } }
+      local runner = r.messages.tool_runner(with(PARAMS, { tools = { weather } }), { stream = stream })
+      local msg = runner:run_until_done()
+      assert.are.equal("Sunny in Paris.", msg.content[1].text)
+      local body = cjson.decode(last_request().body)
+      assert.are.equal("tool_result", body.messages[3].content[1].type)
+      assert.are.equal("sunny in Paris", body.messages[3].content[1].content)
+      r:close()
+    end
+  end)
+
   it("count_tokens, models and batches are refused with a UsageError", function()
     assert.matches("not available on Amazon Bedrock", raises(c.messages.count_tokens, PARAMS).message)
     assert.matches("client.models is not available", raises(c.models.list).message)

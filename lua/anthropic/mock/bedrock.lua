@@ -17,6 +17,7 @@ local json = require "anthropic.mock.json"
 local ids = require "anthropic.mock.ids"
 local validate = require "anthropic.mock.validate"
 local reply = require "anthropic.mock.reply"
+local turns = require "anthropic.mock.turns"
 local sse = require "anthropic.mock.sse"
 local auth = require "anthropic.mock.auth"
 local faults = require "anthropic.mock.faults"
@@ -234,7 +235,8 @@ function M.handle(ex, segment, action)
     return M.error(ex, 400, "ValidationException", "max_tokens: " .. p.max_tokens .. " > " .. model.max_tokens)
   end
   f = f or {}
-  local plan = reply.plan(p, { deltas = f.deltas, text = f.text, stop_reason = f.stop_reason, make_id = ids.next })
+  local plan = reply.plan(p, { deltas = f.deltas, text = f.text, stop_reason = f.stop_reason, make_id = ids.next,
+    turn = f.turns and turns.pick(f.turns, p) })
   local id = ids.next("msg")
   local extra = { { "x-amzn-requestid", ex.request_id },
     { "x-amzn-bedrock-input-token-count", tostring(plan.input_tokens) },

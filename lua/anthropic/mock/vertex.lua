@@ -17,6 +17,7 @@ local json = require "anthropic.mock.json"
 local ids = require "anthropic.mock.ids"
 local validate = require "anthropic.mock.validate"
 local reply = require "anthropic.mock.reply"
+local turns = require "anthropic.mock.turns"
 local sse = require "anthropic.mock.sse"
 local auth = require "anthropic.mock.auth"
 local faults = require "anthropic.mock.faults"
@@ -155,7 +156,8 @@ function M.handle(ex, project, region, name, action)
       "stream: must be true for :streamRawPredict and absent or false for :rawPredict")
   end
   f = f or {}
-  local plan = reply.plan(p, { deltas = f.deltas, text = f.text, stop_reason = f.stop_reason, make_id = ids.next })
+  local plan = reply.plan(p, { deltas = f.deltas, text = f.text, stop_reason = f.stop_reason, make_id = ids.next,
+    turn = f.turns and turns.pick(f.turns, p) })
   local id = ids.next("msg")
   if action == "rawPredict" then return ex:json(200, reply.message(plan, id, name)) end
   local outcome = sse.write(ex:sse(), ex.conn, sse.events(plan, id, name), f)

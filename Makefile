@@ -36,7 +36,7 @@ BUSTED ?= busted
 BUSTED_FLAGS ?= -o utfTerminal
 SPEC ?= spec
 
-.PHONY: all test test-lua test-all lint demo bench clean check-deps rockspec rock-install dist prism check-test-deps self-contained
+.PHONY: all test test-lua test-all lint demo bench bench-callbacks clean check-deps rockspec rock-install dist prism check-test-deps self-contained
 
 LUAROCKS ?= luarocks
 TREE ?= build/rocktree
@@ -82,6 +82,10 @@ demo: check-deps $(CORE_SO)
 
 bench: $(CORE_SO)
 	bash bench/run
+
+# What the typed stream callbacks cost, with and without snapshots (bench/callbacks.lua).
+bench-callbacks: $(CORE_SO)
+	$(LUA) bench/callbacks.lua
 
 rockspec:
 	$(LUA) tools/gen-rockspec.lua

@@ -445,4 +445,7 @@ function schema.check_schema(s)
   return false, errs
 end
 
+--- schema.for_api(S) -> S as the API accepts it (anthropic.schema_api: the SDKs' transform).
+function schema.for_api(s, where) return require("anthropic.schema_api").for_api(s, where) end
+
 return schema

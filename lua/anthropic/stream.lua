@@ -19,6 +19,8 @@ local json = require "anthropic.json"
 local engine = require "anthropic.engine"
 local client_mod = require "anthropic.client"
 local Accumulator = require "anthropic.accumulator"
+local structured = require "anthropic.structured"
+local stream_callbacks = require "anthropic.stream_callbacks"
 local reader = require "anthropic.reader"
 
 local M = {}
@@ -72,8 +74,17 @@ function Stream:_deliver(ev)
       self.text_block, self.text_snapshot = ev.index, ""
     end
     self.text_snapshot = self.text_snapshot .. value
-    op:call(op.on_text, value, self.text_snapshot)
+    if not op:call(op.on_text, value, self.text_snapshot) then return end
   end
+  if kind == "message_stop" and self.schema then
+    -- Checked before on_message and final_message() see it: they get parsed_output or fail.
+    local ok, perr = pcall(structured.attach, value, self.schema)
+    if not ok then
+      if type(perr) == "table" and perr.request_id == nil then perr.request_id = self.request_id end
+      return op:cancel(perr)
+    end
+  end
+  if self.typed then self.typed:fire(op, self.acc, kind, value, ev) end
 end
 
 function Stream:_flush_held()
@@ -212,14 +223,17 @@ function handler.finish(op)
   op:finish(nil, client_mod.attach_response(msg, f.status, f.headers, f.attempts, f.request_id))
 end
 
---- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks).
-function M.start(client, params, o, raw, again)
+--- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks),
+--- `schema` the caller's json_schema (params then already carry its API form), or nil;
+--- `again` marks the one resend after a platform token was refused.
+function M.start(client, params, o, raw, schema, again)
   local route = require("anthropic.messages").route(client, params, true)
   -- With betas the reply may carry beta-only blocks and fields: accumulate as the SDK's
   -- BetaMessageStream does.
   local beta = params.betas ~= nil
   local s = setmetatable({
     client = client, beta = beta, acc = Accumulator.new { beta = beta }, held = {}, committed = false,
+    schema = schema, typed = stream_callbacks.new(raw, schema ~= nil),
   }, Stream)
   local nonblocking = raw.on_done or raw.on_event or raw.on_text
   s.queueing = not nonblocking
@@ -237,7 +251,7 @@ function M.start(client, params, o, raw, again)
   engine.wait(s.op, function() return s.status ~= nil end)
   -- A platform token refused before the stream started (Vertex): once more with a fresh one.
   if s.status == nil and not again and client:_reauthorize(s.op.err, {}) then
-    return M.start(client, params, o, raw, true)
+    return M.start(client, params, o, raw, schema, true)
   end
   -- Raise here only when the stream never started (an HTTP error, no connection). A stream that
   -- started and then failed reports it from events()/final_message(), after its events.

@@ -20,6 +20,7 @@ local reader = require "anthropic.reader"
 local schema = require "anthropic.schema"
 local tools = require "anthropic.tools"
 local validate = require "anthropic.validate"
+local stream_callbacks = require "anthropic.stream_callbacks"
 
 local M = {}
 
@@ -28,6 +29,15 @@ M.OPTIONS = {
   max_iterations = true, on_tool_call = true, on_message = true, on_done = true, stream = true,
   parallel = true, on_event = true, on_text = true, fallback = true, options = true,
 }
+-- The typed stream callbacks (anthropic.stream_callbacks) but on_message, which the runner has
+-- of its own (each turn's message, with the runner): they go to every turn's stream.
+M.STREAM_CALLBACKS = {}
+for _, name in ipairs(stream_callbacks.NAMES) do
+  if name ~= "on_message" then
+    M.OPTIONS[name] = true
+    M.STREAM_CALLBACKS[#M.STREAM_CALLBACKS + 1] = name
+  end
+end
 
 local usage, pcall = errors.usage, compat.pcall
 
@@ -86,10 +96,22 @@ function M.new(client, params, opts)
     usage("opts.fallback", "must be true or a table of fallback options (models, on, ttl, on_fallback)")
   end
   if type(fb) == "table" and fb.options ~= nil then usage("opts.fallback.options", "use opts.options") end
+  stream_callbacks.check(opts, "opts.")
+  local stream_options = request_options(opts.options)
+  for _, name in ipairs(M.STREAM_CALLBACKS) do
+    if opts[name] ~= nil then
+      if not opts.stream then usage("opts." .. name, "needs the runner option { stream = true }") end
+      local o = {}
+      for k, v in pairs(stream_options or {}) do o[k] = v end
+      o[name] = opts[name]
+      stream_options = o
+    end
+  end
   local self = setmetatable({
     client = client, opts = opts, max_iterations = max, iterations = 0, finished = false,
     stop_reason = nil, last = nil, last_entry = nil, stream = nil,
     fallback = fb and (fb == true and {} or fb) or nil, request_options = request_options(opts.options),
+    stream_options = stream_options,
   }, Runner)
   self:_take(params)
   if opts.on_message or opts.on_done then self:_start_task() end
@@ -148,7 +170,7 @@ function Runner:_call_tool(tu)
   end
   local input = tu.input
   if input == nil then input = {} end
-  local ok_in, errs = schema.check(input, tool.input_schema)
+  local ok_in, errs = schema.check(input, tools.input_schema_of(tool))
   if not ok_in then
     return tools.result(tu.id, "invalid input: " .. schema.describe(errs), true)
   end
@@ -256,10 +278,13 @@ function Runner:_send()
       local fopts = {}
       for k, v in pairs(self.fallback) do fopts[k] = v end
       fopts.options = self.request_options
-      if self.opts.stream then return fallback.stream(client, p, fopts) end
+      if self.opts.stream then
+        fopts.options = self.stream_options
+        return fallback.stream(client, p, fopts)
+      end
       return fallback.create(client, p, fopts)
     end
-    if self.opts.stream then return client.messages.stream(p, self.request_options) end
+    if self.opts.stream then return client.messages.stream(p, self.stream_options) end
     return client.messages.create(p, self.request_options)
   end)
   if not ok then

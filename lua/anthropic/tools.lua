@@ -48,7 +48,9 @@ end
 
 --- tools.define(def [, where]) -> tool (anthropic.tool): checks the definition (name pattern,
 --- input_schema a well-formed object schema, run a function) and returns a new tool; def is
---- not changed.
+--- not changed. With strict = true the tool is sent with anthropic.schema.for_api(input_schema)
+--- (what the API takes in strict mode), and inputs are still checked against def's own schema,
+--- which keeps the constraints the transform moved into descriptions.
 function tools.define(def, where)
   where = where or "tool"
   if type(def) ~= "table" then usage(where, "must be a table") end
@@ -65,12 +67,24 @@ function tools.define(def, where)
     usage(where .. ".input_schema", "is not a valid JSON Schema: " .. schema.describe(serrs))
   end
   if type(def.run) ~= "function" then usage(where .. ".run", "must be a function (input, ctx) -> result") end
+  if def.strict ~= nil and type(def.strict) ~= "boolean" then usage(where .. ".strict", "must be a boolean") end
   local tool, lua_only = {}, {}
   for k, v in pairs(def) do
     if type(v) == "function" then lua_only[k] = v else tool[k] = v end
   end
+  if def.strict then
+    tool.input_schema = schema.for_api(s, where .. ".input_schema")
+    lua_only.checked_schema = s
+  end
   hidden[tool] = lua_only
   return setmetatable(tool, Tool)
+end
+
+--- tools.input_schema_of(tool) -> the schema a tool's input is checked against: the one its
+--- definition gave (for a strict tool, not the transformed one that is sent).
+function tools.input_schema_of(t)
+  local h = hidden[t]
+  return h and h.checked_schema or rawget(t, "input_schema")
 end
 
 --- tools.run_of(tool) -> the tool's run function, or nil (a server tool, or one you handle).

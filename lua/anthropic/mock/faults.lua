@@ -24,6 +24,7 @@ local FIELDS = {
   not_json = "boolean", replay = "string", chunk = "chunk", seed = "number",
   write_delay_ms = "number", content_type = "string", text = "string", stop_reason = "string",
   batch_pending_polls = "number", batch_end_ms = "number", turns = "turns", corrupt_frame = "number",
+  break_schema = "boolean",
 }
 -- extra fields allowed in config entries: which requests the entry applies to
 local MATCH = { path = "string", method = "string", model = "string" }

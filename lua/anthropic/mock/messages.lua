@@ -54,6 +54,7 @@ function M.create(ex)
   if not p then return end
   local f = ex.fault or {}
   local plan = reply.plan(p, { deltas = f.deltas, text = f.text, stop_reason = f.stop_reason, make_id = ids.next,
+    break_schema = f.break_schema,
     turn = f.turns and turns.pick(f.turns, p) })
   local id = ids.next("msg")
   local rl = ratelimit.headers(ex.ctx.ratelimit, ex.key, auth.tier_of(ex.ctx.config, ex.key_rec),

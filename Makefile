@@ -24,7 +24,7 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CORE_FLAGS) $(CFLAGS) \
              $(shell pkg-config --cflags $(LUA_PC)) $(shell pkg-config --cflags libcurl)
 LDFLAGS ?=
-LIBS = $(shell pkg-config --libs libcurl)
+LIBS = $(shell pkg-config --libs libcurl libcrypto zlib)
 
 BUILD = build/$(LUA)
 CORE_SO = $(BUILD)/anthropic/core.so

@@ -30,7 +30,7 @@ CHECK_SRC = $(CORE_SRC)
 CHECK_HDR = $(CORE_HDR)
 CHECK_CFLAGS = $(CORE_FLAGS) -Werror \
   $(shell pkg-config --cflags $(CHECK_PC)) $(shell pkg-config --cflags libcurl)
-CHECK_LIBS = $(shell pkg-config --libs libcurl)
+CHECK_LIBS = $(shell pkg-config --libs libcurl libcrypto zlib)
 CHECK_BUSTED ?= $(shell command -v busted)
 # Specs that drive the C paths: transfers, streams (SSE) and batch results (JSONL), retries,
 # timers, callbacks and tasks, errors, TLS, limits, finalizers; the CLI's subprocesses load the
@@ -40,7 +40,8 @@ CHECK_SPECS_ALL = spec/client_spec.lua spec/stream_spec.lua spec/retry_spec.lua 
   spec/nonblocking_spec.lua spec/tasks_spec.lua spec/engine_edge_spec.lua spec/count_tokens_spec.lua \
   spec/models_spec.lua spec/batches_spec.lua spec/access_spec.lua spec/fallback_spec.lua \
   spec/cli_spec.lua spec/bad_input_spec.lua spec/secrets_spec.lua spec/limits_spec.lua \
-  spec/tls_spec.lua spec/finalizers_spec.lua
+  spec/tls_spec.lua spec/finalizers_spec.lua spec/bedrock_spec.lua spec/vertex_spec.lua \
+  spec/cli_platforms_spec.lua
 CHECK_SPECS ?= $(CHECK_SPECS_ALL)
 CHECK_LPATH = $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
 

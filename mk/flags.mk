@@ -12,4 +12,5 @@ CORE_HDR := $(wildcard src/*.h)
 CORE_WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
              -Wcast-align
 CORE_FLAGS := -std=c99 -fPIC -fvisibility=hidden $(CORE_WARN)
-CORE_LIBS := -lcurl
+# libcrypto: SigV4 (Bedrock) and RS256 (Vertex service accounts); zlib: the event-stream CRCs.
+CORE_LIBS := -lcurl -lcrypto -lz

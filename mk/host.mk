@@ -33,7 +33,7 @@ HOST_CFLAGS = -std=c99 $(HOST_WARN) $(HOST_OPT) $(shell pkg-config --cflags $(HO
 # The Lua library by its pkg-config name (lua5.4, luajit-5.1, ...), taken from the static archive.
 HOST_LUA_LIB = $(patsubst -l%,%,$(firstword $(shell pkg-config --libs-only-l $(HOST_LUA_PC))))
 HOST_LIBS = -Wl,-Bstatic -l$(HOST_LUA_LIB) -Wl,-Bdynamic -Wl,-E \
-            $(shell pkg-config --libs libcurl) -lm -ldl
+            $(shell pkg-config --libs libcurl libcrypto zlib) -lm -ldl
 
 .PHONY: host-build host-test host-test-all host-warnings host-clean
 

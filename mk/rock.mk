@@ -28,6 +28,9 @@ rock-core:
 	  echo "anthropic: curl/curl.h not found: install libcurl's headers (Debian/Ubuntu:" \
 	       "apt-get install libcurl4-openssl-dev; Fedora: libcurl-devel; macOS: brew install curl)," \
 	       "or point LuaRocks at them: luarocks make ... CURL_DIR=<prefix>" >&2; exit 1; }
+	@printf '#include <openssl/evp.h>\n#include <zlib.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 || { \
+	  echo "anthropic: openssl/evp.h or zlib.h not found: install their headers (Debian/Ubuntu:" \
+	       "apt-get install libssl-dev zlib1g-dev; Fedora: openssl-devel zlib-devel)" >&2; exit 1; }
 	rm -rf $(ROCK_BUILD)
 	mkdir -p $(ROCK_BUILD)/anthropic
 	$(CC) $(CORE_FLAGS) $(CFLAGS) -I$(LUA_INCDIR) -I$(CURL_INCDIR) $(LIBFLAG) \

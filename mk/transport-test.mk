@@ -17,11 +17,11 @@ TT_STANDALONE := $(if $(filter 1,$(words $(MAKEFILE_LIST))),1,)
 TT_BUILD ?= build/transport-test
 TT_LUA ?= lua5.4
 TT_SRC = spec/c/test_transport.c src/engine.c src/transfer.c src/headers.c src/lines.c src/sse.c \
-  src/errors.c
+  src/errors.c src/eventstream.c src/errors_aws.c
 TT_DEPS = $(TT_SRC) spec/c/check.h $(wildcard src/*.h) mk/transport-test.mk
 TT_WARN ?= -std=c99 -Wall -Wextra -Werror
 TT_CURL_CFLAGS = $(shell pkg-config --cflags libcurl)
-TT_CURL_LIBS = $(shell pkg-config --libs libcurl)
+TT_CURL_LIBS = $(shell pkg-config --libs libcurl zlib)
 TT_SAN ?= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TT_VALGRIND ?= valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite -q
 TT_ENV = ANTH_TEST_LUA=$(TT_LUA)

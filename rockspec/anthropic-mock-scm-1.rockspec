@@ -11,7 +11,9 @@ description = {
 anthropic-mock serves the Anthropic API on loopback for tests and demos, with no network
 and no key: Messages (JSON and SSE streaming), count_tokens, Models and Message Batches,
 key tiers that answer 401/403 like the real API, scripted faults and a request log.
-Pure Lua on LuaSocket and lua-cjson.
+Pure Lua on LuaSocket and lua-cjson. Its Amazon Bedrock and Google Vertex AI routes check
+SigV4 signatures and RS256 JWTs with anthropic.core's libcrypto functions, so they answer
+only where the anthropic rock is installed too (501 otherwise).
 ]==],
   homepage = "https://github.com/lua-anthropic/lua-anthropic",
   license = "MIT",
@@ -27,10 +29,12 @@ build = {
   modules = {
     ["anthropic.mock.auth"] = "lua/anthropic/mock/auth.lua",
     ["anthropic.mock.batches"] = "lua/anthropic/mock/batches.lua",
+    ["anthropic.mock.bedrock"] = "lua/anthropic/mock/bedrock.lua",
     ["anthropic.mock.cli"] = "lua/anthropic/mock/cli.lua",
     ["anthropic.mock.config"] = "lua/anthropic/mock/config.lua",
     ["anthropic.mock.conn"] = "lua/anthropic/mock/conn.lua",
     ["anthropic.mock.control"] = "lua/anthropic/mock/control.lua",
+    ["anthropic.mock.crypto"] = "lua/anthropic/mock/crypto.lua",
     ["anthropic.mock.exchange"] = "lua/anthropic/mock/exchange.lua",
     ["anthropic.mock.faults"] = "lua/anthropic/mock/faults.lua",
     ["anthropic.mock.http"] = "lua/anthropic/mock/http.lua",
@@ -48,9 +52,11 @@ build = {
     ["anthropic.mock.sched"] = "lua/anthropic/mock/sched.lua",
     ["anthropic.mock.schema"] = "lua/anthropic/mock/schema.lua",
     ["anthropic.mock.server"] = "lua/anthropic/mock/server.lua",
+    ["anthropic.mock.sigv4"] = "lua/anthropic/mock/sigv4.lua",
     ["anthropic.mock.sse"] = "lua/anthropic/mock/sse.lua",
     ["anthropic.mock.turns"] = "lua/anthropic/mock/turns.lua",
     ["anthropic.mock.validate"] = "lua/anthropic/mock/validate.lua",
+    ["anthropic.mock.vertex"] = "lua/anthropic/mock/vertex.lua",
   },
   install = {
     bin = {

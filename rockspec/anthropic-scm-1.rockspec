@@ -26,6 +26,8 @@ dependencies = {
 -- LuaRocks' header search does not cover (the compiler does); mk/rock.mk checks the header.
 external_dependencies = {
   CURL = { library = "curl" },
+  CRYPTO = { library = "crypto" },   -- OpenSSL's libcrypto: SigV4 (Bedrock), RS256 (Vertex)
+  ZLIB = { library = "z" },          -- the CRCs of Bedrock's event-stream framing
 }
 build = {
   -- The Makefile build's own flags (mk/flags.mk): C99, warnings, only luaopen_* exported.
@@ -63,6 +65,10 @@ build = {
       ["anthropic.models"] = "lua/anthropic/models.lua",
       ["anthropic.pagination"] = "lua/anthropic/pagination.lua",
       ["anthropic.partial_json"] = "lua/anthropic/partial_json.lua",
+      ["anthropic.platforms.aws_config"] = "lua/anthropic/platforms/aws_config.lua",
+      ["anthropic.platforms.bedrock"] = "lua/anthropic/platforms/bedrock.lua",
+      ["anthropic.platforms"] = "lua/anthropic/platforms/init.lua",
+      ["anthropic.platforms.vertex"] = "lua/anthropic/platforms/vertex.lua",
       ["anthropic.reader"] = "lua/anthropic/reader.lua",
       ["anthropic.resource"] = "lua/anthropic/resource.lua",
       ["anthropic.resources"] = "lua/anthropic/resources.lua",

@@ -28,6 +28,7 @@
 #include "binding.h"
 #include "engine.h"
 #include "errors.h"
+#include "platform.h"
 #include "utf8.h"
 
 #define ANTH_CORE_VERSION "0.1.0"
@@ -303,6 +304,7 @@ ANTH_EXPORT int luaopen_anthropic_core(lua_State *L)
     anth_new_class(L, ANTH_CLIENT_MT, client_methods, client_close);
     anth_request_register(L);
     luaL_newlib(L, core_functions);
+    anth_platform_open(L);
     lua_pushliteral(L, ANTH_CORE_VERSION);
     lua_setfield(L, -2, "version");
     lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);

@@ -61,7 +61,8 @@ static int has_crlf_or_nul(const char *s, size_t n)
 
 /*
  * client:request{ method=, url=, headers={ "Name: value", ... }, body=,
- * stream= (false | true/"sse": SSE events | "lines": one event per JSONL line), timeout_ms=,
+ * stream= (false | true/"sse": SSE events | "lines": one event per JSONL line |
+ * "eventstream": AWS event-stream messages, see anth_es_describe), timeout_ms=,
  * connect_timeout_ms=, idle_timeout_ms=, max_retries=, retry_cap_ms=, max_response_bytes=,
  * insecure=, ca_file=, proxy= } -> Request, already started.
  * Argument checks all happen before anything is allocated in C, so a raise leaks nothing.
@@ -93,7 +94,7 @@ int anth_client_request(lua_State *L)
     o.proxy = opt_string_field(L, 2, "proxy", &len);
     lua_getfield(L, 2, "stream");         /* nil/false, true or "sse", "lines" */
     if (lua_type(L, -1) == LUA_TSTRING) {
-        static const char *const modes[] = { "buffer", "sse", "lines", NULL };
+        static const char *const modes[] = { "buffer", "sse", "lines", "eventstream", NULL };
         o.stream = luaL_checkoption(L, -1, NULL, modes);
     } else {
         o.stream = lua_toboolean(L, -1) ? ANTH_BODY_SSE : ANTH_BODY_BUFFER;

@@ -1,6 +1,7 @@
 /*
  * transfer.c: one request on the engine (see transfer.h for the invariants): its easy handle
- * (taken from the engine's pool), the header and body callbacks, SSE/JSONL framing into the event queue, flow
+ * (taken from the engine's pool), the header and body callbacks, SSE/JSONL/AWS event-stream
+ * framing into the event queue, flow
  * control, attempts, retries and the outcome.
  *
  * The callbacks (header, write, and the framers' event callbacks under them) never call Lua:
@@ -16,6 +17,8 @@
 #include <time.h>
 
 #include "buf.h"
+#include "errors_aws.h"
+#include "eventstream.h"
 #include "headers.h"
 #include "lines.h"
 #include "sse.h"
@@ -27,7 +30,7 @@
 #define ANTH_QUEUE_HIGH (64u * 1024u)
 
 /* Why a transfer was stopped from inside a callback (curl then reports a write error). */
-enum anth_cut { ANTH_CUT_NONE = 0, ANTH_CUT_TOO_LARGE, ANTH_CUT_NOMEM };
+enum anth_cut { ANTH_CUT_NONE = 0, ANTH_CUT_TOO_LARGE, ANTH_CUT_NOMEM, ANTH_CUT_BAD_FRAME };
 
 struct anth_xfer {
     anth_engine *engine;
@@ -57,6 +60,8 @@ struct anth_xfer {
     anth_buf body;
     anth_sse sse;
     anth_lines lines;
+    anth_es es;                   /* ANTH_BODY_EVENTSTREAM (Amazon Bedrock streams) */
+    int es_error;                 /* the decoder's code when a corrupt frame cut the transfer */
     anth_event *ev_head, *ev_tail;
     anth_outcome outcome;
 };
@@ -132,6 +137,29 @@ static int on_line(void *ud, const char *line, size_t len)
     return queue_event(ud, "line", 4, line, len);
 }
 
+/* An event-stream message becomes one queued event, named as anth_es_describe says. */
+static int on_es_message(void *ud, const anth_es_message *m)
+{
+    char name[128];
+    const char *data;
+    size_t len;
+    if (anth_es_describe(m, name, sizeof name, &data, &len) != 0)
+        return 0;
+    return queue_event(ud, name, strlen(name), data, len);
+}
+
+/* Feeds an event-stream body; a corrupt frame ends the transfer (nothing after it can be
+ * trusted), with the decoder's reason kept for the outcome's message. */
+static int feed_eventstream(anth_xfer *x, const char *p, size_t len)
+{
+    int rc = anth_es_feed(&x->es, p, len, on_es_message, x);
+    if (rc == ANTH_ES_EPRELUDE || rc == ANTH_ES_ECRC || rc == ANTH_ES_EHEADERS) {
+        x->cut = ANTH_CUT_BAD_FRAME;
+        x->es_error = rc;
+    }
+    return rc == ANTH_ES_ENOMEM ? ANTH_SSE_ENOMEM : rc ? ANTH_SSE_ETOOBIG : 0;
+}
+
 static size_t on_write(char *p, size_t size, size_t n, void *ud)
 {
     anth_xfer *x = ud;
@@ -143,13 +171,15 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
     if (x->stream != ANTH_BODY_BUFFER && x->status >= 200 && x->status < 300) {
         /* ANTH_LINES_E* and ANTH_SSE_E* share their values. */
         int rc = x->stream == ANTH_BODY_LINES ? anth_lines_feed(&x->lines, p, len, on_line, x)
-                                              : anth_sse_feed(&x->sse, p, len, on_sse_event, x);
+               : x->stream == ANTH_BODY_EVENTSTREAM ? feed_eventstream(x, p, len)
+                                                    : anth_sse_feed(&x->sse, p, len, on_sse_event, x);
         if (x->saw_event) {
             x->saw_event = 0;
             x->last_event_at = anth_now_ms();
         }
         if (rc != 0) {
-            x->cut = rc == ANTH_SSE_ENOMEM ? ANTH_CUT_NOMEM : ANTH_CUT_TOO_LARGE;
+            if (x->cut == ANTH_CUT_NONE)
+                x->cut = rc == ANTH_SSE_ENOMEM ? ANTH_CUT_NOMEM : ANTH_CUT_TOO_LARGE;
             return 0;
         }
         return len;
@@ -196,6 +226,7 @@ static void reset_attempt(anth_xfer *x)
     anth_sse_init(&x->sse);
     anth_sse_set_max(&x->sse, x->max_bytes ? x->max_bytes : ANTH_DEFAULT_EVENT_MAX);
     anth_lines_reset(&x->lines);
+    anth_es_reset(&x->es);
 }
 
 static int start_attempt(anth_xfer *x, char *err, size_t errlen)
@@ -229,11 +260,18 @@ static const char *first_header(const anth_xfer *x, const char *name, char *out,
 /* The engine's decision on the attempt that just ended: retry or not (attempts aside). */
 static int decide_retry(const anth_xfer *x, anth_transport t)
 {
-    char hint[16];
+    char hint[16], aws[96];
+    anth_kind k;
     if (t != ANTH_T_NONE)
         return anth_should_retry(0, NULL, t);
     if (x->status >= 200 && x->status < 300)
         return 0;
+    /* An AWS error type (Bedrock) decides by its kind: a 403 is a wrong key or a missing model
+     * grant, and the status alone cannot say which. */
+    k = first_header(x, "x-amzn-errortype", aws, sizeof aws) ? anth_aws_kind(aws, strlen(aws))
+                                                             : ANTH_KIND__COUNT;
+    if (k != ANTH_KIND__COUNT)
+        return anth_kind_retryable(k);
     return anth_should_retry(x->status, first_header(x, "x-should-retry", hint, sizeof hint),
                              ANTH_T_NONE);
 }
@@ -297,6 +335,8 @@ static void describe(anth_xfer *x, anth_transport t, CURLcode code, char *msg, s
     default:
         if (x->cut == ANTH_CUT_NOMEM)
             snprintf(msg, len, "out of memory while receiving the reply");
+        else if (x->cut == ANTH_CUT_BAD_FRAME)
+            snprintf(msg, len, "%s", anth_es_strerror(x->es_error));
         else if (x->errbuf[0])
             snprintf(msg, len, "%s", x->errbuf);   /* libcurl's specific text beats the generic one */
         else
@@ -328,6 +368,8 @@ void anth_xfer_attempt_done(anth_xfer *x, CURLcode code)
             x->truncated = 1;
         if (x->stream == ANTH_BODY_LINES)
             anth_lines_finish(&x->lines, on_line, x);   /* a last line without its newline */
+        if (x->stream == ANTH_BODY_EVENTSTREAM && anth_es_finish(&x->es) == ANTH_ES_TRUNCATED)
+            x->truncated = 1;
     }
     /* Once events were decoded, the caller may have seen content: only it knows, and asks
      * again through anth_xfer_retry_unseen. */
@@ -440,6 +482,7 @@ static void release_buffers(anth_xfer *x)
     anth_buf_free(&x->body);
     anth_sse_free(&x->sse);
     anth_lines_free(&x->lines);
+    anth_es_free(&x->es);
     free_events(x->ev_head);
 }
 
@@ -468,6 +511,8 @@ anth_xfer *anth_xfer_start(anth_engine *e, anth_xfer_opts *o, anth_xfer **owner_
     anth_sse_init(&x->sse);
     anth_sse_set_max(&x->sse, x->max_bytes ? x->max_bytes : ANTH_DEFAULT_EVENT_MAX);
     anth_lines_init(&x->lines, x->max_bytes);
+    anth_es_init(&x->es);
+    x->es.max_message_size = x->max_bytes ? x->max_bytes : ANTH_DEFAULT_EVENT_MAX;
     x->easy = anth_engine_take_easy(e);
     if (x->easy == NULL || !configure(x, o)) {
         snprintf(err, errlen, "could not set up the transfer (bad URL or libcurl option)");
@@ -535,7 +580,9 @@ double anth_xfer_retry_unseen(anth_xfer *x)
 
 double anth_xfer_retry_stream_error(anth_xfer *x, const char *error_type)
 {
-    if (!anth_stream_error_retryable(error_type))
+    /* Bedrock's exception frames name AWS types ("throttlingException"): their kind decides. */
+    anth_kind k = error_type ? anth_aws_kind(error_type, strlen(error_type)) : ANTH_KIND__COUNT;
+    if (k != ANTH_KIND__COUNT ? !anth_kind_retryable(k) : !anth_stream_error_retryable(error_type))
         return -1.0;
     return anth_xfer_retry(x);
 }

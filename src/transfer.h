@@ -33,7 +33,8 @@ typedef struct anth_event {
 enum anth_body_mode {
     ANTH_BODY_BUFFER = 0,         /* one buffer, read once the transfer is done */
     ANTH_BODY_SSE,                /* decoded text/event-stream events, queued as they arrive */
-    ANTH_BODY_LINES               /* one queued event per line (JSONL), name "line" */
+    ANTH_BODY_LINES,              /* one queued event per line (JSONL), name "line" */
+    ANTH_BODY_EVENTSTREAM         /* AWS event-stream messages, named by anth_es_describe */
 };
 
 typedef struct anth_xfer_opts {

@@ -72,6 +72,8 @@ dependencies = {
 -- LuaRocks' header search does not cover (the compiler does); mk/rock.mk checks the header.
 external_dependencies = {
   CURL = { library = "curl" },
+  CRYPTO = { library = "crypto" },   -- OpenSSL's libcrypto: SigV4 (Bedrock), RS256 (Vertex)
+  ZLIB = { library = "z" },          -- the CRCs of Bedrock's event-stream framing
 }
 build = {
   -- The Makefile build's own flags (mk/flags.mk): C99, warnings, only luaopen_* exported.
@@ -100,7 +102,9 @@ local mock = HEADER:format("anthropic-mock",
 anthropic-mock serves the Anthropic API on loopback for tests and demos, with no network
 and no key: Messages (JSON and SSE streaming), count_tokens, Models and Message Batches,
 key tiers that answer 401/403 like the real API, scripted faults and a request log.
-Pure Lua on LuaSocket and lua-cjson.
+Pure Lua on LuaSocket and lua-cjson. Its Amazon Bedrock and Google Vertex AI routes check
+SigV4 signatures and RS256 JWTs with anthropic.core's libcrypto functions, so they answer
+only where the anthropic rock is installed too (501 otherwise).
 ]], '"anthropic", "claude", "mock", "testing"') .. ([[
 dependencies = {
   "lua >= 5.1, < 5.5",

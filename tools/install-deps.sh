@@ -6,8 +6,8 @@ set -eu
 # What `make`, `make demo` and `make test` need: the build, every Lua, the specs' helpers
 # (LuaSocket for the mock, luv for the anthropic.uv specs, Neovim for the editor host, nginx
 # and openssl for the TLS and HTTP/2 specs, git for the self-containment check) and LuaRocks
-# for the install specs.
-PKGS="make gcc pkg-config libcurl4-openssl-dev ca-certificates git
+# for the install specs; libcrypto and zlib for the core's Bedrock/Vertex signing and framing.
+PKGS="make gcc pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev ca-certificates git
 lua5.1 lua5.2 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.2-dev liblua5.3-dev liblua5.4-dev
 libluajit-5.1-dev lua-cjson lua-socket lua-busted lua-check luarocks lua-luv
 neovim nginx openssl procps bsdutils"

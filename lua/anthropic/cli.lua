@@ -4,6 +4,8 @@
 --   anthropic-lua ask [--model M] [--fallback M2,M3] [--no-stream] [--json-schema FILE] PROMPT
 --   anthropic-lua chat [--model M] [--system TEXT]   a multi-turn session (anthropic.cli_chat)
 --   anthropic-lua models [--check]                  the models, and which this key may use
+--   --provider bedrock|vertex sends either through Amazon Bedrock or Google Vertex AI, with
+--   the credentials those platforms read from the environment (docs/platforms.md).
 --
 -- Output contract: stdout carries the result (the table, the answer, or one JSON document with
 -- --json); stderr carries the narration (which model answered, fallbacks, errors and hints), so
@@ -35,6 +37,8 @@ local M = {}
 M.EXIT, M.HELP, M.parse, M.resolve = cli_args.EXIT, cli_args.HELP, cli_args.parse, cli_args.resolve
 M.DEFAULT_MODEL, M.DEFAULT_MAX_TOKENS = cli_args.DEFAULT_MODEL, cli_args.DEFAULT_MAX_TOKENS
 local UsageFailure, fail_usage = cli_args.UsageFailure, cli_args.fail_usage
+-- UsageError params that mean "no credentials": exit 3, like a missing API key.
+local CREDENTIAL_PARAMS = { api_key = true, access_key_id = true, access_token = true, profile = true }
 
 
 -- ---------------------------------------------------------------------------------------
@@ -49,7 +53,7 @@ function M.exit_code(err)
   if getmetatable(err) == UsageFailure then return M.EXIT.usage end
   if not errors.AnthropicError.is_class_of(err) then return M.EXIT.internal end
   if is(err, errors.UsageError) then
-    return err.param == "api_key" and M.EXIT.auth or M.EXIT.usage
+    return CREDENTIAL_PARAMS[err.param] and M.EXIT.auth or M.EXIT.usage
   end
   if is(err, errors.AuthenticationFailed) then return M.EXIT.auth end
   if is(err, errors.PermissionDenied) or is(err, errors.NotFound) then return M.EXIT.permission end
@@ -91,7 +95,17 @@ local function hint(err, o, base_url)
     local flag = err.param and FLAG_OF[err.param]
     return flag and ("check " .. flag) or nil
   end
-  if errors.is(err, errors.AuthenticationFailed) then return access.AUTH_HINT end
+  if errors.is(err, errors.AuthenticationFailed) then
+    if o.provider == "bedrock" then
+      return "AWS rejected the credentials (" .. tostring(err.type) .. "): check AWS_ACCESS_KEY_ID, "
+        .. "AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (or the profile). A model the account may "
+        .. "not use is 403 AccessDeniedException (PermissionDenied) instead."
+    elseif o.provider == "vertex" then
+      return "Google rejected the access token: check GOOGLE_OAUTH_ACCESS_TOKEN or "
+        .. "GOOGLE_APPLICATION_CREDENTIALS"
+    end
+    return access.AUTH_HINT
+  end
   if errors.is(err, errors.PermissionDenied) or errors.is(err, errors.NotFound) then
     if o.command == "ask" then
       return "no model in the chain (" .. table.concat(o.chain, ", ") .. ") may be used with this key; "
@@ -140,6 +154,21 @@ end
 ---@param env fun(name: string): string?
 ---@return anthropic.Client
 function M.new_client(o, env)
+  local function get(name)
+    local v = env(name)
+    if v ~= "" then return v end
+  end
+  local common = { timeout = o.timeout, max_retries = o.max_retries, default_headers = o.headers }
+  if o.provider == "bedrock" then
+    common.region = o.region
+    common.base_url = o.base_url or get("ANTHROPIC_BEDROCK_BASE_URL")
+    return anthropic.bedrock(common)
+  elseif o.provider == "vertex" then
+    common.region, common.project_id = o.region, o.project_id
+    common.base_url = o.base_url or get("ANTHROPIC_VERTEX_BASE_URL")
+    common.access_token = get("GOOGLE_OAUTH_ACCESS_TOKEN")
+    return anthropic.vertex(common)
+  end
   local from_env = client_mod.from_env(env)
   local api_key = from_env.api_key
   local auth_token = api_key == nil and from_env.auth_token or nil   -- the key wins
@@ -161,7 +190,10 @@ end
 
 local function check(o, env, out)
   local client = M.new_client(o, env)
-  local results, list = access.check(client, #o.args > 0 and o.args or nil,
+  -- The platforms have no model list to probe by default: the usual chain then.
+  local wanted = #o.args > 0 and o.args or nil
+  if not wanted and o.provider ~= "anthropic" then wanted = access.DEFAULT_PREFERENCES end
+  local results, list = access.check(client, wanted,
     { probe = o.probe })
   local available, worst = 0, M.EXIT.permission
   local rows = {}
@@ -388,7 +420,10 @@ function M.main(argv, sys)
   end
   local from_env = client_mod.from_env(getenv)
   local secrets = {}
-  for _, v in ipairs { from_env.api_key or "", from_env.auth_token or "" } do
+  -- The platforms' secrets too (the platform clients read them from the environment).
+  for _, v in ipairs { from_env.api_key or "", from_env.auth_token or "",
+    getenv("AWS_SECRET_ACCESS_KEY") or "", getenv("AWS_SESSION_TOKEN") or "",
+    getenv("GOOGLE_OAUTH_ACCESS_TOKEN") or "" } do
     if #v >= 8 then secrets[#secrets + 1] = v end
   end
   local term = term_mod.detect(sys.is_tty, env)

@@ -48,6 +48,10 @@ Options for check and models:
                            the model) or count_tokens (free, see docs/access.md)
   --check                  (models) probe each model for access, as check does
 Common options:
+  --provider NAME          anthropic (default), bedrock (Amazon Bedrock) or vertex (Google
+                           Vertex AI); see Environment for their credentials
+  --region REGION          the Bedrock or Vertex region (default from the environment)
+  --project ID             the Vertex project (default $ANTHROPIC_VERTEX_PROJECT_ID)
   --json                   print one JSON document on stdout (for scripts)
   --base-url URL           API base URL (default $ANTHROPIC_BASE_URL or https://api.anthropic.com)
   --timeout SECONDS        per-request timeout
@@ -64,6 +68,14 @@ Environment:
 Config file: $XDG_CONFIG_HOME/anthropic-lua/config.lua (a table) or config.json, with any of
   model, fallback, max_tokens, temperature, system, base_url, timeout, max_retries
   (never a key). Flags override the environment, which overrides the file.
+  --provider bedrock:      AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or
+                           AWS_PROFILE and ~/.aws/credentials; AWS_REGION or
+                           AWS_DEFAULT_REGION; ANTHROPIC_BEDROCK_BASE_URL for --base-url
+  --provider vertex:       GOOGLE_OAUTH_ACCESS_TOKEN (an access token), else
+                           GOOGLE_APPLICATION_CREDENTIALS (a service-account key file);
+                           ANTHROPIC_VERTEX_PROJECT_ID, CLOUD_ML_REGION;
+                           ANTHROPIC_VERTEX_BASE_URL for --base-url
+  None of these values is ever printed.
 
 Exit codes:
   0  ok (check, models --check: at least one model is available)
@@ -92,6 +104,9 @@ M.fail_usage = fail_usage
 local ASK, TALK, PROBE = { ask = true }, { ask = true, chat = true }, { check = true, models = true }
 local OPTS = {
   ["--json"] = { key = "json" },
+  ["--provider"] = { key = "provider", value = true },
+  ["--region"] = { key = "region", value = true },
+  ["--project"] = { key = "project_id", value = true },
   ["--base-url"] = { key = "base_url", value = true },
   ["--timeout"] = { key = "timeout", value = true },
   ["--max-retries"] = { key = "max_retries", value = true },
@@ -122,6 +137,7 @@ local function command_names(set)
   if #list == 1 then return list[1] end
   return table.concat(list, ", ", 1, #list - 1) .. " and " .. list[#list]
 end
+M.PROVIDERS = { anthropic = true, bedrock = true, vertex = true }
 
 --- M.parse(argv) -> { command, args = {...}, <options> } or raises a usage failure.
 ---@param argv string[]
@@ -190,8 +206,9 @@ function M.parse(argv)
     local k, v = h:match("^%s*([^:%s]+)%s*:%s*(.-)%s*$")
     if not k then fail_usage("--header must look like 'Name: value', got '" .. h .. "'") end
     local lk = k:lower()
-    if lk == "x-api-key" or lk == "authorization" then
-      fail_usage("--header " .. k .. ": credentials come from ANTHROPIC_API_KEY only")
+    if lk == "x-api-key" or lk == "authorization" or lk == "x-amz-security-token" then
+      fail_usage("--header " .. k .. ": credentials come from "
+        .. ((o.provider or "anthropic") == "anthropic" and "ANTHROPIC_API_KEY" or "the environment") .. " only")
     end
     headers[k] = v
   end
@@ -200,6 +217,14 @@ function M.parse(argv)
   if o.command == "chat" and #o.args > 0 then
     fail_usage("chat takes no PROMPT: type the turns once it has started")
   end
+  o.provider = o.provider or "anthropic"
+  if not M.PROVIDERS[o.provider] then
+    fail_usage("--provider must be anthropic, bedrock or vertex, got '" .. tostring(o.provider) .. "'")
+  end
+  if (o.region or o.project_id) and o.provider == "anthropic" then
+    fail_usage((o.region and "--region" or "--project") .. " needs --provider bedrock or vertex")
+  end
+  if o.project_id and o.provider ~= "vertex" then fail_usage("--project needs --provider vertex") end
   if o.command == "ask" then
     local on = {}
     if o.fallback_on then

@@ -84,30 +84,39 @@ function M.from_env(getenv)
            base_url = get("ANTHROPIC_BASE_URL") }
 end
 
---- M.new(opts) -> Client. Every option is optional; see README "Configuration".
+--- M.new(opts [, platform]) -> Client. Every option is optional; see README "Configuration".
+--- `platform` (anthropic.platforms.*: Bedrock, Vertex) brings its own credentials, URL and
+--- request mapping; opts then holds only the transport options, and no API key is read.
 ---@param opts? anthropic.ClientOptions
+---@param platform? table a platform object from anthropic.platforms (Bedrock, Vertex)
 ---@return anthropic.Client
-function M.new(opts)
+function M.new(opts, platform)
   if opts ~= nil and type(opts) ~= "table" then errors.usage("options", "must be a table") end
   opts = opts or {}
   validate.known_keys(opts, validate.CLIENT_OPTIONS, "")
   local api_key = opts.api_key
   local auth_token = opts.auth_token
   local from_env = M.from_env()
-  if api_key == nil and auth_token == nil then
+  if platform then
+    if api_key ~= nil or auth_token ~= nil then
+      errors.usage(api_key ~= nil and "api_key" or "auth_token", "is not used by the "
+        .. platform.name .. " client, which signs requests with its own credentials")
+    end
+  elseif api_key == nil and auth_token == nil then
     api_key, auth_token = from_env.api_key, from_env.auth_token
   end
   if api_key ~= nil then validate.secret(api_key, "api_key") end
   if auth_token ~= nil then validate.secret(auth_token, "auth_token") end
-  if api_key == nil and auth_token == nil then
+  if api_key == nil and auth_token == nil and not platform then
     errors.usage("api_key", "no credentials: set ANTHROPIC_API_KEY (or pass api_key = ...), "
       .. "or ANTHROPIC_AUTH_TOKEN (or auth_token = ...) for Authorization: Bearer")
   end
 
   local self = setmetatable({}, Client)
   local loopback_http
-  self.base_url, loopback_http = validate.base_url(opts.base_url or from_env.base_url
-    or M.DEFAULT_BASE_URL, opts.allow_insecure_http)
+  -- A platform's own default URL wins over ANTHROPIC_BASE_URL, which names a first-party API.
+  local default_url = platform and platform.base_url or from_env.base_url or M.DEFAULT_BASE_URL
+  self.base_url, loopback_http = validate.base_url(opts.base_url or default_url, opts.allow_insecure_http)
   -- Plain http:// is allowed to loopback because that traffic never leaves the machine; a proxy
   -- from the environment (http_proxy, ALL_PROXY) must not carry it, key and all, elsewhere.
   -- libcurl takes an empty proxy string as "no proxy, whatever the environment says".
@@ -133,9 +142,12 @@ function M.new(opts)
   secrets[self] = { api_key = api_key, auth_token = auth_token, headers = {} }
   local list = api_key and { api_key, auth_token } or { auth_token }  -- no holes
   secrets[self].list = list
+  -- A platform keeps its credentials to itself; the redactor asks it for them each time (so a
+  -- refreshed token is scrubbed too).
+  self._platform = platform
   secrets[self].redact = function(text)
     if type(text) ~= "string" then return text end
-    return M.redact(text, list)
+    return M.redact(text, platform and platform:secrets() or list)
   end
   self._timeout_ms = ms(self.timeout_s)
   self._connect_ms = ms(self.connect_timeout)
@@ -279,9 +291,12 @@ function Client:_send(spec)
   if spec.stream then
     if o.idle_timeout == nil then idle_ms = self._idle_ms else idle_ms = ms(o.idle_timeout) end
   end
+  local url = spec.url or (self.base_url .. spec.path .. query_string(spec.query))
+  -- A cloud platform signs or authorises each request (SigV4 needs the URL and the body).
+  if self._platform then list = self._platform:authorize(self, spec, url, list) end
   local req = self._core:request {
     method = spec.method,
-    url = self.base_url .. spec.path .. query_string(spec.query),
+    url = url,
     headers = list,
     body = spec.body,
     stream = spec.stream,
@@ -321,7 +336,7 @@ function Client:_scrub(text, seen)
     return text
   end
   if type(text) ~= "string" then return text end
-  return M.redact(text, secrets[self].list)
+  return secrets[self].redact(text)
 end
 
 --- M.redact(text, secrets) -> text with every occurrence of each secret (a list of non-empty
@@ -388,17 +403,29 @@ function Client:_error(f)
   etype = f.type or etype
   local transport = f.transport ~= "none" and f.transport or nil
   local class = core.classify(transport, f.status ~= 0 and f.status or nil, etype)
-  if f.class then class = f.class end
   -- Everything the server sent is scrubbed before it is kept: headers (request-id included,
   -- redacted as they are read), the decoded body at any depth, the raw body and the message.
   local headers = headers_mod.view(f.headers, secrets[self].redact)
+  -- AWS (Bedrock) types its errors in x-amzn-ErrorType, not in the body: a 403 is a wrong
+  -- credential or a missing model grant, and only that header tells which. (Whether to retry
+  -- is the engine's decision, from the same header: f.retryable.)
+  local aws = not transport and not f.class and headers and headers["x-amzn-errortype"]
+  local aws_class = aws and core.aws_kind(aws)
+  if aws_class then
+    class, etype = aws_class, aws:match("^[^:]*")
+    if type(decoded) == "table" then
+      local m = decoded.message or decoded.Message
+      emsg = type(m) == "string" and m or emsg
+    end
+  end
+  if f.class then class = f.class end
   self:_scrub(decoded)
   local message = f.message or emsg
   if not message then
     if f.body and f.body ~= "" then message = f.body:sub(1, 300)
     elseif f.status then message = "HTTP " .. f.status end
   end
-  local request_id = headers and headers["request-id"]
+  local request_id = headers and (headers["request-id"] or headers["x-amzn-requestid"])   -- Bedrock's
   if request_id == nil and type(decoded) == "table" then request_id = decoded.request_id end
   return errors.new(class, {
     status = f.status ~= 0 and f.status or nil,
@@ -425,7 +452,8 @@ function M.outcome(req)
   local transport, message, _, retryable, retry_after = req:outcome()
   return {
     transport = transport, message = message ~= "" and message or nil,
-    status = req:status(), headers = req:headers(), request_id = req:header("request-id"),
+    status = req:status(), headers = req:headers(),
+    request_id = req:header("request-id") or req:header("x-amzn-requestid"),   -- Bedrock's name
     body = transport == "none" and req:body() or nil, attempts = req:attempts(),
     retryable = retryable, retry_after = retry_after,
   }
@@ -460,8 +488,19 @@ function Client:_call(spec)
   local op = self:_send(spec)
   if spec.callbacks and spec.callbacks.on_done then return op end
   engine.wait(op)
+  if self:_reauthorize(op.err, spec) then return self:_call(spec) end
   if op.err ~= nil then error(op.err, 0) end
   return op.result
+end
+
+--- client:_reauthorize(err, spec) -> true when err is a 401 that a fresh platform token may
+--- cure (Vertex); then spec is marked, so a request is sent again at most once.
+function Client:_reauthorize(err, spec)
+  local p = self._platform
+  if err == nil or not p or not p.unauthorized or spec.raw or spec.reauthorized then return false end
+  if not (errors.AuthenticationFailed.is_class_of(err) and err.status == 401) then return false end
+  spec.reauthorized = true
+  return p:unauthorized()
 end
 
 return M

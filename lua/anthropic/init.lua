@@ -38,6 +38,12 @@ local anthropic = {
 --- anthropic.new(opts) -> Client (see README "Configuration").
 anthropic.new = client.new
 
+--- anthropic.bedrock(opts) -> Client for Claude on Amazon Bedrock (docs/platforms.md).
+anthropic.bedrock = function(opts) return require("anthropic.platforms.bedrock").new(opts) end
+
+--- anthropic.vertex(opts) -> Client for Claude on Google Vertex AI (docs/platforms.md).
+anthropic.vertex = function(opts) return require("anthropic.platforms.vertex").new(opts) end
+
 --- anthropic.spawn(fn, ...) -> task: runs fn so that blocking calls inside it yield to the
 --- host's loop instead of blocking; client:poll() resumes it.
 anthropic.spawn = engine.spawn

@@ -39,6 +39,22 @@ function M.body(params, extra, drop)
   return json.encode(body)
 end
 
+--- M.route(client, params, stream) -> { path, body, betas, accept, stream }: where a Messages
+--- request goes and what it carries. The first-party API by default; a cloud platform
+--- (client._platform: Bedrock, Vertex) maps the same params to its own URL and body.
+---@param client anthropic.Client
+---@param params anthropic.MessageParams
+---@param stream? boolean
+---@return table route
+function M.route(client, params, stream)
+  if client._platform then return client._platform:messages(params, stream) end
+  if stream then
+    return { path = "/v1/messages", body = M.body(params, { stream = true }), betas = params.betas,
+      accept = "text/event-stream", stream = true }
+  end
+  return { path = "/v1/messages", body = M.body(params), betas = params.betas }
+end
+
 ---@class anthropic.MessageParam
 ---@field role "user"|"assistant"
 ---@field content string|table[] text, or content blocks ({ type = "text", text = ... }, tool_result, image, ...)
@@ -106,8 +122,9 @@ function M.attach(client)
         .. "than 10 minutes: use client.messages.stream(params), or set an explicit timeout",
         params.max_tokens))
     end
+    local route = M.route(client, params, false)
     return client:_call {
-      method = "POST", path = "/v1/messages", body = M.body(params), betas = params.betas,
+      method = "POST", path = route.path, body = route.body, betas = route.betas,
       options = o, headers = o.headers, handler = client_mod.json_handler,
       callbacks = { on_done = options and options.on_done },
     }
@@ -158,8 +175,14 @@ function M.attach(client)
   function messages.count_tokens(params, options)
     validate.message_params(params, false)
     local o = validate.request_options(options)
+    local p = client._platform
+    local path, body = "/v1/messages/count_tokens", nil
+    if p then
+      if not p.count_tokens then errors.usage(nil, "messages.count_tokens is not available on " .. p.name) end
+      path, body = p:count_tokens(params, M.CREATE_ONLY)
+    end
     return client:_call {
-      method = "POST", path = "/v1/messages/count_tokens", body = M.body(params, nil, M.CREATE_ONLY),
+      method = "POST", path = path, body = body or M.body(params, nil, M.CREATE_ONLY),
       betas = params.betas,
       options = o, headers = o.headers, handler = client_mod.json_handler,
       callbacks = { on_done = options and options.on_done },

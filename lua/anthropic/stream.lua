@@ -148,6 +148,7 @@ function Stream:_on_event(name, data)
       .. tostring(perr) .. ")", data))
   end
   if ev.type == nil then ev.type = name end
+  if ev.type == "ping" then return end
   if name == "error" or ev.type == "error" then
     local e = type(ev.error) == "table" and ev.error or {}
     local etype = type(e.type) == "string" and e.type or nil
@@ -166,13 +167,30 @@ function Stream:_on_event(name, data)
   self:_deliver(ev)
 end
 
+-- A failure the platform reported inside the stream (a Bedrock exception frame, or a frame
+-- that does not carry an event): retried unseen when its kind allows, else a StreamError.
+function Stream:_platform_error(etype, message, data)
+  if self:_retry_unseen(retry_stream_error, etype) then return end
+  return self.op:cancel(self:_stream_error(etype, message or "stream error", data))
+end
+
 local handler = {}
 
 ---@private
 function handler.events(op, buf, n)
   local s = op.stream
+  local translate = s.translate
   for i = 1, n do
-    s:_on_event(buf[2 * i - 1], buf[2 * i])
+    local name, data = buf[2 * i - 1], buf[2 * i]
+    if translate then
+      local etype, message
+      name, data, etype, message = translate(name, data)
+      if name == nil then
+        s:_platform_error(etype, message, data)
+        if op.done then return end
+      end
+    end
+    if name ~= nil then s:_on_event(name, data) end
     if op.done then return end
   end
   op.progressed = true
@@ -216,15 +234,17 @@ function handler.finish(op)
 end
 
 --- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks),
---- `schema` the caller's json_schema (params then already carry its API form), or nil.
+--- `schema` the caller's json_schema (params then already carry its API form), or nil;
+--- `again` marks the one resend after a platform token was refused.
 ---@param client anthropic.Client
 ---@param params anthropic.MessageParams
 ---@param o table validated request options
 ---@param raw anthropic.RequestOptions what the caller passed (callbacks)
 ---@param schema? table
+---@param again? boolean
 ---@return anthropic.Stream
-function M.start(client, params, o, raw, schema)
-  local body = require("anthropic.messages").body(params, { stream = true })
+function M.start(client, params, o, raw, schema, again)
+  local route = require("anthropic.messages").route(client, params, true)
   -- With betas the reply may carry beta-only blocks and fields: accumulate as the SDK's
   -- BetaMessageStream does.
   local beta = params.betas ~= nil
@@ -234,15 +254,22 @@ function M.start(client, params, o, raw, schema)
   }, Stream)
   local nonblocking = raw.on_done or raw.on_event or raw.on_text
   s.queueing = not nonblocking
+  -- A platform whose stream is not SSE (Bedrock's event-stream) turns each of its events
+  -- into the Anthropic event it carries.
+  s.translate = client._platform and client._platform.stream_event
   s.op = client:_send {
-    method = "POST", path = "/v1/messages", body = body, betas = params.betas, stream = true,
-    accept = "text/event-stream", options = o, headers = o.headers, handler = handler,
+    method = "POST", path = route.path, body = route.body, betas = route.betas, stream = route.stream,
+    accept = route.accept, options = o, headers = o.headers, handler = handler,
     callbacks = { on_done = raw.on_done, on_event = raw.on_event, on_text = raw.on_text },
   }
   s.op.stream = s
   s.q = reader.new(s.op)
   if nonblocking then return s end
   engine.wait(s.op, function() return s.status ~= nil end)
+  -- A platform token refused before the stream started (Vertex): once more with a fresh one.
+  if s.status == nil and not again and client:_reauthorize(s.op.err, {}) then
+    return M.start(client, params, o, raw, schema, true)
+  end
   -- Raise here only when the stream never started (an HTTP error, no connection). A stream that
   -- started and then failed reports it from events()/final_message(), after its events.
   if s.status == nil and s.op.err ~= nil then error(s.op.err, 0) end

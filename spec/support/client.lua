@@ -6,6 +6,8 @@
 --   support.scripted(turns [, fault [, extra]])  such a client whose requests carry the mock
 --                                fault { turns = turns } (scripted assistant turns) plus `fault`
 --   support.raises(fn, ...)      the error fn raised (the spec fails if it returned)
+--   support.fault(t [, extra])   request options sending t as the mock's x-mock-fault header
+--   support.with(t, extra)       a copy of t with extra's fields added or replaced
 
 local anthropic = require "anthropic"
 local cjson = require "cjson"
@@ -34,6 +36,19 @@ function M.raises(fn, ...)
   local ok, err = pcall(fn, ...)
   assert.is_false(ok, "expected an error")
   return err
+end
+
+function M.fault(t, extra)
+  local o = { headers = { ["x-mock-fault"] = require("cjson").encode(t) } }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
+end
+
+function M.with(t, extra)
+  local out = {}
+  for k, v in pairs(t) do out[k] = v end
+  for k, v in pairs(extra or {}) do out[k] = v end
+  return out
 end
 
 return M

@@ -53,6 +53,43 @@ local DEFAULT_KEYS = {
   ["sk-ant-mock-scale"] = { tier = "scale" },
 }
 
+-- Amazon Bedrock access keys (anthropic.mock.bedrock): access key id -> secret, tier and,
+-- for temporary credentials, the session token that must come with them. The secrets are
+-- mock values, like the API keys above.
+local DEFAULT_AWS_KEYS = {
+  AKIDMOCKFREE = { secret = "mock-aws-secret-free", tier = "free" },
+  AKIDMOCKBUILD = { secret = "mock-aws-secret-build", tier = "build" },
+  AKIDMOCKSCALE = { secret = "mock-aws-secret-scale", tier = "scale" },
+  ASIAMOCKTEMP = { secret = "mock-aws-secret-temp", session_token = "mock-aws-session-token", tier = "build" },
+  ASIAMOCKEXPIRED = { secret = "mock-aws-secret-expired", session_token = "mock-aws-expired-token",
+    tier = "scale", expired = true },
+}
+
+-- Google Vertex AI (anthropic.mock.vertex): bearer access tokens -> tier, and the service
+-- accounts whose signed JWTs the token endpoint exchanges for new tokens (their public keys;
+-- the private key of the first is spec/fixtures/platforms/vertex-service-account.json).
+local DEFAULT_VERTEX = {
+  tokens = {
+    ["ya29.mock-vertex-free"] = { tier = "free" },
+    ["ya29.mock-vertex-build"] = { tier = "build" },
+    ["ya29.mock-vertex-scale"] = { tier = "scale" },
+  },
+  service_accounts = {
+    ["lua-anthropic-spec@mock-project.iam.gserviceaccount.com"] = { tier = "build", public_key = [[
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEArwO1kwRETAyj468KbrlI
+HPXQk9vpAykjl0yTv9AW6Q5RDY6QY4PXFTirAnqHsNru+o5DUcI7kjW91WI9TykM
+1BkxyHc+g5TzEWCtNpTCcBsJ9oxk038BnHiZSN/mePj+T1/LUjwu+SWI/d2tAouB
+ixkO554lRh8pFkvEwcyfyA+ddg+QQ1gX1vj+EwiX4450K4ErFTtpkXlzonKnIiiq
+A6vF1zNsE61QFmnSmlH2/cZbscHybu4UKuyP4w5ME1Z7tl2nSZpdSZKF+CZIKnoh
+0msducdHBwRArfje9d61b8lSAAd4UKfH1NMdv2n8cMPBd/cmYz42Us8a+I01UWCi
+qQIDAQAB
+-----END PUBLIC KEY-----
+]] },
+  },
+  token_ttl_s = 3600,
+}
+
 local SETTINGS = {
   max_body_bytes = 32 * MB,            -- Messages API request limit (413 above)
   max_batch_body_bytes = 256 * MB,     -- Message Batches create limit
@@ -72,7 +109,7 @@ end
 function M.defaults()
   local c = {
     models = copy(DEFAULT_MODELS), tiers = copy(DEFAULT_TIERS), keys = copy(DEFAULT_KEYS),
-    faults = {},
+    aws_keys = copy(DEFAULT_AWS_KEYS), vertex = copy(DEFAULT_VERTEX), faults = {},
   }
   for k, v in pairs(SETTINGS) do c[k] = v end
   return M.finish(c)
@@ -111,7 +148,7 @@ end
 
 local function merge(c, user)
   if not json.is_object(user) then fail("", "the top level must be a JSON object") end
-  local known = { models = true, tiers = true, keys = true, faults = true }
+  local known = { models = true, tiers = true, keys = true, faults = true, aws_keys = true, vertex_tokens = true }
   for k in pairs(SETTINGS) do known[k] = true end
   for k in pairs(user) do
     if not known[k] then fail(tostring(k), "unknown setting") end
@@ -189,6 +226,30 @@ local function merge(c, user)
       end
       if k.tier == nil and k.models == nil then fail(w, "needs a tier or a models list") end
       c.keys[key] = { tier = k.tier, models = k.models }
+    end
+  end
+  if user.aws_keys ~= nil then
+    if not json.is_object(user.aws_keys) then fail("aws_keys", "expected an object") end
+    for id, k in pairs(user.aws_keys) do
+      local w = "aws_keys." .. id
+      if not json.is_object(k) then fail(w, "expected an object") end
+      check_string(k.secret, w .. ".secret")
+      if k.session_token ~= nil then check_string(k.session_token, w .. ".session_token") end
+      if k.tier ~= nil and not c.tiers[k.tier] then fail(w .. ".tier", "unknown tier") end
+      if k.tier == nil and k.models == nil then fail(w, "needs a tier or a models list") end
+      c.aws_keys[id] = { secret = k.secret, session_token = k.session_token, tier = k.tier,
+        models = k.models, expired = k.expired == true }
+    end
+  end
+  if user.vertex_tokens ~= nil then
+    if not json.is_object(user.vertex_tokens) then fail("vertex_tokens", "expected an object") end
+    for token, k in pairs(user.vertex_tokens) do
+      local w = "vertex_tokens.<" .. #token .. "-character token>"
+      if type(k) == "string" then k = { tier = k } end
+      if not json.is_object(k) then fail(w, "expected a tier name or an object") end
+      if k.tier ~= nil and not c.tiers[k.tier] then fail(w .. ".tier", "unknown tier") end
+      if k.tier == nil and k.models == nil then fail(w, "needs a tier or a models list") end
+      c.vertex.tokens[token] = { tier = k.tier, models = k.models }
     end
   end
   if user.faults ~= nil then

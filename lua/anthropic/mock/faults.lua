@@ -23,7 +23,7 @@ local FIELDS = {
   no_stop = "boolean", pings_only = "boolean", ping_interval_ms = "number",
   not_json = "boolean", replay = "string", chunk = "chunk", seed = "number",
   write_delay_ms = "number", content_type = "string", text = "string", stop_reason = "string",
-  batch_pending_polls = "number", batch_end_ms = "number", turns = "turns",
+  batch_pending_polls = "number", batch_end_ms = "number", turns = "turns", corrupt_frame = "number",
   break_schema = "boolean",
 }
 -- extra fields allowed in config entries: which requests the entry applies to

@@ -11,7 +11,8 @@ local json = require "anthropic.mock.json"
 local M = {}
 M.__index = M
 
-local MASKED = { ["x-api-key"] = true, authorization = true, ["proxy-authorization"] = true, cookie = true }
+local MASKED = { ["x-api-key"] = true, authorization = true, ["proxy-authorization"] = true, cookie = true,
+  ["x-amz-security-token"] = true }
 M.MASKED = MASKED
 
 local ENTRY_ORDER = json.order({ "method", "path", "query", "headers", "body", "time", "connection", "auth",
@@ -21,11 +22,12 @@ function M.new(limit)
   return setmetatable({ entries = {}, limit = limit or 50000 }, M)
 end
 
--- auth_kind(headers) -> "x-api-key" | "bearer" | "none"
+-- auth_kind(headers) -> "x-api-key" | "bearer" | "sigv4" | "none"
 function M.auth_kind(headers)
   if headers["x-api-key"] then return "x-api-key" end
   local a = headers["authorization"]
   if a and a:match("^[Bb]earer%s") then return "bearer" end
+  if a and a:match("^AWS4%-HMAC%-SHA256%s") then return "sigv4" end
   return "none"
 end
 

@@ -14,6 +14,8 @@ local control = require "anthropic.mock.control"
 local messages = require "anthropic.mock.messages"
 local models = require "anthropic.mock.models"
 local batches = require "anthropic.mock.batches"
+local bedrock = require "anthropic.mock.bedrock"
+local vertex = require "anthropic.mock.vertex"
 
 local M = {}
 
@@ -53,6 +55,20 @@ function M.resolve(method, path)
   return nil, wrong_method and 405 or 404
 end
 
+-- platform_route(req) -> handler, args | nil: Bedrock's /model/{id}/invoke[-with-response-
+-- stream], Vertex's .../publishers/anthropic/models/{model}:{action} and its token endpoint.
+function M.platform_route(req)
+  if req.method ~= "POST" then return nil end
+  local seg, action = req.path:match("^/model/([^/]+)/([%w-]+)$")
+  if seg and (action == "invoke" or action == "invoke-with-response-stream") then
+    return bedrock.handle, { seg, action }
+  end
+  local project, region, model, verb = req.path:match(vertex.MODEL_PATH)
+  if project then return vertex.handle, { project, region, model, verb } end
+  if req.path == "/token" then return vertex.token, {} end
+  return nil
+end
+
 -- limit_for(config) -> function(path) -> max body bytes
 function M.limit_for(config)
   return function(path)
@@ -67,6 +83,20 @@ function M.handle(ctx, conn, req)
   if which then
     local ex = exchange.new(ctx, conn, req, nil)
     control.handle(ex, which)
+    return ex
+  end
+  -- The cloud platforms' routes check their own credentials (anthropic.mock.bedrock, .vertex).
+  local platform, args = M.platform_route(req)
+  if platform then
+    local ex = exchange.new(ctx, conn, req, ctx.log:add(req, conn.id, req.path))
+    if req.too_large then
+      ex:error(413, "request_too_large", "Request exceeds the maximum size")
+    elseif not require("anthropic.mock.crypto") then
+      ex:error(501, "api_error", "the mock's Bedrock and Vertex routes need anthropic.core "
+        .. "(install the anthropic rock beside anthropic-mock)")
+    else
+      platform(ex, (table.unpack or unpack)(args)) -- luacheck: ignore 143
+    end
     return ex
   end
   local handler, caps, prefix, suffix = M.resolve(req.method, req.path)

@@ -114,10 +114,12 @@ end
 local FLUSH_AT = 16 * 1024
 local YIELD_EVERY = 256 * 1024
 
--- write(w, conn, list, fault) -> "done" | "error_event" | "closed" | "gone"
--- w: http chunked writer (head not yet sent).
-function M.write(w, conn, list, fault)
+-- write(w, conn, list, fault [, error_event]) -> "done" | "error_event" | "closed" | "gone"
+-- w: http chunked writer (head not yet sent). error_event(type, message) -> the bytes of the
+-- in-stream error (default: an SSE `event: error`; Bedrock's writer passes an exception frame).
+function M.write(w, conn, list, fault, error_event)
   fault = fault or {}
+  error_event = error_event or M.error_event
   local delay = (fault.event_delay_ms or 0) / 1000
   local err_at = trigger_index(list, fault.error_after)
   local close_at = trigger_index(list, fault.close_after)
@@ -151,7 +153,7 @@ function M.write(w, conn, list, fault)
         if not flush() then return "gone" end
         sched.sleep(delay)
       end
-      buf[#buf + 1] = M.error_event(et, msg)
+      buf[#buf + 1] = error_event(et, msg)
       size = size + 1
       if not flush() then return "gone" end
       w.finish()

@@ -1,8 +1,8 @@
 /*
  * transfer.c: one request on the engine (see transfer.h for the invariants): its easy handle
  * (taken from the engine's pool), the header and body callbacks, SSE/JSONL/AWS event-stream
- * framing into the event queue, flow
- * control, attempts, retries and the outcome.
+ * framing into the event queue (event_queue.c), flow control, attempts, retries and the
+ * outcome.
  *
  * The callbacks (header, write, and the framers' event callbacks under them) never call Lua:
  * they update C state and return. Attempt completion, the retry decision and idle checks run
@@ -49,7 +49,6 @@ struct anth_xfer {
     double last_event_at;         /* RUNNING stream: last non-ping event, or attempt start */
     int saw_event;                /* set by the event callback, folded into last_event_at */
     int paused;                   /* receiving paused until the caller takes the queue */
-    size_t queued_bytes;          /* payload bytes in ev_head..ev_tail */
     long status;
     int headers_done;
     int truncated;
@@ -62,7 +61,7 @@ struct anth_xfer {
     anth_lines lines;
     anth_es es;                   /* ANTH_BODY_EVENTSTREAM (Amazon Bedrock streams) */
     int es_error;                 /* the decoder's code when a corrupt frame cut the transfer */
-    anth_event *ev_head, *ev_tail;
+    anth_event_queue events;      /* decoded, not yet taken by the binding */
     anth_outcome outcome;
 };
 
@@ -102,24 +101,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 static int queue_event(anth_xfer *x, const char *name, size_t name_len, const char *data,
                        size_t data_len)
 {
-    anth_event *q = malloc(sizeof *q + name_len + data_len + 2);
-    if (q == NULL)
+    if (anth_evq_push(&x->events, name, name_len, data, data_len) != 0)
         return ANTH_SSE_ENOMEM;
-    q->next = NULL;
-    q->name = (char *)(q + 1);
-    q->name_len = name_len;
-    memcpy(q->name, name, name_len);
-    q->name[name_len] = '\0';
-    q->data = q->name + name_len + 1;
-    q->data_len = data_len;
-    memcpy(q->data, data, data_len);
-    q->data[data_len] = '\0';
-    if (x->ev_tail)
-        x->ev_tail->next = q;
-    else
-        x->ev_head = q;
-    x->ev_tail = q;
-    x->queued_bytes += name_len + data_len;
     x->events_this_attempt++;
     /* Pings keep a dead generation looking alive, so they do not reset the idle clock. */
     if (!(name_len == 4 && memcmp(name, "ping", 4) == 0))
@@ -164,7 +147,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 {
     anth_xfer *x = ud;
     size_t len = size * n;
-    if (x->stream != ANTH_BODY_BUFFER && x->queued_bytes >= ANTH_QUEUE_HIGH) {
+    if (x->stream != ANTH_BODY_BUFFER && x->events.bytes >= ANTH_QUEUE_HIGH) {
         x->paused = 1;            /* libcurl keeps this chunk and hands it back on resume */
         return CURL_WRITEFUNC_PAUSE;
     }
@@ -197,15 +180,6 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 
 /* ---- attempts ---------------------------------------------------------------------------- */
 
-static void free_events(anth_event *ev)
-{
-    while (ev) {
-        anth_event *next = ev->next;
-        free(ev);
-        ev = next;
-    }
-}
-
 /* Forgets everything one attempt received, before the next attempt starts. */
 static void reset_attempt(anth_xfer *x)
 {
@@ -218,9 +192,7 @@ static void reset_attempt(anth_xfer *x)
     x->cut = ANTH_CUT_NONE;
     x->events_this_attempt = 0;
     x->errbuf[0] = '\0';
-    free_events(x->ev_head);
-    x->ev_head = x->ev_tail = NULL;
-    x->queued_bytes = 0;
+    anth_evq_clear(&x->events);
     x->paused = 0;
     anth_sse_free(&x->sse);
     anth_sse_init(&x->sse);
@@ -483,7 +455,7 @@ static void release_buffers(anth_xfer *x)
     anth_sse_free(&x->sse);
     anth_lines_free(&x->lines);
     anth_es_free(&x->es);
-    free_events(x->ev_head);
+    anth_evq_clear(&x->events);
 }
 
 anth_xfer *anth_xfer_start(anth_engine *e, anth_xfer_opts *o, anth_xfer **owner_slot,
@@ -621,22 +593,8 @@ const char *anth_xfer_body(const anth_xfer *x, size_t *len)
 
 anth_event *anth_xfer_take_events(anth_xfer *x, size_t max)
 {
-    anth_event *head = x->ev_head, *last = NULL, *ev = head;
-    size_t n = 0, bytes = 0;
-    if (head == NULL)
-        return NULL;
-    while (ev && (max == 0 || n < max)) {
-        bytes += ev->name_len + ev->data_len;
-        last = ev;
-        ev = ev->next;
-        n++;
-    }
-    last->next = NULL;
-    x->ev_head = ev;
-    if (ev == NULL)
-        x->ev_tail = NULL;
-    x->queued_bytes -= bytes;
-    if (x->paused && x->in_multi && x->queued_bytes < ANTH_QUEUE_HIGH / 2) {
+    anth_event *head = anth_evq_take(&x->events, max);
+    if (head && x->paused && x->in_multi && x->events.bytes < ANTH_QUEUE_HIGH / 2) {
         /* Called from Lua, never from a libcurl callback, so resuming here is allowed. The
          * wait was the caller's, not the server's: it does not count as idle time. */
         x->paused = 0;
@@ -648,5 +606,5 @@ anth_event *anth_xfer_take_events(anth_xfer *x, size_t max)
 
 int anth_xfer_has_events(const anth_xfer *x)
 {
-    return x->ev_head != NULL;
+    return x->events.head != NULL;
 }

@@ -20,14 +20,7 @@
 #include <curl/curl.h>
 #include "engine.h"
 #include "errors.h"
-
-/* A decoded event waiting for the binding to hand it to Lua. */
-typedef struct anth_event {
-    struct anth_event *next;
-    size_t name_len, data_len;
-    char *name;   /* NUL-terminated, points into the same allocation */
-    char *data;   /* NUL-terminated */
-} anth_event;
+#include "event_queue.h"
 
 /* How a 2xx body reaches the caller. Error bodies are always buffered whole. */
 enum anth_body_mode {

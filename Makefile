@@ -27,7 +27,7 @@ LDFLAGS ?=
 LIBS = $(shell pkg-config --libs libcurl)
 
 BUILD = build/$(LUA)
-CORE_SRC = src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c src/compat.c
+CORE_SRC = src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c src/redact.c src/compat.c
 CORE_HDR = $(wildcard src/*.h)
 CORE_SO = $(BUILD)/anthropic/core.so
 

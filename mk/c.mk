@@ -1,5 +1,5 @@
 # mk/c.mk: build, test, sanitize, fuzz and lint the plain-C core pieces (src/sse.c,
-# src/errors.c), which have no Lua or curl dependency. Included by the top Makefile; until
+# src/errors.c, src/redact.c), which have no Lua or curl dependency. Included by the top Makefile; until
 # then: make -f mk/c.mk c-test
 #
 # Targets (all phony): c-test c-test-clang c-test-asan c-test-valgrind c-bench fuzz
@@ -11,8 +11,8 @@
 C_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 C_MK_STANDALONE := $(if $(filter 1,$(words $(MAKEFILE_LIST))),1,)
 
-C_CORE_SRC := src/sse.c src/errors.c
-C_CORE_HDR := src/sse.h src/errors.h
+C_CORE_SRC := src/sse.c src/errors.c src/redact.c
+C_CORE_HDR := src/sse.h src/errors.h src/redact.h
 C_BUILD ?= build/c
 C_WARN ?= -std=c99 -Wall -Wextra -Werror
 C_OPT ?= -O2 -g
@@ -43,27 +43,34 @@ $(1)/test_sse: spec/c/test_sse.c src/sse.c $(C_TEST_DEPS)
 $(1)/test_errors: spec/c/test_errors.c src/errors.c $(C_TEST_DEPS)
 	@mkdir -p $(1)
 	$(2) $(3) -o $$@ spec/c/test_errors.c src/errors.c
+$(1)/test_redact: spec/c/test_redact.c spec/c/redact_oracle.h src/redact.c $(C_TEST_DEPS)
+	@mkdir -p $(1)
+	$(2) $(3) -o $$@ spec/c/test_redact.c src/redact.c
 endef
 
 $(eval $(call C_TEST_RULES,$(C_BUILD),$(CC),$(C_WARN) $(C_OPT)))
 $(eval $(call C_TEST_RULES,$(C_BUILD)-clang,$(C_CLANG),$(C_WARN) $(C_OPT)))
 $(eval $(call C_TEST_RULES,$(C_BUILD)-asan,$(C_CLANG),$(C_WARN) -O1 -g $(C_SAN)))
 
-c-test: $(C_BUILD)/test_sse $(C_BUILD)/test_errors
+c-test: $(C_BUILD)/test_sse $(C_BUILD)/test_errors $(C_BUILD)/test_redact
 	$(C_BUILD)/test_sse $(C_SSE_DIR)
 	$(C_BUILD)/test_errors
+	$(C_BUILD)/test_redact
 
-c-test-clang: $(C_BUILD)-clang/test_sse $(C_BUILD)-clang/test_errors
+c-test-clang: $(C_BUILD)-clang/test_sse $(C_BUILD)-clang/test_errors $(C_BUILD)-clang/test_redact
 	$(C_BUILD)-clang/test_sse $(C_SSE_DIR)
 	$(C_BUILD)-clang/test_errors
+	$(C_BUILD)-clang/test_redact
 
-c-test-asan: $(C_BUILD)-asan/test_sse $(C_BUILD)-asan/test_errors
+c-test-asan: $(C_BUILD)-asan/test_sse $(C_BUILD)-asan/test_errors $(C_BUILD)-asan/test_redact
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_sse $(C_SSE_DIR)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_errors
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_redact
 
-c-test-valgrind: $(C_BUILD)/test_sse $(C_BUILD)/test_errors
+c-test-valgrind: $(C_BUILD)/test_sse $(C_BUILD)/test_errors $(C_BUILD)/test_redact
 	$(C_VALGRIND) $(C_BUILD)/test_sse $(C_SSE_DIR)
 	$(C_VALGRIND) $(C_BUILD)/test_errors
+	$(C_VALGRIND) $(C_BUILD)/test_redact
 
 $(C_BUILD)/bench_sse: spec/c/bench_sse.c src/sse.c src/sse.h
 	@mkdir -p $(C_BUILD)
@@ -80,6 +87,10 @@ $(FUZZ_BUILD)/fuzz_sse: fuzz/fuzz_sse.c src/sse.c src/sse.h
 $(FUZZ_BUILD)/fuzz_errors: fuzz/fuzz_errors.c src/errors.c src/errors.h
 	@mkdir -p $(FUZZ_BUILD)
 	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_errors.c src/errors.c
+
+$(FUZZ_BUILD)/fuzz_redact: fuzz/fuzz_redact.c spec/c/redact_oracle.h src/redact.c src/redact.h
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_redact.c src/redact.c
 
 # Seed corpus, generated (not committed): every conformance transcript behind the two
 # config bytes fuzz_sse reads (default max / small max + eof mode), plus header seeds for
@@ -104,9 +115,10 @@ fuzz-corpus:
 	printf "$$hdr 1.5 \n-10\npermission_error\n" > $$d/decimal
 
 # Inputs that once failed (or are worth pinning) rerun before every timed session.
-fuzz-regress: $(FUZZ_BUILD)/fuzz_sse $(FUZZ_BUILD)/fuzz_errors
+fuzz-regress: $(FUZZ_BUILD)/fuzz_sse $(FUZZ_BUILD)/fuzz_errors $(FUZZ_BUILD)/fuzz_redact
 	$(FUZZ_BUILD)/fuzz_sse fuzz/regress/sse/*
 	$(FUZZ_BUILD)/fuzz_errors fuzz/regress/errors/*
+	$(FUZZ_BUILD)/fuzz_redact fuzz/regress/redact/*
 
 fuzz: fuzz-regress fuzz-corpus
 	@mkdir -p $(FUZZ_BUILD)/artifacts
@@ -114,10 +126,13 @@ fuzz: fuzz-regress fuzz-corpus
 	  -dict=fuzz/sse.dict -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus/sse fuzz/regress/sse
 	$(FUZZ_BUILD)/fuzz_errors -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
 	  -dict=fuzz/errors.dict -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus/errors fuzz/regress/errors
+	@mkdir -p $(FUZZ_BUILD)/corpus/redact
+	$(FUZZ_BUILD)/fuzz_redact -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
+	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus/redact fuzz/regress/redact
 
 cppcheck-c:
 	$(CPPCHECK) $(CPPCHECK_FLAGS) $(C_CORE_SRC) spec/c/test_sse.c spec/c/test_errors.c \
-	  spec/c/bench_sse.c fuzz/fuzz_sse.c fuzz/fuzz_errors.c
+	  spec/c/test_redact.c spec/c/bench_sse.c fuzz/fuzz_sse.c fuzz/fuzz_errors.c fuzz/fuzz_redact.c
 
 c-clean:
 	rm -rf $(C_BUILD) $(C_BUILD)-clang $(C_BUILD)-asan $(FUZZ_BUILD)

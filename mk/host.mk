@@ -15,7 +15,7 @@ HOST_LUA_PC ?= lua5.4
 HOST_DIR ?= build/host
 HOST_BIN ?= $(HOST_DIR)/anthropic-host
 HOST_STREAMS ?= 10
-HOST_SRC = examples/host/host.c src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c \
+HOST_SRC = examples/host/host.c src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c src/redact.c \
            src/compat.c
 HOST_HDR = $(wildcard src/*.h)
 HOST_WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes

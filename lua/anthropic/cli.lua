@@ -418,14 +418,46 @@ local function ask(o, env, out, state)
   return M.EXIT.ok
 end
 
---- M.scrubbed(file, secrets) -> a writer like file whose output never holds any of secrets.
---- The library already keeps credentials out of errors; this is the last line of defence for
---- whatever a server or proxy echoes back (a request id, a header) that reaches the output.
+--- M.scrubbed(file, secrets) -> a writer like file whose output never holds a run of 8 or more
+--- characters of any of secrets. The library already keeps credentials out of errors; this is
+--- the last line of defence for whatever a server or proxy echoes back (a request id, a header,
+--- streamed text) that reaches the output. A streamed answer arrives in small writes, and a key
+--- split across them would match in no single one: so the writer holds back the tail after the
+--- last byte that occurs in no secret (a space, a newline, most punctuation). No run can cross
+--- such a byte, so everything before it can be checked and shown at once. The tail is shown
+--- with the next write, or by w:drain() at the end; one that grows past HOLD_MAX is shown
+--- (scrubbed) anyway, so output is never held without bound.
+local HOLD_MAX = 64 * 1024
 function M.scrubbed(file, secrets)
   if #secrets == 0 then return file end
+  local chars = {}
+  for _, s in ipairs(secrets) do
+    for c in s:gmatch(".") do chars[c] = true end
+  end
+  local class = {}
+  for c in pairs(chars) do class[#class + 1] = c:match("%w") and c or "%" .. c end
+  table.sort(class)
+  local last_boundary = ".*()[^" .. table.concat(class) .. "]"
+  local held = ""
   local w = {}
   function w.write(_, ...)
-    return file:write(redact(table.concat({ ... }), secrets))
+    local text = held .. table.concat({ ... })
+    local cut = text:match(last_boundary)
+    if not cut and #text <= HOLD_MAX then
+      held = text
+      return w
+    end
+    cut = cut or #text
+    held = text:sub(cut + 1)
+    local ok, err = file:write(redact(text:sub(1, cut), secrets))
+    if not ok then return nil, err end
+    return w
+  end
+  function w.drain()
+    if held == "" then return true end
+    local text = held
+    held = ""
+    return file:write(redact(text, secrets))
   end
   function w.flush() return file:flush() end
   return w
@@ -433,6 +465,8 @@ end
 
 --- M.main(argv [, io]) -> exit code. io = { stdout, stderr, stdin, getenv } for tests
 --- (default the process's).
+local run
+
 function M.main(argv, sys)
   sys = sys or {}
   local getenv = sys.getenv or os.getenv
@@ -448,6 +482,16 @@ function M.main(argv, sys)
   end
   local out = { stdout = M.scrubbed(sys.stdout or io.stdout, secrets),
     stderr = M.scrubbed(sys.stderr or io.stderr, secrets), stdin = sys.stdin or io.stdin }
+  local ok, code = pcall(run, argv, env, out)
+  for _, w in ipairs { out.stdout, out.stderr } do
+    if w.drain then w.drain() end
+    w:flush()
+  end
+  if not ok then error(code, 0) end
+  return code
+end
+
+run = function(argv, env, out)
 
   local okp, o = pcall(M.parse, argv or {})
   if not okp then

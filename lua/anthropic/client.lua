@@ -10,6 +10,7 @@ local core = require "anthropic.core"
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local engine = require "anthropic.engine"
+local compat = require "anthropic.compat"
 local validate = require "anthropic.validate"
 
 local M = {}
@@ -277,19 +278,11 @@ function Client:_scrub(text, seen)
   return M.redact(text, secrets[self].list)
 end
 
---- M.redact(text, secrets) -> text with every occurrence of each secret (a list of non-empty
---- strings) replaced by "[redacted]". Plain find: secrets are not patterns.
+--- M.redact(text, secrets) -> text in which no run of 8 or more characters of any secret (a
+--- list of non-empty strings; a shorter secret: the whole of it) is left, wherever it sits:
+--- each such run becomes "[redacted]". Linear in #text (anthropic.core does the matching).
 function M.redact(text, list)
-  for _, secret in ipairs(list) do
-    local from = 1
-    while true do
-      local a, b = text:find(secret, from, true)
-      if not a then break end
-      text = text:sub(1, a - 1) .. "[redacted]" .. text:sub(b + 1)
-      from = a + #"[redacted]"
-    end
-  end
-  return text
+  return core.redact(text, compat.unpack(list))
 end
 
 -- The reply's headers are kept as the raw block and parsed into a table only when someone
@@ -352,15 +345,18 @@ function Client:_error(f)
   local headers = M.headers_of(f) or {}
   self:_scrub(headers)
   self:_scrub(decoded)
-  local message = f.message or emsg
+  self:_scrub(f.partial)   -- a stream's text so far: a proxy may have echoed the key into it
+  etype = self:_scrub(etype)
+  -- Scrub first, then cut: a cut made first could split a key so that it no longer matches.
+  local message = (f.message or emsg) and self:_scrub(f.message or emsg)
   if not message then
-    if f.body and f.body ~= "" then message = f.body:sub(1, 300)
+    if f.body and f.body ~= "" then message = self:_scrub(f.body):sub(1, 300)
     elseif f.status then message = "HTTP " .. f.status end
   end
   local err = errors.new(class, {
     status = f.status ~= 0 and f.status or nil,
     type = etype,
-    message = self:_scrub(message),
+    message = message,
     request_id = headers["request-id"] or (type(decoded) == "table" and decoded.request_id or nil),
     headers = f.headers,
     body = decoded ~= nil and decoded or self:_scrub(f.body),

@@ -400,6 +400,12 @@ M.json_handler = {
       f.class, f.message = "APIError", "reply is not JSON (" .. tostring(perr) .. ")"
       return op:finish(self:_error(f))
     end
+    -- Every JSON reply of the API is an object; [1,2,3], 42, "x" or null must not pass for a
+    -- result. (cjson decodes [] and {} alike, so the text says which it was.)
+    if type(value) ~= "table" or not f.body:find("^[ \t\r\n]*{") then
+      f.class, f.message = "APIError", "reply is not a JSON object"
+      return op:finish(self:_error(f))
+    end
     op:finish(nil, M.attach_response(value, f.status, f.raw_headers, f.attempts, f.request_id))
   end,
 }

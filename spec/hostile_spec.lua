@@ -1,0 +1,274 @@
+-- What no server reply may do to the client (issue 15), against spec.support.hostile, a
+-- loopback server that answers badly on purpose: the key never shows (not even 8 characters of
+-- it, wherever it sits and however it is cut), a 2xx reply that is not a JSON object is an
+-- error, limits say what they are, and nothing a server sends makes the client loop or stall.
+
+local anthropic = require "anthropic"
+local cjson = require "cjson"
+local socket = require "socket"
+local hostile = require "spec.support.hostile"
+local support = require "spec.support.client"
+
+local KEY = "sk-ant-api03-HOSTILEkey-5e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b-AbCdE"
+local TOKEN = "sk-ant-oat01-HOSTILEtoken-9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c-ZyX"
+local MIN_RUN = 8
+
+-- The runs of `secret` (every substring of MIN_RUN characters) found in s, as a list.
+local function runs_in(s, secret)
+  local found = {}
+  for i = 1, #secret - MIN_RUN + 1 do
+    local run = secret:sub(i, i + MIN_RUN - 1)
+    if s:find(run, 1, true) then found[#found + 1] = run end
+  end
+  return found
+end
+
+-- Every string reachable from v (keys, values, metatables) and tostring(v), checked for runs.
+local function assert_no_runs(v, secret, what)
+  local seen = {}
+  local function walk(x, path)
+    local t = type(x)
+    if t == "string" then
+      local r = runs_in(x, secret)
+      assert(#r == 0, string.format("%s%s holds %q of the secret", what, path, r[1]))
+    elseif t == "table" and not seen[x] then
+      seen[x] = true
+      for k, item in pairs(x) do
+        walk(k, path .. "<key>")
+        walk(item, path .. "." .. tostring(k))
+      end
+      local mt = getmetatable(x)
+      if type(mt) == "table" then walk(mt, path .. "<mt>") end
+    end
+  end
+  walk(v, "")
+  walk(tostring(v), "<tostring>")
+end
+
+local PARAMS = { model = "claude-haiku-4-5", max_tokens = 16, messages = { { role = "user", content = "hi" } } }
+
+local function client_for(srv, extra)
+  local opts = { api_key = KEY, base_url = srv.url, max_retries = 0 }
+  for k, v in pairs(extra or {}) do opts[k] = v end
+  return anthropic.new(opts)
+end
+
+local function html_page(secret, offset, total)
+  local before = ("<p>proxy error</p>"):rep(50):sub(1, offset)
+  local page = "<html>" .. before .. secret .. "</html>"
+  if total and #page < total then page = page .. (" "):rep(total - #page) end
+  return page
+end
+
+describe("a hostile server: the credentials never show", function()
+  it("a non-JSON error page echoing the key at any offset around the 300-byte cut (the issue's case)", function()
+    local replies, offsets = {}, {}
+    for off = 0, 360, 3 do
+      offsets[#offsets + 1] = off
+      replies[#replies + 1] = hostile.reply(502, { "Content-Type: text/html" }, html_page(KEY, off))
+    end
+    local srv = hostile.start { replies = replies }
+    local c = client_for(srv)
+    for _, off in ipairs(offsets) do
+      local err = support.raises(c.messages.create, PARAMS)
+      assert.equal(502, err.status)
+      assert_no_runs(err, KEY, "error (key at offset " .. off .. ")")
+      assert.truthy(tostring(err):find("[redacted]", 1, true) or err.message:find("[redac", 1, true)
+        or #err.message == 300, "offset " .. off)
+    end
+    c:close()
+    srv.stop()
+  end)
+
+  it("pieces of the key, cut at either end, repeated and overlapping, in a body", function()
+    local bodies = {
+      "key: " .. KEY:sub(1, 20),
+      "key: " .. KEY:sub(-20),
+      "key: " .. KEY:sub(15, 23),
+      (KEY .. KEY:sub(1, 30)):rep(5),
+      KEY:sub(1, 10) .. " and " .. KEY:sub(30, 40) .. " and " .. KEY:sub(-9),
+      KEY:sub(1, 40) .. KEY:sub(20),
+    }
+    local replies = {}
+    for i, b in ipairs(bodies) do replies[i] = hostile.reply(500, { "Content-Type: text/plain" }, b) end
+    local srv = hostile.start { replies = replies }
+    local c = client_for(srv)
+    for i = 1, #bodies do
+      local err = support.raises(c.messages.create, PARAMS)
+      assert_no_runs(err, KEY, "error of body " .. i)
+    end
+    c:close()
+    srv.stop()
+  end)
+
+  it("the auth token, in a JSON error message, error type and other fields", function()
+    local srv = hostile.start { replies = {
+      hostile.json(400, { type = "error", error = { type = "invalid_request_error",
+        message = ("x"):rep(290) .. TOKEN .. " echoed" } }),
+      hostile.json(400, { type = "error", error = { type = TOKEN:sub(5, 30), message = "m" } }),
+      hostile.json(401, { type = "error", error = { type = "authentication_error", message = "bad",
+        details = { [TOKEN:sub(3, 40)] = { TOKEN, "Bearer " .. TOKEN:sub(10) } } } }),
+    } }
+    local c = anthropic.new { auth_token = TOKEN, base_url = srv.url, max_retries = 0 }
+    for i = 1, 3 do
+      local err = support.raises(c.messages.create, PARAMS)
+      assert_no_runs(err, TOKEN, "error " .. i)
+    end
+    c:close()
+    srv.stop()
+  end)
+
+  it("in response headers, the request id and the status line", function()
+    local srv = hostile.start { replies = {
+      hostile.reply(500, { "request-id: req_" .. KEY:sub(5, 25), "x-echo: " .. KEY, "x-" .. KEY:sub(1, 12) .. ": v",
+        "Content-Type: application/json" },
+        cjson.encode { type = "error", error = { type = "api_error", message = "m" } },
+        "Bad " .. KEY),
+      hostile.reply(503, { "x-echo: " .. KEY:sub(-12) }, "", KEY:sub(2, 30)),
+    } }
+    local c = client_for(srv)
+    for i = 1, 2 do
+      local err = support.raises(c.messages.create, PARAMS)
+      assert_no_runs(err, KEY, "error " .. i)
+      assert_no_runs(err.headers or {}, KEY, "headers " .. i)
+    end
+    c:close()
+    srv.stop()
+  end)
+
+  it("in SSE events before and after content, and in the partial message", function()
+    local start = { type = "message_start", message = { id = "msg_1", type = "message", role = "assistant",
+      model = "claude-haiku-4-5", content = {}, stop_reason = cjson.null, stop_sequence = cjson.null,
+      usage = { input_tokens = 1, output_tokens = 0 } } }
+    local block = { type = "content_block_start", index = 0, content_block = { type = "text", text = "" } }
+    local function delta(t)
+      return { type = "content_block_delta", index = 0, delta = { type = "text_delta", text = t } }
+    end
+    local function err_event(msg) return { type = "error", error = { type = "overloaded_error", message = msg } } end
+    local srv = hostile.start { replies = {
+      hostile.sse { { "error", err_event("before content: " .. KEY) } },
+      hostile.sse { { "message_start", start }, { "content_block_start", block },
+        { "content_block_delta", delta("echo " .. KEY:sub(1, 20)) }, { "content_block_delta", delta(KEY:sub(21)) },
+        { "error", err_event(KEY:sub(3, 50) .. " after content") } },
+    } }
+    local c = client_for(srv)
+    for i = 1, 2 do
+      local s = c.messages.stream(PARAMS)
+      local err = support.raises(function() return s:final_message() end)
+      assert.equal("StreamError", err.class_name)
+      assert_no_runs(err, KEY, "stream error " .. i)
+    end
+    c:close()
+    srv.stop()
+  end)
+
+  it("is linear: 680 KB holding the key 40,000 times and 2 MB holding it 100,000 times", function()
+    local small = (KEY .. ", "):rep(40000):sub(1, 680 * 1024)
+    local big = (KEY .. ("."):rep(20 - (#KEY % 20))):rep(100000)
+    local srv = hostile.start { replies = {
+      hostile.reply(500, { "Content-Type: text/html" }, small),
+      hostile.reply(500, { "Content-Type: text/html" }, big),
+    } }
+    local c = client_for(srv)
+    for _, size in ipairs { #small, #big } do
+      local t0 = socket.gettime()
+      local err = support.raises(c.messages.create, PARAMS)
+      -- A generous "does not hang" bound (quadratic scrubbing took 10 s for the small one).
+      assert.is_true(socket.gettime() - t0 < 5, "took " .. (socket.gettime() - t0) .. " s for " .. size .. " bytes")
+      assert_no_runs({ err.message, tostring(err) }, KEY, "error")
+      assert.equal(0, select(2, err.body:gsub("HOSTILE", "")))
+    end
+    c:close()
+    srv.stop()
+  end)
+end)
+
+describe("a hostile server: a 2xx reply must be a JSON object", function()
+  for _, body in ipairs { "[1,2,3]", "42", '"x"', "null", "[]", " true ", "[{}]" } do
+    it("refuses " .. body .. " from create with an APIError naming the status and request id", function()
+      local srv = hostile.start { replies = { hostile.json(200, body) } }
+      local c = client_for(srv)
+      local err = support.raises(c.messages.create, PARAMS)
+      assert.equal("APIError", err.class_name)
+      assert.equal("reply is not a JSON object", err.message)
+      assert.equal(200, err.status)
+      assert.equal("req_hostile", err.request_id)
+      c:close()
+      srv.stop()
+    end)
+  end
+
+  it("an object is still a result ({} and a Message)", function()
+    local srv = hostile.start { replies = { hostile.json(200, hostile.message("fine")), hostile.json(200, "  {}") } }
+    local c = client_for(srv)
+    assert.equal("fine", c.messages.create(PARAMS).content[1].text)
+    assert.same({}, c.messages.count_tokens { model = "m", messages = {} })
+    c:close()
+    srv.stop()
+  end)
+end)
+
+describe("a hostile server: the CLI prints no part of the key", function()
+  local cli = require "anthropic.cli"
+
+  local function sink()
+    local buf = {}
+    return { write = function(self, ...) for _, s in ipairs { ... } do buf[#buf + 1] = s end return self end,
+      flush = function() return true end, text = function() return table.concat(buf) end }
+  end
+
+  local function run_cli(args, srv)
+    local out, err = sink(), sink()
+    local env = { ANTHROPIC_API_KEY = KEY, ANTHROPIC_BASE_URL = srv.url }
+    local code = cli.main(args, { stdout = out, stderr = err, getenv = function(k) return env[k] end })
+    return out.text(), err.text(), code
+  end
+
+  it("an HTML error page with the key at byte 300 (the issue's case)", function()
+    local srv = hostile.start { replies = { hostile.reply(502, { "Content-Type: text/html" }, html_page(KEY, 290)) },
+      repeat_last = true }
+    local stdout, stderr, code = run_cli({ "ask", "--model", "claude-haiku-4-5", "hi" }, srv)
+    assert.not_equal(0, code)
+    assert.same({}, runs_in(stdout .. stderr, KEY))
+    assert.truthy(stderr:find("502", 1, true))
+    srv.stop()
+  end)
+
+  it("a streamed answer that spells the key out three characters per delta", function()
+    local events = { { "message_start", { type = "message_start", message = { id = "msg_1", type = "message",
+      role = "assistant", model = "claude-haiku-4-5", content = {}, stop_reason = cjson.null,
+      stop_sequence = cjson.null, usage = { input_tokens = 1, output_tokens = 0 } } } },
+      { "content_block_start", { type = "content_block_start", index = 0,
+        content_block = { type = "text", text = "" } } } }
+    local text = "your key is " .. KEY .. ", and again:" .. KEY .. " done"
+    for i = 1, #text, 3 do
+      events[#events + 1] = { "content_block_delta", { type = "content_block_delta", index = 0,
+        delta = { type = "text_delta", text = text:sub(i, i + 2) } } }
+    end
+    for _, e in ipairs {
+      { "content_block_stop", { type = "content_block_stop", index = 0 } },
+      { "message_delta", { type = "message_delta", delta = { stop_reason = "end_turn", stop_sequence = cjson.null },
+        usage = { output_tokens = 5 } } },
+      { "message_stop", { type = "message_stop" } } } do events[#events + 1] = e end
+    local srv = hostile.start { replies = { hostile.sse(events) }, repeat_last = true }
+    local stdout, stderr, code = run_cli({ "ask", "--stream", "--model", "claude-haiku-4-5", "hi" }, srv)
+    assert.equal(0, code, stderr)
+    assert.same({}, runs_in(stdout .. stderr, KEY))
+    assert.equal("your key is [redacted], and again:[redacted] done\n", stdout)
+    srv.stop()
+  end)
+
+  it("the writer holds back only the tail a key could continue into, and drains it", function()
+    local s = sink()
+    local w = cli.scrubbed(s, { KEY })
+    -- "a", "s", "t", "c", "k" occur in the key, " " and "!" do not
+    w:write("a stack")
+    assert.equal("a ", s.text())
+    w:write(" ", KEY:sub(1, 4))
+    w:write(KEY:sub(5), "!")
+    assert.equal("a stack [redacted]!", s.text())
+    w:write("tack")
+    w.drain()
+    assert.equal("a stack [redacted]!tack", s.text())
+  end)
+end)

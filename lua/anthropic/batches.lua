@@ -231,6 +231,7 @@ function M.attach(client)
 
   --- batches.create{ requests = { { custom_id =, params = {...} }, ... }, betas = {...} } -> MessageBatch
   function batches.create(params, options)
+    if type(params) == "table" then params = json.plain(params) end   -- checked is sent
     M.check_create_params(params)
     local o = pagination.check_options(options)
     return pagination.call(client, {

@@ -56,7 +56,7 @@ end
 --- M.new(opts) -> Client. Every option is optional; see README "Configuration".
 function M.new(opts)
   if opts ~= nil and type(opts) ~= "table" then errors.usage("options", "must be a table") end
-  opts = opts or {}
+  opts = validate.plain(opts or {}, "options")
   validate.known_keys(opts, validate.CLIENT_OPTIONS, "")
   local api_key = opts.api_key
   local auth_token = opts.auth_token

@@ -2,6 +2,8 @@
 --
 -- Builds the request body from the caller's params (validated first, never mutated) and hands
 -- it to the client. `betas` is taken out of the params and sent as the anthropic-beta header.
+-- What is validated is what is sent: M.checked makes one raw plain copy of the params
+-- (anthropic.json.plain), and both the checks and the encoder read that copy.
 
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
@@ -33,12 +35,20 @@ function M.body(params, extra, drop)
   return json.encode(body)
 end
 
+--- M.checked(params, need_max_tokens) -> the plain copy of params that passed validation.
+function M.checked(params, need_max_tokens)
+  if type(params) ~= "table" then errors.usage("params", "must be a table") end
+  local p = json.plain(params)
+  validate.message_params(p, need_max_tokens)
+  return p
+end
+
 function M.attach(client)
   local messages = client.messages or {}
 
   --- messages.create(params [, options]) -> Message, or an op when options.on_done is given.
   function messages.create(params, options)
-    validate.message_params(params, true)
+    params = M.checked(params, true)
     local o = validate.request_options(options)
     if options and (options.on_event or options.on_text) then
       errors.usage("options", "on_event/on_text need messages.stream")
@@ -58,7 +68,7 @@ function M.attach(client)
 
   --- messages.stream(params [, options]) -> Stream (see anthropic.stream).
   function messages.stream(params, options)
-    validate.message_params(params, true)
+    params = M.checked(params, true)
     local o = validate.request_options(options)
     return stream_mod.start(client, params, o, options or {})
   end
@@ -66,7 +76,7 @@ function M.attach(client)
   --- messages.count_tokens(params [, options]) -> { input_tokens = n }. Fields only a create
   --- takes (max_tokens, temperature, ...: M.CREATE_ONLY) are left out of the request.
   function messages.count_tokens(params, options)
-    validate.message_params(params, false)
+    params = M.checked(params, false)
     local o = validate.request_options(options)
     return client:_call {
       method = "POST", path = "/v1/messages/count_tokens", body = M.body(params, nil, M.CREATE_ONLY),

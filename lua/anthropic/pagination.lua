@@ -50,6 +50,7 @@ end
 function M.split_options(options)
   if options == nil then return validate.request_options(nil), nil end
   if type(options) ~= "table" then usage("options", "must be a table") end
+  options = validate.plain(options, "options")
   local rest = {}
   for k, v in pairs(options) do if k ~= "betas" then rest[k] = v end end
   return M.check_options(rest), validate.betas(options.betas, "options.betas")
@@ -99,6 +100,7 @@ local LIST_KEYS = { limit = true, after_id = true, before_id = true, betas = tru
 function M.check_list_params(params)
   if params == nil then return {} end
   if type(params) ~= "table" then usage("params", "must be a table { limit =, after_id =, before_id = }") end
+  params = validate.plain(params, "params")
   validate.known_keys(params, LIST_KEYS, "")
   local p = {}
   for k, v in pairs(params) do p[k] = v end

@@ -34,7 +34,7 @@ json.object_mt = { __name = "anthropic.json.object" }
 local array_mt, object_mt = json.array_mt, json.object_mt
 local null = cjson.null
 local encode_raw, decode_raw = cjson.encode, cjson.decode
-local type, pairs, next, tostring, rawget = type, pairs, next, tostring, rawget
+local type, pairs, next, tostring, rawget, rawequal = type, pairs, next, tostring, rawget, rawequal
 local math_type, tointeger = math.type, math.tointeger
 local floor, huge = math.floor, math.huge
 local format, byte = string.format, string.byte
@@ -205,7 +205,8 @@ local plain_copy
 plain_copy = function(v, depth, active, copies)
   if depth > 900 then fail_at(depth, "nested too deeply") end
   local mt = real_metatable(v)
-  local marker = mt == array_mt or mt == object_mt
+  -- rawequal: a metatable can have a metatable of its own, with an __eq that raises
+  local marker = rawequal(mt, array_mt) or rawequal(mt, object_mt)
   if mt ~= nil and not marker then
     local event = proxy_event(mt)
     if event then

@@ -43,7 +43,7 @@ end
 --- validate.plain(t, name) -> a plain copy of the table t (see anthropic.json.plain): what the
 --- checks read is then what is used, and no metamethod of the caller runs (or raises) in them.
 function validate.plain(t, name)
-  return json.plain(t, "", name)
+  return json.plain(t, name, name)
 end
 
 local function is_integer(v)

@@ -75,17 +75,23 @@ function M.start(spec)
   p:close()
   assert(port, "the hostile server did not start")
   local srv = { url = "http://127.0.0.1:" .. port }
-  function srv.requests()
+  local seen, offset, pending = {}, 0, ""
+  function srv.requests()       -- reads only what was logged since the last call
     local f = assert(io.open(log, "rb"))
-    local all = f:read("*a")
+    f:seek("set", offset)
+    local more = f:read("*a") or ""
     f:close()
-    local out, i = {}, 1
+    offset = offset + #more
+    local all, i = pending .. more, 1
     while i <= #all do
       local len, nl = all:match("^(%d+)\n()", i)
-      if not len then break end
-      out[#out + 1] = parse_request(all:sub(nl, nl + tonumber(len) - 1))
+      if not len or nl + tonumber(len) - 1 > #all then break end
+      seen[#seen + 1] = parse_request(all:sub(nl, nl + tonumber(len) - 1))
       i = nl + tonumber(len)
     end
+    pending = all:sub(i)
+    local out = {}
+    for k, r in ipairs(seen) do out[k] = r end
     return out
   end
   function srv.count() return #srv.requests() end

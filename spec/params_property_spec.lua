@@ -93,7 +93,8 @@ local function gen_params()
   for i = 1, rand(3) do
     p.messages[i] = { role = pick { "user", "assistant" }, content = rand(3) == 1 and pick(STRINGS) or gen(2) }
   end
-  for _ = 1, rand(4) - 1 do p[pick { "metadata", "system", "tools", "x_extra", "temperature", "stop_sequences" }] = gen(1) end
+  local fields = { "metadata", "system", "tools", "x_extra", "temperature", "stop_sequences" }
+  for _ = 1, rand(4) - 1 do p[pick(fields)] = gen(1) end
   if rand(25) == 1 then p.max_tokens = pick { 0, 1.5, "16", -1 } end
   if rand(25) == 1 then p.messages = gen_odd_table(1) end
   return p
@@ -123,7 +124,8 @@ local function same(a, b, path)
   return false, string.format("%s: params hold %s, the body %s", path, tostring(a), tostring(b))
 end
 
-describe("property: every params table is refused or sent as it is (" .. CASES .. " cases, seed " .. SEED .. ")", function()
+local TITLE = "property: every params table is refused or sent as it is (" .. CASES .. " cases, seed " .. SEED .. ")"
+describe(TITLE, function()
   local srv, c
   setup(function()
     srv = hostile.start { replies = { hostile.json(200, hostile.message("ok")) }, repeat_last = true }

@@ -92,14 +92,16 @@ describe("params with metatables", function()
 
   it("options, headers and client options with raising metamethods", function()
     refused(function() return c.messages.create(P(), setmetatable({}, { __pairs = boom })) end,
-      "options: is a proxy table (its metatable has __pairs), so what it shows is not what it holds: pass a plain table")
+      "options: is a proxy table (its metatable has __pairs), so what it shows is not what it holds: "
+      .. "pass a plain table")
     refused(function() return c.messages.create(P(), { headers = setmetatable({}, { __index = boom }) }) end,
       "options.headers: is a proxy table (its metatable has __index), so what it shows is not what it holds: "
       .. "pass a plain table")
     local err = raises(anthropic.new, setmetatable({}, { __pairs = boom }))
     assert.equal("UsageError", err.class_name)
     refused(function() return c.models.list(setmetatable({}, { __pairs = boom })) end,
-      "params: is a proxy table (its metatable has __pairs), so what it shows is not what it holds: pass a plain table")
+      "params: is a proxy table (its metatable has __pairs), so what it shows is not what it holds: "
+      .. "pass a plain table")
   end)
 
   it("a key whose __tostring raises is named by its type", function()
@@ -112,13 +114,15 @@ describe("params with metatables", function()
   it("a metatable whose own metatable has a raising __eq", function()
     local mt = setmetatable({ __pairs = boom }, { __eq = boom, __index = boom })
     refused(function() return c.messages.create(P { metadata = setmetatable({}, mt) }) end,
-      "metadata: is a proxy table (its metatable has __pairs), so what it shows is not what it holds: pass a plain table")
+      "metadata: is a proxy table (its metatable has __pairs), so what it shows is not what it holds: "
+      .. "pass a plain table")
   end)
 
   it("cycles are refused, shared tables are sent twice", function()
     local t = { a = 1 }
     t.self = t
-    refused(function() return c.messages.create(P { metadata = t }) end, "metadata.self: table contains itself (a cycle)")
+    refused(function() return c.messages.create(P { metadata = t }) end,
+      "metadata.self: table contains itself (a cycle)")
     local shared = { role = "user", content = "same" }
     c.messages.create(P { messages = { shared, { role = "assistant", content = "x" }, shared } })
     local body = cjson.decode((last_body()))

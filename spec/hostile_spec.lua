@@ -273,3 +273,48 @@ describe("a hostile server: the CLI prints no part of the key", function()
     assert.equal("a stack [redacted]!tack", s.text())
   end)
 end)
+
+describe("a hostile server: limits say what they are", function()
+  local function many_headers(n, size)
+    local h = {}
+    for i = 1, n do h[i] = "X-H" .. i .. ": " .. ("b"):rep(size) end
+    return h
+  end
+
+  it("a 1 MB response header is ResponseTooLarge naming libcurl's per-line limit (was 'Out of memory')", function()
+    local big = hostile.reply(200, { "X-Big: " .. ("a"):rep(1024 * 1024) }, "{}")
+    local srv = hostile.start { replies = { big, big } }
+    local c = client_for(srv)
+    local err = support.raises(c.messages.create, PARAMS)
+    assert.equal("ResponseTooLarge", err.class_name)
+    assert.equal("a reply header line larger than 102400 bytes (libcurl's CURL_MAX_HTTP_HEADER)", err.message)
+    err = support.raises(function() return c.messages.stream(PARAMS):final_message() end)
+    assert.equal("ResponseTooLarge", err.class_name)
+    c:close()
+    srv.stop()
+  end)
+
+  it("a header block over 256 KB is ResponseTooLarge naming the client's limit, not a receive error", function()
+    local srv = hostile.start { replies = { hostile.reply(200, many_headers(300, 1000), "{}") } }
+    local c = client_for(srv, { max_retries = 2 })
+    local err = support.raises(c.messages.create, PARAMS)
+    assert.equal("ResponseTooLarge", err.class_name)
+    assert.equal("reply headers larger than 262144 bytes (the client's limit)", err.message)
+    assert.equal(1, srv.count(), "a limit is not retried")
+    c:close()
+    srv.stop()
+  end)
+
+  it("large headers within the limits still work (one 90 KB line; 200 KB in all)", function()
+    local body = cjson.encode(hostile.message("big headers"))
+    local srv = hostile.start { replies = {
+      hostile.reply(200, { "X-Big: " .. ("a"):rep(90 * 1024), "Content-Type: application/json" }, body),
+      hostile.reply(200, many_headers(200, 1000), body),
+    } }
+    local c = client_for(srv)
+    assert.equal("big headers", c.messages.create(PARAMS).content[1].text)
+    assert.equal("big headers", c.messages.create(PARAMS).content[1].text)
+    c:close()
+    srv.stop()
+  end)
+end)

@@ -39,8 +39,17 @@ typedef struct anth_sock {
     int what;                     /* CURL_POLL_IN / _OUT / _INOUT */
 } anth_sock;
 
-/* Why a transfer was stopped from inside a callback (curl then reports a write error). */
-enum anth_cut { ANTH_CUT_NONE = 0, ANTH_CUT_TOO_LARGE, ANTH_CUT_NOMEM };
+/* Why a transfer was stopped from inside a callback (curl then reports a write error).
+ * HEADERS: the header block passed ANTH_MAX_HEADER_BLOCK; HEADER_LINE: libcurl refused one
+ * header line longer than its CURL_MAX_HTTP_HEADER (it says "out of memory", which it is not). */
+enum anth_cut { ANTH_CUT_NONE = 0, ANTH_CUT_TOO_LARGE, ANTH_CUT_NOMEM, ANTH_CUT_HEADERS,
+                ANTH_CUT_HEADER_LINE };
+
+/* The reply's header block may hold at most this many bytes: below libcurl's own 300 KB cap
+ * (which it reports as a receive error), far above what any API reply sends. */
+#define ANTH_MAX_HEADER_BLOCK (256 * 1024)
+/* libcurl's limit for one header line (CURL_MAX_HTTP_HEADER, curl/curl.h). */
+#define ANTH_MAX_HEADER_LINE ((long)CURL_MAX_HTTP_HEADER)
 
 struct anth_xfer {
     anth_engine *engine;
@@ -188,6 +197,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     }
     if (x->max_bytes && x->hdr.len + len > x->max_bytes) {
         x->cut = ANTH_CUT_TOO_LARGE;
+        return 0;
+    }
+    if (x->hdr.len + len > ANTH_MAX_HEADER_BLOCK) {
+        x->cut = ANTH_CUT_HEADERS;
         return 0;
     }
     if (buf_append(&x->hdr, p, len) != 0) {
@@ -477,7 +490,12 @@ static anth_transport map_curl_code(anth_xfer *x, CURLcode code)
     case CURLE_WRITE_ERROR:
     case CURLE_ABORTED_BY_CALLBACK:
     case CURLE_OUT_OF_MEMORY:
-        if (x->cut == ANTH_CUT_TOO_LARGE)
+        /* Before the final status line is complete, libcurl's "out of memory" is its refusal
+         * of a header line longer than CURL_MAX_HTTP_HEADER (we never saw that line). */
+        if (code == CURLE_OUT_OF_MEMORY && x->cut == ANTH_CUT_NONE && !x->headers_done)
+            x->cut = ANTH_CUT_HEADER_LINE;
+        if (x->cut == ANTH_CUT_TOO_LARGE || x->cut == ANTH_CUT_HEADERS ||
+            x->cut == ANTH_CUT_HEADER_LINE)
             return ANTH_T_TOO_LARGE;
         return ANTH_T_OTHER;
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -517,8 +535,15 @@ static void describe(anth_xfer *x, anth_transport t, CURLcode code, char *msg, s
         snprintf(msg, len, "request timeout: no complete reply after %ld ms", x->timeout_ms);
         break;
     case ANTH_T_TOO_LARGE:
-        snprintf(msg, len, "reply larger than max_response_bytes (%lu bytes)",
-                 (unsigned long)x->max_bytes);
+        if (x->cut == ANTH_CUT_HEADERS)
+            snprintf(msg, len, "reply headers larger than %d bytes (the client's limit)",
+                     ANTH_MAX_HEADER_BLOCK);
+        else if (x->cut == ANTH_CUT_HEADER_LINE)
+            snprintf(msg, len, "a reply header line larger than %ld bytes (libcurl's "
+                     "CURL_MAX_HTTP_HEADER)", ANTH_MAX_HEADER_LINE);
+        else
+            snprintf(msg, len, "reply larger than max_response_bytes (%lu bytes)",
+                     (unsigned long)x->max_bytes);
         break;
     default:
         if (x->cut == ANTH_CUT_NOMEM)

@@ -19,16 +19,14 @@ LUA_PC ?= $(LUA_PC_$(LUA))
 LUAS = lua5.1 lua5.2 lua5.3 lua5.4 luajit
 
 CC ?= cc
-WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wcast-align
+include mk/flags.mk
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c99 -fPIC -fvisibility=hidden $(WARN) $(CFLAGS) \
+ALL_CFLAGS = $(CORE_FLAGS) $(CFLAGS) \
              $(shell pkg-config --cflags $(LUA_PC)) $(shell pkg-config --cflags libcurl)
 LDFLAGS ?=
 LIBS = $(shell pkg-config --libs libcurl)
 
 BUILD = build/$(LUA)
-CORE_SRC = src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c src/redact.c src/compat.c
-CORE_HDR = $(wildcard src/*.h)
 CORE_SO = $(BUILD)/anthropic/core.so
 
 export LUA_PATH := $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
@@ -38,12 +36,8 @@ BUSTED ?= busted
 BUSTED_FLAGS ?= -o utfTerminal
 SPEC ?= spec
 
-.PHONY: all test test-lua test-all lint demo bench clean check-deps rockspec rock-install
+.PHONY: all test test-lua test-all lint demo bench clean check-deps rockspec rock-install dist prism check-test-deps self-contained
 
-# Debian keeps curl/curl.h in a multiarch directory that LuaRocks does not search.
-CURL_INCDIR ?= $(firstword $(patsubst -I%,%,$(shell pkg-config --cflags-only-I libcurl)) /usr/include)
-CURL_LIBDIR ?= $(firstword $(patsubst -L%,%,$(shell pkg-config --libs-only-L libcurl)) \
-                 /usr/lib/$(shell $(CC) -print-multiarch))
 LUAROCKS ?= luarocks
 TREE ?= build/rocktree
 
@@ -56,22 +50,29 @@ $(CORE_SO): $(CORE_SRC) $(CORE_HDR) Makefile
 check-deps:
 	@sh tools/check-deps.sh $(LUA)
 
+check-test-deps:
+	@sh tools/check-deps.sh $(LUA) --test
+
 # The specs start their own mock server (spec/support/mock.lua) unless ANTHROPIC_MOCK_URL is set.
 test-lua: $(CORE_SO)
 	ANTHROPIC_TEST_LUA=$(LUA) $(BUSTED) --lua=$(LUA) $(BUSTED_FLAGS) $(SPEC)
 
-# The schema check (spec/schema_spec.lua) runs requests through prism, a test-only npm package.
-PRISM = tools/prism/node_modules/.bin/prism
-$(PRISM): tools/prism/package.json tools/prism/package-lock.json
-	@command -v npm >/dev/null || { echo "the schema spec needs Node.js >= 18.20 and npm" >&2; exit 1; }
-	sh tools/prism/install
+# The schema check (spec/schema_spec.lua) runs requests through prism, a test-only npm package
+# that needs Node.js >= 18.20: installed when this machine has it, else skipped with one line
+# saying what to install (.ci/run sets ANTHROPIC_REQUIRE_PRISM=1, so CI never skips it).
+prism:
+	@sh tools/prism/ensure
 
-test: check-deps $(CORE_SO) $(PRISM) c-test lint test-lua
+test: check-test-deps $(CORE_SO) prism self-contained c-test lint test-lua
 
-test-all: check-deps $(PRISM) c-test lint
+test-all: check-test-deps prism self-contained c-test lint
 	@set -e; for l in $(LUAS); do \
 	  echo "== $$l"; $(MAKE) --no-print-directory LUA=$$l test-lua; \
 	done
+
+# No tracked file may reach outside the repository (tools/check-self-contained.sh).
+self-contained:
+	@sh tools/check-self-contained.sh
 
 lint:
 	luacheck lua bin spec examples tools bench
@@ -85,14 +86,27 @@ bench: $(CORE_SO)
 rockspec:
 	$(LUA) tools/gen-rockspec.lua
 
-# Installs the rock into $(TREE) for $(LUA) (dependencies come from Debian packages here).
+# The two rocks (tools/gen-rockspec.lua): anthropic (client, core, CLI) and anthropic-mock.
+ROCKSPECS = rockspec/anthropic-mock-scm-1.rockspec rockspec/anthropic-scm-1.rockspec
+# Dependencies come from Debian's packages here (lua-cjson, lua-socket) and no rock server is
+# reachable, so LuaRocks is told not to resolve them; with a network, leave that out.
+ROCK_DEPS_MODE ?= --deps-mode=none
+ROCK = $(LUAROCKS) --lua-version=$(LUA_VERSION_$(LUA)) --tree=$(TREE)
+
+# Installs both rocks into $(TREE) for $(LUA) with plain `luarocks make` (no include or
+# library paths given: the rockspec and mk/rock.mk find libcurl on multiarch Debian/Ubuntu).
+# LuaJIT uses the Lua 5.1 build, as Debian's own C modules do: LuaJIT loads 5.1 C modules.
 rock-install:
-	$(LUAROCKS) --lua-version=$(LUA_VERSION_$(LUA)) --tree=$(TREE) make --deps-mode=none \
-	  rockspec/anthropic-scm-1.rockspec CURL_INCDIR=$(CURL_INCDIR) CURL_LIBDIR=$(CURL_LIBDIR) \
-	  LUA_INCDIR=$(patsubst -I%,%,$(firstword $(shell pkg-config --cflags-only-I $(LUA_PC))))
-	@# LuaRocks builds in the checkout: drop its objects, and the anthropic/core.so that Lua's
-	@# default ./?.so search would otherwise find before the build for another Lua.
-	rm -rf anthropic src/*.o
+	@set -e; for r in $(ROCKSPECS); do $(ROCK) make $(ROCK_DEPS_MODE) $$r; done
+
+# Source rocks of HEAD, build/dist/<name>-scm-1.src.rock: the rockspec beside the tree as
+# LuaRocks unpacks a git source (directory lua-anthropic/), for `luarocks install FILE`.
+DIST = build/dist
+dist:
+	@mkdir -p $(DIST)
+	@set -e; for r in $(ROCKSPECS); do n=$$(basename $$r .rockspec); \
+	  git archive --format=zip --add-file=$$r --prefix=lua-anthropic/ -o $(DIST)/$$n.src.rock HEAD; \
+	  echo "$(DIST)/$$n.src.rock"; done
 
 LUA_VERSION_lua5.1 = 5.1
 LUA_VERSION_lua5.2 = 5.2

@@ -25,9 +25,10 @@ CHECK_LUA ?= lua5.4
 CHECK_CLANG ?= clang
 CHECK_CC ?= gcc
 CHECK_PC = $(or $(LUA_PC_$(CHECK_LUA)),$(CHECK_LUA))
-CHECK_SRC = src/binding.c src/transport.c src/sse.c src/errors.c src/utf8.c src/redact.c src/compat.c
-CHECK_HDR = $(wildcard src/*.h)
-CHECK_CFLAGS = -std=c99 -fPIC -fvisibility=hidden -Wall -Wextra -Werror \
+include mk/flags.mk
+CHECK_SRC = $(CORE_SRC)
+CHECK_HDR = $(CORE_HDR)
+CHECK_CFLAGS = $(CORE_FLAGS) -Werror \
   $(shell pkg-config --cflags $(CHECK_PC)) $(shell pkg-config --cflags libcurl)
 CHECK_LIBS = $(shell pkg-config --libs libcurl)
 CHECK_BUSTED ?= $(shell command -v busted)

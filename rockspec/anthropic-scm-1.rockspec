@@ -11,76 +11,55 @@ description = {
 A client for the Anthropic Messages API for Lua 5.1-5.4 and LuaJIT: a C core on libcurl
 (connections, TLS, retries with backoff, SSE decoding, error typing), typed errors
 (AuthenticationFailed vs PermissionDenied), streaming accumulation, model fallback,
-access checks, a CLI, non-blocking use from game and editor loops, and an offline
-mock server of the API for tests.
+access checks, the anthropic-lua CLI, and non-blocking use from game and editor loops.
+The offline mock server of the API is its own rock: anthropic-mock.
 ]==],
+  homepage = "https://github.com/lua-anthropic/lua-anthropic",
   license = "MIT",
   labels = { "anthropic", "claude", "http", "curl", "sse" },
 }
 dependencies = {
   "lua >= 5.1, < 5.5",
   "lua-cjson >= 2.1.0",
-  "luasocket >= 3.0",   -- the mock server (anthropic-mock) and its test helpers
 }
+-- The library only: Debian and Ubuntu keep curl/curl.h in a multiarch include directory that
+-- LuaRocks' header search does not cover (the compiler does); mk/rock.mk checks the header.
 external_dependencies = {
-  CURL = { header = "curl/curl.h", library = "curl" },
+  CURL = { library = "curl" },
 }
 build = {
-  type = "builtin",
-  modules = {
-    ["anthropic.core"] = {
-      sources = { "src/binding.c", "src/compat.c", "src/errors.c", "src/redact.c", "src/sse.c", "src/transport.c", "src/utf8.c" },
-      libraries = { "curl" },
-      incdirs = { "$(CURL_INCDIR)" },
-      libdirs = { "$(CURL_LIBDIR)" },
-    },
-    ["anthropic.access"] = "lua/anthropic/access.lua",
-    ["anthropic.accumulator"] = "lua/anthropic/accumulator.lua",
-    ["anthropic.batches"] = "lua/anthropic/batches.lua",
-    ["anthropic.cli"] = "lua/anthropic/cli.lua",
-    ["anthropic.client"] = "lua/anthropic/client.lua",
-    ["anthropic.compat"] = "lua/anthropic/compat.lua",
-    ["anthropic.engine"] = "lua/anthropic/engine.lua",
-    ["anthropic.errors"] = "lua/anthropic/errors.lua",
-    ["anthropic.fallback"] = "lua/anthropic/fallback.lua",
-    ["anthropic"] = "lua/anthropic/init.lua",
-    ["anthropic.json"] = "lua/anthropic/json.lua",
-    ["anthropic.messages"] = "lua/anthropic/messages.lua",
-    ["anthropic.mock.auth"] = "lua/anthropic/mock/auth.lua",
-    ["anthropic.mock.batches"] = "lua/anthropic/mock/batches.lua",
-    ["anthropic.mock.cli"] = "lua/anthropic/mock/cli.lua",
-    ["anthropic.mock.config"] = "lua/anthropic/mock/config.lua",
-    ["anthropic.mock.conn"] = "lua/anthropic/mock/conn.lua",
-    ["anthropic.mock.control"] = "lua/anthropic/mock/control.lua",
-    ["anthropic.mock.exchange"] = "lua/anthropic/mock/exchange.lua",
-    ["anthropic.mock.faults"] = "lua/anthropic/mock/faults.lua",
-    ["anthropic.mock.http"] = "lua/anthropic/mock/http.lua",
-    ["anthropic.mock.ids"] = "lua/anthropic/mock/ids.lua",
-    ["anthropic.mock"] = "lua/anthropic/mock/init.lua",
-    ["anthropic.mock.json"] = "lua/anthropic/mock/json.lua",
-    ["anthropic.mock.log"] = "lua/anthropic/mock/log.lua",
-    ["anthropic.mock.messages"] = "lua/anthropic/mock/messages.lua",
-    ["anthropic.mock.models"] = "lua/anthropic/mock/models.lua",
-    ["anthropic.mock.paginate"] = "lua/anthropic/mock/paginate.lua",
-    ["anthropic.mock.ratelimit"] = "lua/anthropic/mock/ratelimit.lua",
-    ["anthropic.mock.replay"] = "lua/anthropic/mock/replay.lua",
-    ["anthropic.mock.reply"] = "lua/anthropic/mock/reply.lua",
-    ["anthropic.mock.router"] = "lua/anthropic/mock/router.lua",
-    ["anthropic.mock.sched"] = "lua/anthropic/mock/sched.lua",
-    ["anthropic.mock.schema"] = "lua/anthropic/mock/schema.lua",
-    ["anthropic.mock.server"] = "lua/anthropic/mock/server.lua",
-    ["anthropic.mock.sse"] = "lua/anthropic/mock/sse.lua",
-    ["anthropic.mock.validate"] = "lua/anthropic/mock/validate.lua",
-    ["anthropic.models"] = "lua/anthropic/models.lua",
-    ["anthropic.pagination"] = "lua/anthropic/pagination.lua",
-    ["anthropic.resources"] = "lua/anthropic/resources.lua",
-    ["anthropic.stream"] = "lua/anthropic/stream.lua",
-    ["anthropic.validate"] = "lua/anthropic/validate.lua",
+  -- The Makefile build's own flags (mk/flags.mk): C99, warnings, only luaopen_* exported.
+  type = "make",
+  makefile = "mk/rock.mk",
+  build_target = "rock-core",
+  build_variables = {
+    CC = "$(CC)", CFLAGS = "$(CFLAGS)", LIBFLAG = "$(LIBFLAG)", LUA_INCDIR = "$(LUA_INCDIR)",
+    CURL_INCDIR = "$(CURL_INCDIR)", CURL_LIBDIR = "$(CURL_LIBDIR)",
   },
+  install_target = "rock-install-core",
+  install_variables = { INST_LIBDIR = "$(LIBDIR)" },
   install = {
+    lua = {
+      ["anthropic.access"] = "lua/anthropic/access.lua",
+      ["anthropic.accumulator"] = "lua/anthropic/accumulator.lua",
+      ["anthropic.batches"] = "lua/anthropic/batches.lua",
+      ["anthropic.cli"] = "lua/anthropic/cli.lua",
+      ["anthropic.client"] = "lua/anthropic/client.lua",
+      ["anthropic.compat"] = "lua/anthropic/compat.lua",
+      ["anthropic.engine"] = "lua/anthropic/engine.lua",
+      ["anthropic.errors"] = "lua/anthropic/errors.lua",
+      ["anthropic.fallback"] = "lua/anthropic/fallback.lua",
+      ["anthropic"] = "lua/anthropic/init.lua",
+      ["anthropic.json"] = "lua/anthropic/json.lua",
+      ["anthropic.messages"] = "lua/anthropic/messages.lua",
+      ["anthropic.models"] = "lua/anthropic/models.lua",
+      ["anthropic.pagination"] = "lua/anthropic/pagination.lua",
+      ["anthropic.resources"] = "lua/anthropic/resources.lua",
+      ["anthropic.stream"] = "lua/anthropic/stream.lua",
+      ["anthropic.validate"] = "lua/anthropic/validate.lua",
+    },
     bin = {
       ["anthropic-lua"] = "bin/anthropic-lua",
-      ["anthropic-mock"] = "bin/anthropic-mock",
     },
   },
 }

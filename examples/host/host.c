@@ -27,6 +27,11 @@
 #include <lualib.h>
 #include <lauxlib.h>
 
+/* One host source for Lua 5.1-5.4 and LuaJIT: 5.1 (and so LuaJIT) names no LUA_OK. */
+#ifndef LUA_OK
+#define LUA_OK 0
+#endif
+
 /* From src/binding.c, compiled into this program (the .so exports only this symbol too). */
 int luaopen_anthropic_core(lua_State *L);
 
@@ -342,7 +347,7 @@ static int anth_host_run(lua_State *L, const anth_host_opts *o)
            ok ? "ok" : "FAILED", o->streams, o->events ? "events" : "frames", (unsigned long)s.n,
            wakeups, s.longest, s.longest_cpu, anth_host_quantile(s.work, s.n, 0.50),
            anth_host_quantile(s.work, s.n, 0.99), s.longest_interval,
-           LUA_VERSION_MAJOR "." LUA_VERSION_MINOR, summary ? summary : "");
+           LUA_VERSION + 4 /* "Lua 5.x" */, summary ? summary : "");
     lua_pop(L, 2);
     free(s.work);
     return ok ? 0 : 1;
@@ -364,10 +369,14 @@ int main(int argc, char **argv)
         return 2;
     }
     luaL_openlibs(L);
-    /* The static link: package.loaded["anthropic.core"] is set from the function compiled in,
-     * so require "anthropic.core" never searches package.cpath. */
-    luaL_requiref(L, "anthropic.core", luaopen_anthropic_core, 0);
-    lua_pop(L, 1);
+    /* The static link: package.preload["anthropic.core"] is the function compiled in, and
+     * require tries preload before package.cpath, so no core.so is ever searched for. preload
+     * is the one mechanism every Lua from 5.1 to 5.4 and LuaJIT shares. */
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "preload");
+    lua_pushcfunction(L, luaopen_anthropic_core);
+    lua_setfield(L, -2, "anthropic.core");
+    lua_pop(L, 2);
     anth_host_set_path(L, o.lua_dir);
     rc = anth_host_run(L, &o);
     lua_close(L);

@@ -6,10 +6,11 @@
 --   scene.watch() -> sockets, timeout_ms    events mode: what to wait for before the next tick
 --   scene.finish() -> ok, summary          did every stream end with exactly the right text?
 --
--- anthropic.core was put in package.loaded by the host (luaL_requiref) before this file ran;
--- `static_core` records that, so the test fails if the .so from package.cpath was used instead.
+-- The host put its compiled-in anthropic.core in package.preload before this file ran, and
+-- require tries preload before package.cpath; `static_core` records that nothing had loaded
+-- another core first, so the test fails if a core.so from package.cpath could have been used.
 
-local static_core = package.loaded["anthropic.core"] ~= nil
+local static_core = package.preload["anthropic.core"] ~= nil and package.loaded["anthropic.core"] == nil
 local anthropic = require "anthropic"
 
 local scene = {}

@@ -1,12 +1,13 @@
 --[[ spec.support.prism: a schema-validating mock of the API for specs (@stoplight/prism-cli).
 
-Prism serves the API's OpenAPI description (shared/conformance/spec/anthropic-openapi.json) with
+Prism serves the API's OpenAPI description (spec/fixtures/conformance/spec/anthropic-openapi.json) with
 request validation on: a request that breaks the schema gets 422 and an `sl-violations` header
 listing what is wrong. It is a test dependency only, installed into tools/prism/node_modules by
 tools/prism/install (npm, the version pinned in tools/prism/package-lock.json).
 
   local prism = require "spec.support.prism"
-  prism.skip()          -> true when ANTHROPIC_SKIP_PRISM=1
+  prism.skip()          -> nil, or why the schema spec is skipped: ANTHROPIC_SKIP_PRISM=1, or no
+                           usable Node.js (tools/prism/node-ok) unless ANTHROPIC_REQUIRE_PRISM=1
   prism.missing()       -> nil, or why prism cannot run (not installed, no node) and what to do
   local p = prism.start()   -> { url =, pid =, stop = function, log = function -> text }
   p.stop()              -- also done at exit
@@ -39,10 +40,6 @@ local function exists(path)
   return false
 end
 
-function M.skip()
-  return os.getenv("ANTHROPIC_SKIP_PRISM") == "1"
-end
-
 function M.bin()
   return conformance.repo_path("tools/prism/node_modules/.bin/prism")
 end
@@ -55,6 +52,16 @@ function M.url_from_env()
   local url = os.getenv("ANTHROPIC_PRISM_URL")
   if url and url ~= "" then return (url:gsub("/+$", "")) end
   return nil
+end
+
+function M.skip()
+  if os.getenv("ANTHROPIC_SKIP_PRISM") == "1" then return "ANTHROPIC_SKIP_PRISM=1" end
+  if os.getenv("ANTHROPIC_REQUIRE_PRISM") == "1" or M.url_from_env() then return nil end
+  local p = io.popen("sh " .. quote(conformance.repo_path("tools/prism/node-ok")) .. " 2>&1")
+  local why = p:read("*a")
+  local ok = p:close()
+  if ok == true or ok == 0 then return nil end
+  return "the schema check " .. (why:gsub("%s+$", ""))
 end
 
 function M.missing()

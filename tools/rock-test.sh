@@ -1,0 +1,36 @@
+#!/bin/sh
+# The LuaRocks install as a user does it, for one Lua, checked end to end:
+#   1. `make rock-install` (plain `luarocks make` of both rockspecs, no paths given) into a
+#      fresh tree outside the checkout, then tools/rock-smoke.sh on that tree;
+#   2. the checkout holds no file it did not hold before (nothing a later build or
+#      interpreter could pick up);
+#   3. the source rocks of HEAD (`make dist`) installed with `luarocks install FILE.src.rock`
+#      into another fresh tree, then the same smoke test.
+# Usage: sh tools/rock-test.sh <lua: lua5.1 ... lua5.4, luajit>
+set -eu
+LUA=$1
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+listing() { git status --porcelain --ignored --untracked-files=all | sort; }
+
+make -s dist >/dev/null
+listing > "$work/before"
+make -s --no-print-directory LUA="$LUA" TREE="$work/tree" rock-install >"$work/make.log" 2>&1 \
+  || { cat "$work/make.log"; echo "rock-test: luarocks make failed ($LUA)"; exit 1; }
+listing > "$work/after"
+if ! cmp -s "$work/before" "$work/after"; then
+  echo "rock-test: luarocks make left files in the checkout:"
+  diff "$work/before" "$work/after" || true
+  exit 1
+fi
+sh tools/rock-smoke.sh "$LUA" "$work/tree"
+
+v=$($LUA -e 'print((_VERSION:gsub("Lua ", "")))')
+for r in anthropic-mock anthropic; do
+  (cd "$work" && luarocks --lua-version="$v" --tree="$work/srctree" install --deps-mode=none \
+     "$OLDPWD/build/dist/$r-scm-1.src.rock" >"$work/src.log" 2>&1) \
+    || { cat "$work/src.log"; echo "rock-test: luarocks install $r-scm-1.src.rock failed ($LUA)"; exit 1; }
+done
+sh tools/rock-smoke.sh "$LUA" "$work/srctree"
+echo "rock-test: ok ($LUA): luarocks make and the source rocks"

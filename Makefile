@@ -5,6 +5,7 @@
 #   make test-all        the specs under Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT
 #   make demo            the demo: mock server, access check, fallback, wrong key
 #   make bench           the benchmark harness (bench/REPORT.md)
+#   make bench-hostile   the costs of issue 15 (scrubbing, on_text) in one process
 #
 # Everything runs in place: LUA_PATH/LUA_CPATH point at lua/ and build/$(LUA)/.
 
@@ -36,7 +37,7 @@ BUSTED ?= busted
 BUSTED_FLAGS ?= -o utfTerminal
 SPEC ?= spec
 
-.PHONY: all test test-lua test-all lint demo bench clean check-deps rockspec rock-install dist prism check-test-deps self-contained
+.PHONY: all test test-lua test-all lint demo bench bench-hostile clean check-deps rockspec rock-install dist prism check-test-deps self-contained
 
 LUAROCKS ?= luarocks
 TREE ?= build/rocktree
@@ -82,6 +83,10 @@ demo: check-deps $(CORE_SO)
 
 bench: $(CORE_SO)
 	bash bench/run
+
+# The costs issue 15 bounds (scrubbing a key-filled error body; on_text over 1 MiB of deltas).
+bench-hostile: $(CORE_SO)
+	$(LUA) bench/hostile.lua
 
 rockspec:
 	$(LUA) tools/gen-rockspec.lua

@@ -1,10 +1,17 @@
--- bench/hostile.lua: the costs issue 15 bounds, measured in one process, no server needed.
+-- bench/hostile.lua: the costs issue 15 bounds.
 --
---   LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/lua5.4/?.so;;' lua5.4 bench/hostile.lua
+--   make bench-hostile   (or, with LUA_PATH/LUA_CPATH as make sets them: lua5.4 bench/hostile.lua)
 --
--- 1. Turning a 2 MB error body that holds the key 100,000 times into an error (scrubbing).
--- Prints the best of 5 runs in ms.
+-- 1. Turning a 2 MB error body that holds the key 100,000 times into an error (scrubbing; no
+--    server): the best of 5 runs, in ms.
+-- 2. A stream of 1 MiB of text in 16-byte deltas (65,536 events) from the specs' loopback
+--    server (spec/support/hostile.lua), with on_text(delta) and with on_text(delta, snapshot):
+--    wall time of one run each, in s.
+local anthropic = require "anthropic"
 local client = require "anthropic.client"
+local cjson = require "cjson"
+local socket = require "socket"
+local hostile = require "spec.support.hostile"
 
 local KEY = "sk-ant-mock-free"
 local c = client.new { api_key = KEY, base_url = "http://127.0.0.1:9" }
@@ -27,3 +34,38 @@ local ms = best_of(5, function()
 end)
 print(string.format("scrub: %d-byte error body holding the key 100,000 times -> error in %.1f ms", #body, ms))
 c:close()
+
+local function text_stream(text, size)
+  local events = {
+    { "message_start", { type = "message_start", message = { id = "msg_1", type = "message", role = "assistant",
+      model = "m", content = {}, stop_reason = cjson.null, stop_sequence = cjson.null,
+      usage = { input_tokens = 1, output_tokens = 0 } } } },
+    { "content_block_start", { type = "content_block_start", index = 0,
+      content_block = { type = "text", text = "" } } },
+  }
+  for i = 1, #text, size do
+    events[#events + 1] = { "content_block_delta", { type = "content_block_delta", index = 0,
+      delta = { type = "text_delta", text = text:sub(i, i + size - 1) } } }
+  end
+  events[#events + 1] = { "content_block_stop", { type = "content_block_stop", index = 0 } }
+  events[#events + 1] = { "message_stop", { type = "message_stop" } }
+  return hostile.sse(events)
+end
+
+local text = ("0123456789abcdef"):rep(65536)
+local reply = text_stream(text, 16)
+local PARAMS = { model = "m", max_tokens = 1, messages = { { role = "user", content = "x" } } }
+for _, case in ipairs {
+  { "on_text(delta)", function(_) end },
+  { "on_text(delta, snapshot)", function(_, snapshot) return snapshot end },
+} do
+  local srv = hostile.start { replies = { reply } }
+  local cl = anthropic.new { api_key = KEY, base_url = srv.url, max_retries = 0 }
+  local t0 = socket.gettime()
+  local s = cl.messages.stream(PARAMS, { on_text = case[2], on_done = function() end })
+  while not s:is_done() do cl:poll(50) end
+  assert(s.op.result, "the stream failed")
+  print(string.format("on_text: 1 MiB in 16-byte deltas with %s: %.2f s", case[1], socket.gettime() - t0))
+  cl:close()
+  srv.stop()
+end

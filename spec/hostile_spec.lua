@@ -318,3 +318,57 @@ describe("a hostile server: limits say what they are", function()
     srv.stop()
   end)
 end)
+
+describe("callbacks cost what the delta costs", function()
+  local function text_stream(text, size)
+    local events = { { "message_start", { type = "message_start", message = { id = "msg_1", type = "message",
+      role = "assistant", model = "claude-haiku-4-5", content = {}, stop_reason = cjson.null,
+      stop_sequence = cjson.null, usage = { input_tokens = 1, output_tokens = 0 } } } },
+      { "content_block_start", { type = "content_block_start", index = 0,
+        content_block = { type = "text", text = "" } } } }
+    for i = 1, #text, size do
+      events[#events + 1] = { "content_block_delta", { type = "content_block_delta", index = 0,
+        delta = { type = "text_delta", text = text:sub(i, i + size - 1) } } }
+    end
+    for _, e in ipairs {
+      { "content_block_stop", { type = "content_block_stop", index = 0 } },
+      { "message_delta", { type = "message_delta", delta = { stop_reason = "end_turn", stop_sequence = cjson.null },
+        usage = { output_tokens = 5 } } },
+      { "message_stop", { type = "message_stop" } } } do events[#events + 1] = e end
+    return hostile.sse(events)
+  end
+
+  it("on_text(delta) over 1 MiB in 16-byte deltas builds no snapshot (the issue's case)", function()
+    local text = ("0123456789abcdef"):rep(65536)
+    local srv = hostile.start { replies = { text_stream(text, 16) } }
+    local c = client_for(srv)
+    local got, n, args = {}, 0, 0
+    local t0 = socket.gettime()
+    local s = c.messages.stream(PARAMS, { on_text = function(delta) n = n + 1 got[n] = delta end,
+      on_done = function() end })
+    local real_call = s.op.call
+    s.op.call = function(op, fn, ...) args = math.max(args, select("#", ...)) return real_call(op, fn, ...) end
+    while not s:is_done() do c:poll(50) end
+    assert.equal(65536, n)
+    assert.equal(text, table.concat(got))
+    assert.equal(1, args, "function(delta) is called with the delta alone")
+    assert.is_true(socket.gettime() - t0 < 60, "does not hang")
+    c:close()
+    srv.stop()
+  end)
+
+  it("on_text(delta, snapshot) still gets the block's text so far", function()
+    local srv = hostile.start { replies = { text_stream("hello, hostile world", 3) }, repeat_last = true }
+    local c = client_for(srv)
+    local snaps, varargs = {}, {}
+    local s = c.messages.stream(PARAMS, { on_text = function(_, snapshot) snaps[#snaps + 1] = snapshot end })
+    assert.equal("hello, hostile world", s:final_text())
+    s = c.messages.stream(PARAMS, { on_text = function(...) varargs[#varargs + 1] = select(2, ...) end })
+    assert.equal("hello, hostile world", s:final_text())
+    assert.same(snaps, varargs, "a vararg callback is given the snapshot too")
+    assert.same({ "hel", "hello,", "hello, ho", "hello, hosti", "hello, hostile ", "hello, hostile wor",
+      "hello, hostile world" }, snaps)
+    c:close()
+    srv.stop()
+  end)
+end)

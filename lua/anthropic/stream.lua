@@ -74,7 +74,10 @@ function Stream:_deliver(ev)
   end
   if op.on_event and not op:call(op.on_event, ev) then return end
   if op.on_text and kind == "text" then
+    if not self.wants_snapshot then return op:call(op.on_text, value) end
     -- The snapshot is the current text block's text, as in the official SDK's 'text' event.
+    -- A Lua string cannot grow in place, so each snapshot costs its length: it is made only
+    -- for a callback that takes it (see wants_snapshot).
     if self.text_block ~= ev.index then
       self.text_block, self.text_snapshot = ev.index, ""
     end
@@ -201,6 +204,17 @@ function handler.finish(op)
   op:finish(nil, client_mod.attach_response(msg, f.status, f.raw_headers, f.attempts, f.request_id))
 end
 
+-- Does on_text take a second parameter? function(delta) does not, and then no snapshot is
+-- built: 1 MiB of text in 16-byte deltas costs what the deltas cost, not 64 Ki copies of the
+-- text so far. Where Lua cannot tell (5.1 has no nparams; C functions), it is built.
+local getinfo = rawget(_G, "debug") and debug.getinfo
+local function wants_snapshot(fn)
+  local info = getinfo and getinfo(fn, "Su")
+  if not info or info.nparams == nil or info.what == "C" then return true end
+  return info.isvararg or info.nparams >= 2
+end
+M.wants_snapshot = wants_snapshot
+
 --- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks).
 function M.start(client, params, o, raw)
   local body = require("anthropic.messages").body(params, { stream = true })
@@ -213,6 +227,7 @@ function M.start(client, params, o, raw)
   }, Stream)
   local nonblocking = raw.on_done or raw.on_event or raw.on_text
   s.queueing = not nonblocking
+  s.wants_snapshot = raw.on_text ~= nil and wants_snapshot(raw.on_text)
   s.op = client:_send {
     method = "POST", path = "/v1/messages", body = body, betas = params.betas, stream = true,
     accept = "text/event-stream", options = o, headers = o.headers, handler = handler,

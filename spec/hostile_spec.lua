@@ -372,3 +372,131 @@ describe("callbacks cost what the delta costs", function()
     srv.stop()
   end)
 end)
+
+describe("a hostile server: pagination always ends", function()
+  local pagination = require "anthropic.pagination"
+  local access = require "anthropic.access"
+
+  local function page(ids, has_more, first_id, last_id)
+    local data = {}
+    for i, id in ipairs(ids) do
+      data[i] = { type = "model", id = id, display_name = id, created_at = "2025-01-01T00:00:00Z" }
+    end
+    local v = { data = data, has_more = has_more }
+    v.first_id, v.last_id = first_id, last_id
+    return hostile.json(200, v)
+  end
+
+  local function walk(c, params)
+    local seen = {}
+    local ok, err = pcall(function()
+      for m in c.models.list(params):iter() do seen[#seen + 1] = m.id end
+    end)
+    assert.is_false(ok, "the walk ended without an error")
+    return err, seen
+  end
+
+  it("a cursor that does not advance (the issue's case): APIError after the second request", function()
+    local srv = hostile.start { replies = { page({ "m_1" }, true, "m_1", "m_1") }, repeat_last = true }
+    local c = client_for(srv)
+    local err, seen = walk(c)
+    assert.equal("APIError", err.class_name)
+    assert.equal('list reply repeats the cursor last_id = "m_1": the listing does not advance', err.message)
+    assert.equal(200, err.status)
+    assert.equal("req_hostile", err.request_id)
+    assert.same({ "m_1", "m_1" }, seen, "the items received are delivered first")
+    assert.equal(2, srv.count())
+    c:close()
+    srv.stop()
+  end)
+
+  it("a cycle of cursors (a -> b -> a), and a first page that repeats the caller's own cursor", function()
+    local srv = hostile.start { replies = {
+      page({ "a" }, true, "a", "a"), page({ "b" }, true, "b", "b"), page({ "a" }, true, "a", "a"),
+      page({ "x" }, true, "x", "start"),
+    } }
+    local c = client_for(srv)
+    local err = walk(c)
+    assert.equal('list reply repeats the cursor last_id = "a": the listing does not advance', err.message)
+    err = walk(c, { after_id = "start" })
+    assert.equal('list reply repeats the cursor last_id = "start": the listing does not advance', err.message)
+    assert.equal(4, srv.count())
+    c:close()
+    srv.stop()
+  end)
+
+  it("has_more without a usable cursor: null, missing, empty, not a string", function()
+    local srv = hostile.start { replies = {
+      page({ "a" }, true, "a", cjson.null), page({ "a" }, true), page({ "a" }, true, "a", ""),
+      page({ "a" }, true, "a", 42), page({ "a" }, true, cjson.null, "a"),
+    } }
+    local c = client_for(srv)
+    for _ = 1, 4 do
+      local err, seen = walk(c)
+      assert.equal("APIError", err.class_name)
+      assert.equal("list reply says has_more but has no last_id to continue from", err.message)
+      assert.same({ "a" }, seen)
+    end
+    local err = walk(c, { before_id = "z" })
+    assert.equal("list reply says has_more but has no first_id to continue from", err.message)
+    assert.equal(5, srv.count())
+    c:close()
+    srv.stop()
+  end)
+
+  it("a server that advances forever stops at max_pages (default " .. pagination.DEFAULT_MAX_PAGES .. ")", function()
+    assert.equal(1000, pagination.DEFAULT_MAX_PAGES)
+    local replies = {}
+    for i = 1, 20 do replies[i] = page({ "m" .. i }, true, "m" .. i, "m" .. i) end
+    local srv = hostile.start { replies = replies }
+    local c = client_for(srv)
+    local err, seen = walk(c, { max_pages = 5 })
+    assert.equal("listing stopped at max_pages (5 pages); pass a larger max_pages to read further", err.message)
+    assert.same({ "m1", "m2", "m3", "m4", "m5" }, seen)
+    assert.equal(5, srv.count())
+    assert.equal("max_pages: must be an integer from 1 to 2147483647",
+      support.raises(c.models.list, { max_pages = 0 }).message)
+    c:close()
+    srv.stop()
+  end)
+
+  it("batches.list is bounded the same way", function()
+    local v = { data = { { id = "b1", type = "message_batch" } }, has_more = true, first_id = "b1", last_id = "b1" }
+    local srv = hostile.start { replies = { hostile.json(200, v) }, repeat_last = true }
+    local c = client_for(srv)
+    local ok, err = pcall(function() for _ in c.messages.batches.list():iter() do end end)
+    assert.is_false(ok)
+    assert.equal('list reply repeats the cursor last_id = "b1": the listing does not advance', err.message)
+    assert.equal(2, srv.count())
+    c:close()
+    srv.stop()
+  end)
+
+  it("access.check without a model list inherits the bound", function()
+    local srv = hostile.start { replies = { page({ "m_1" }, true, "m_1", "m_1") }, repeat_last = true }
+    local c = client_for(srv)
+    local err = support.raises(access.check, c)
+    assert.equal("APIError", err.class_name)
+    assert.equal('list reply repeats the cursor last_id = "m_1": the listing does not advance', err.message)
+    assert.equal(2, srv.count())
+    c:close()
+    srv.stop()
+  end)
+
+  it("anthropic-lua check (the issue's case: tens of thousands of requests in 10 s) sends two", function()
+    local cli = require "anthropic.cli"
+    local srv = hostile.start { replies = { page({ "m_1" }, true, "m_1", "m_1") }, repeat_last = true }
+    local out, errw = {}, {}
+    local function sink(buf)
+      return { write = function(self, ...) for _, s in ipairs { ... } do buf[#buf + 1] = s end return self end,
+        flush = function() return true end }
+    end
+    local env = { ANTHROPIC_API_KEY = KEY, ANTHROPIC_BASE_URL = srv.url }
+    local code = cli.main({ "check" },
+      { stdout = sink(out), stderr = sink(errw), getenv = function(k) return env[k] end })
+    assert.equal(cli.EXIT.api, code)
+    assert.truthy(table.concat(errw):find("the listing does not advance", 1, true), table.concat(errw))
+    assert.equal(2, srv.count())
+    srv.stop()
+  end)
+end)

@@ -30,7 +30,7 @@ local function assert_no_runs(v, secret, what)
     local t = type(x)
     if t == "string" then
       local r = runs_in(x, secret)
-      assert(#r == 0, string.format("%s%s holds %q of the secret", what, path, r[1]))
+      if #r > 0 then error(string.format("%s%s holds %q of the secret", what, path, r[1]), 2) end
     elseif t == "table" and not seen[x] then
       seen[x] = true
       for k, item in pairs(x) do
@@ -351,7 +351,9 @@ describe("callbacks cost what the delta costs", function()
     while not s:is_done() do c:poll(50) end
     assert.equal(65536, n)
     assert.equal(text, table.concat(got))
-    assert.equal(1, args, "function(delta) is called with the delta alone")
+    -- Plain Lua 5.1 cannot tell how many parameters a function takes: there the snapshot is made.
+    local knows_arity = debug.getinfo(function(_) end, "u").nparams ~= nil
+    assert.equal(knows_arity and 1 or 2, args, "function(delta) is called with the delta alone")
     assert.is_true(socket.gettime() - t0 < 60, "does not hang")
     c:close()
     srv.stop()

@@ -8,6 +8,7 @@ local cjson = require "cjson"
 local socket = require "socket"
 local hostile = require "spec.support.hostile"
 local support = require "spec.support.client"
+local reach = require "spec.support.reach"
 
 local KEY = "sk-ant-api03-HOSTILEkey-5e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b-AbCdE"
 local TOKEN = "sk-ant-oat01-HOSTILEtoken-9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c-ZyX"
@@ -23,26 +24,14 @@ local function runs_in(s, secret)
   return found
 end
 
--- Every string reachable from v (keys, values, metatables) and tostring(v), checked for runs.
+-- Every string reachable from v (spec.support.reach) and tostring(v), checked for runs.
 local function assert_no_runs(v, secret, what)
-  local seen = {}
-  local function walk(x, path)
-    local t = type(x)
-    if t == "string" then
-      local r = runs_in(x, secret)
-      if #r > 0 then error(string.format("%s%s holds %q of the secret", what, path, r[1]), 2) end
-    elseif t == "table" and not seen[x] then
-      seen[x] = true
-      for k, item in pairs(x) do
-        walk(k, path .. "<key>")
-        walk(item, path .. "." .. tostring(k))
-      end
-      local mt = getmetatable(x)
-      if type(mt) == "table" then walk(mt, path .. "<mt>") end
-    end
+  local function check(s, path)
+    local r = runs_in(s, secret)
+    if #r > 0 then error(string.format("%s%s holds %q of the secret", what, path, r[1]), 3) end
   end
-  walk(v, "")
-  walk(tostring(v), "<tostring>")
+  reach.strings(v, check)
+  check(tostring(v), "<tostring>")
 end
 
 local PARAMS = { model = "claude-haiku-4-5", max_tokens = 16, messages = { { role = "user", content = "hi" } } }

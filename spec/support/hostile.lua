@@ -13,6 +13,7 @@
 --   hostile.sse(events [, headers])                  a 200 text/event-stream reply; events is a
 --                      list of { event, data (a table is JSON-encoded) }
 --   hostile.message([text])                          a minimal Messages API reply body (a table)
+--   hostile.tmpfile(content)                         the path of a new temporary file with content
 --
 -- The server is its own process (spec/support/hostile_server.lua), so a blocking client call
 -- in the spec can talk to it; it watches this process and exits when it is gone.
@@ -27,6 +28,7 @@ local function here()
   return src:match("^(.*)/[^/]*$") or "."
 end
 
+--- hostile.tmpfile(content) -> the path of a new temporary file holding content
 local function tmpfile(content)
   local path = os.tmpname()
   local f = assert(io.open(path, "wb"))
@@ -34,6 +36,8 @@ local function tmpfile(content)
   f:close()
   return path
 end
+
+M.tmpfile = tmpfile
 
 local function parse_request(raw)
   local head, body = raw:match("^(.-)\r\n\r\n(.*)$")

@@ -9,7 +9,6 @@
 --    wall time of one run each, in s.
 local anthropic = require "anthropic"
 local client = require "anthropic.client"
-local cjson = require "cjson"
 local socket = require "socket"
 local hostile = require "spec.support.hostile"
 
@@ -35,25 +34,8 @@ end)
 print(string.format("scrub: %d-byte error body holding the key 100,000 times -> error in %.1f ms", #body, ms))
 c:close()
 
-local function text_stream(text, size)
-  local events = {
-    { "message_start", { type = "message_start", message = { id = "msg_1", type = "message", role = "assistant",
-      model = "m", content = {}, stop_reason = cjson.null, stop_sequence = cjson.null,
-      usage = { input_tokens = 1, output_tokens = 0 } } } },
-    { "content_block_start", { type = "content_block_start", index = 0,
-      content_block = { type = "text", text = "" } } },
-  }
-  for i = 1, #text, size do
-    events[#events + 1] = { "content_block_delta", { type = "content_block_delta", index = 0,
-      delta = { type = "text_delta", text = text:sub(i, i + size - 1) } } }
-  end
-  events[#events + 1] = { "content_block_stop", { type = "content_block_stop", index = 0 } }
-  events[#events + 1] = { "message_stop", { type = "message_stop" } }
-  return hostile.sse(events)
-end
-
 local text = ("0123456789abcdef"):rep(65536)
-local reply = text_stream(text, 16)
+local reply = hostile.text_stream(text, 16)
 local PARAMS = { model = "m", max_tokens = 1, messages = { { role = "user", content = "x" } } }
 for _, case in ipairs {
   { "on_text(delta)", function(_) end },

@@ -126,19 +126,13 @@ describe("a hostile server: the credentials never show", function()
   end)
 
   it("in SSE events before and after content, and in the partial message", function()
-    local start = { type = "message_start", message = { id = "msg_1", type = "message", role = "assistant",
-      model = "claude-haiku-4-5", content = {}, stop_reason = cjson.null, stop_sequence = cjson.null,
-      usage = { input_tokens = 1, output_tokens = 0 } } }
-    local block = { type = "content_block_start", index = 0, content_block = { type = "text", text = "" } }
-    local function delta(t)
-      return { type = "content_block_delta", index = 0, delta = { type = "text_delta", text = t } }
-    end
     local function err_event(msg) return { type = "error", error = { type = "overloaded_error", message = msg } } end
+    -- text deltas "echo " .. 20 characters of the key, then the rest of it; then the error
+    local after = hostile.text_events("echo " .. KEY, 25, false)
+    after[#after + 1] = { "error", err_event(KEY:sub(3, 50) .. " after content") }
     local srv = hostile.start { replies = {
       hostile.sse { { "error", err_event("before content: " .. KEY) } },
-      hostile.sse { { "message_start", start }, { "content_block_start", block },
-        { "content_block_delta", delta("echo " .. KEY:sub(1, 20)) }, { "content_block_delta", delta(KEY:sub(21)) },
-        { "error", err_event(KEY:sub(3, 50) .. " after content") } },
+      hostile.sse(after),
     } }
     local c = client_for(srv)
     for i = 1, 2 do
@@ -225,21 +219,8 @@ describe("a hostile server: the CLI prints no part of the key", function()
   end)
 
   it("a streamed answer that spells the key out three characters per delta", function()
-    local events = { { "message_start", { type = "message_start", message = { id = "msg_1", type = "message",
-      role = "assistant", model = "claude-haiku-4-5", content = {}, stop_reason = cjson.null,
-      stop_sequence = cjson.null, usage = { input_tokens = 1, output_tokens = 0 } } } },
-      { "content_block_start", { type = "content_block_start", index = 0,
-        content_block = { type = "text", text = "" } } } }
     local text = "your key is " .. KEY .. ", and again:" .. KEY .. " done"
-    for i = 1, #text, 3 do
-      events[#events + 1] = { "content_block_delta", { type = "content_block_delta", index = 0,
-        delta = { type = "text_delta", text = text:sub(i, i + 2) } } }
-    end
-    for _, e in ipairs {
-      { "content_block_stop", { type = "content_block_stop", index = 0 } },
-      { "message_delta", { type = "message_delta", delta = { stop_reason = "end_turn", stop_sequence = cjson.null },
-        usage = { output_tokens = 5 } } },
-      { "message_stop", { type = "message_stop" } } } do events[#events + 1] = e end
+    local events = hostile.text_events(text, 3)
     local srv = hostile.start { replies = { hostile.sse(events) }, repeat_last = true }
     local stdout, stderr, code = run_cli({ "ask", "--stream", "--model", "claude-haiku-4-5", "hi" }, srv)
     assert.equal(0, code, stderr)
@@ -309,27 +290,9 @@ describe("a hostile server: limits say what they are", function()
 end)
 
 describe("callbacks cost what the delta costs", function()
-  local function text_stream(text, size)
-    local events = { { "message_start", { type = "message_start", message = { id = "msg_1", type = "message",
-      role = "assistant", model = "claude-haiku-4-5", content = {}, stop_reason = cjson.null,
-      stop_sequence = cjson.null, usage = { input_tokens = 1, output_tokens = 0 } } } },
-      { "content_block_start", { type = "content_block_start", index = 0,
-        content_block = { type = "text", text = "" } } } }
-    for i = 1, #text, size do
-      events[#events + 1] = { "content_block_delta", { type = "content_block_delta", index = 0,
-        delta = { type = "text_delta", text = text:sub(i, i + size - 1) } } }
-    end
-    for _, e in ipairs {
-      { "content_block_stop", { type = "content_block_stop", index = 0 } },
-      { "message_delta", { type = "message_delta", delta = { stop_reason = "end_turn", stop_sequence = cjson.null },
-        usage = { output_tokens = 5 } } },
-      { "message_stop", { type = "message_stop" } } } do events[#events + 1] = e end
-    return hostile.sse(events)
-  end
-
   it("on_text(delta) over 1 MiB in 16-byte deltas builds no snapshot (the issue's case)", function()
     local text = ("0123456789abcdef"):rep(65536)
-    local srv = hostile.start { replies = { text_stream(text, 16) } }
+    local srv = hostile.start { replies = { hostile.text_stream(text, 16) } }
     local c = client_for(srv)
     local got, n, args = {}, 0, 0
     local t0 = socket.gettime()
@@ -349,7 +312,7 @@ describe("callbacks cost what the delta costs", function()
   end)
 
   it("on_text(delta, snapshot) still gets the block's text so far", function()
-    local srv = hostile.start { replies = { text_stream("hello, hostile world", 3) }, repeat_last = true }
+    local srv = hostile.start { replies = { hostile.text_stream("hello, hostile world", 3) }, repeat_last = true }
     local c = client_for(srv)
     local snaps, varargs = {}, {}
     local s = c.messages.stream(PARAMS, { on_text = function(_, snapshot) snaps[#snaps + 1] = snapshot end })

@@ -13,6 +13,10 @@
 --   hostile.sse(events [, headers])                  a 200 text/event-stream reply; events is a
 --                      list of { event, data (a table is JSON-encoded) }
 --   hostile.message([text])                          a minimal Messages API reply body (a table)
+--   hostile.text_events(text, size [, ending])        the SSE events of a message whose one text
+--                      block is `text` in deltas of `size` bytes; ending = false leaves out the
+--                      events after the last delta (add your own: an error, nothing)
+--   hostile.text_stream(text, size)                  hostile.sse(hostile.text_events(text, size))
 --   hostile.tmpfile(content)                         the path of a new temporary file with content
 --
 -- The server is its own process (spec/support/hostile_server.lua), so a blocking client call
@@ -139,6 +143,31 @@ function M.message(text)
     content = { { type = "text", text = text or "ok" } }, stop_reason = "end_turn",
     stop_sequence = cjson.null, usage = { input_tokens = 1, output_tokens = 1 },
   }
+end
+
+function M.text_events(text, size, ending)
+  local events = {
+    { "message_start", { type = "message_start", message = { id = "msg_hostile", type = "message",
+      role = "assistant", model = "claude-haiku-4-5", content = {}, stop_reason = cjson.null,
+      stop_sequence = cjson.null, usage = { input_tokens = 1, output_tokens = 0 } } } },
+    { "content_block_start", { type = "content_block_start", index = 0,
+      content_block = { type = "text", text = "" } } },
+  }
+  for i = 1, #text, size do
+    events[#events + 1] = { "content_block_delta", { type = "content_block_delta", index = 0,
+      delta = { type = "text_delta", text = text:sub(i, i + size - 1) } } }
+  end
+  if ending ~= false then
+    events[#events + 1] = { "content_block_stop", { type = "content_block_stop", index = 0 } }
+    events[#events + 1] = { "message_delta", { type = "message_delta",
+      delta = { stop_reason = "end_turn", stop_sequence = cjson.null }, usage = { output_tokens = 5 } } }
+    events[#events + 1] = { "message_stop", { type = "message_stop" } }
+  end
+  return events
+end
+
+function M.text_stream(text, size)
+  return M.sse(M.text_events(text, size))
 end
 
 return M

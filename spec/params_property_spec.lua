@@ -7,7 +7,6 @@
 -- ANTHROPIC_PROPERTY_CASES (default 400; 60 under the valgrind run, which sets
 -- ANTHROPIC_GC_STRESS). A failing case prints its seed and number.
 
-local anthropic = require "anthropic"
 local cjson = require("cjson").new()
 local json = require "anthropic.json"
 local hostile = require "spec.support.hostile"
@@ -128,8 +127,7 @@ local TITLE = "property: every params table is refused or sent as it is (" .. CA
 describe(TITLE, function()
   local srv, c
   setup(function()
-    srv = hostile.start { replies = { hostile.json(200, hostile.message("ok")) }, repeat_last = true }
-    c = anthropic.new { api_key = "sk-ant-mock-free", base_url = srv.url, max_retries = 0 }
+    srv, c = hostile.capturing()
   end)
   teardown(function()
     c:close()

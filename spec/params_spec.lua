@@ -13,8 +13,7 @@ local raises = support.raises
 
 local srv, c
 setup(function()
-  srv = hostile.start { replies = { hostile.json(200, hostile.message("ok")) }, repeat_last = true }
-  c = anthropic.new { api_key = "sk-ant-mock-free", base_url = srv.url, max_retries = 0 }
+  srv, c = hostile.capturing()
 end)
 teardown(function()
   c:close()

@@ -7,6 +7,9 @@
 --   srv.requests()     every request received so far, in order: { line =, headers = { [lower] = v }, body = }
 --   srv.count()        how many requests it received
 --   srv.stop()
+--   hostile.capturing()  a server that answers every request with one Message ("ok"), and a
+--                      client on it (mock key, no retries): srv, client; for specs that look
+--                      at what was sent (srv.requests())
 --   hostile.reply(status, headers, body [, reason])  the bytes of one reply; headers is a list
 --                      of "Name: value" lines; Content-Length and Connection: close are added
 --   hostile.json(status, value [, headers])          a JSON reply (value encoded with cjson)
@@ -109,6 +112,12 @@ function M.start(spec)
     os.remove(log)
   end
   return srv
+end
+
+function M.capturing()
+  local srv = M.start { replies = { M.json(200, M.message("ok")) }, repeat_last = true }
+  local anthropic = require "anthropic"
+  return srv, anthropic.new { api_key = "sk-ant-mock-free", base_url = srv.url, max_retries = 0 }
 end
 
 function M.reply(status, headers, body, reason)

@@ -201,8 +201,9 @@ local function proxy_event(mt)
   if index ~= nil and type(index) ~= "table" then return "__index" end
 end
 
+-- walked[t] is true while t is being copied (seeing it again is a cycle), then its copy.
 local plain_copy
-plain_copy = function(v, depth, active, copies)
+plain_copy = function(v, depth, walked)
   if depth > 900 then fail_at(depth, "nested too deeply") end
   local mt = real_metatable(v)
   -- rawequal: a metatable can have a metatable of its own, with an __eq that raises
@@ -214,21 +215,20 @@ plain_copy = function(v, depth, active, copies)
         .. "what it holds: pass a plain table")
     end
   end
-  local done = copies[v]
+  local done = walked[v]
+  if done == true then fail_at(depth, "table contains itself (a cycle)") end
   if done then return done end   -- shared, not cyclic: the copy is shared the same way
-  if active[v] then fail_at(depth, "table contains itself (a cycle)") end
-  active[v] = true
+  walked[v] = true
   local copy, d1 = {}, depth + 1
   for k, item in next, v do
     if type(item) == "table" then
       stack[d1] = k
-      item = plain_copy(item, d1, active, copies)
+      item = plain_copy(item, d1, walked)
     end
     copy[k] = item
   end
-  active[v] = nil
   if marker then setmetatable(copy, mt) end
-  copies[v] = copy
+  walked[v] = copy
   return copy
 end
 
@@ -241,10 +241,7 @@ end
 function json.plain(value, path, name)
   if type(value) ~= "table" then return value end
   base_path, top_name = path or "", name or "params"
-  local ok, copy = pcall(plain_copy, value, 0, {}, {})
-  top_name = "body"
-  if not ok then error(copy, 0) end
-  return copy
+  return plain_copy(value, 0, {})
 end
 
 local utf8_invalid
@@ -265,7 +262,7 @@ end
 function json.encode(value, path)
   path = path or ""
   local prepared, changed = value, false
-  base_path = path
+  base_path, top_name = path, "body"
   nnumbers = 0
   if type(value) == "table" then
     prepared, changed = prepare(value, nil, true, 0)

@@ -242,6 +242,21 @@ describe("a hostile server: the CLI prints no part of the key", function()
     w.drain()
     assert.equal("a stack [redacted]!tack", s.text())
   end)
+
+  it("the held tail costs what is written: 60 KB in 2-byte writes, then a tail past 64 KB", function()
+    local s = sink()
+    local w = cli.scrubbed(s, { KEY })
+    local t0 = socket.gettime()
+    for _ = 1, 30000 do w:write("ab") end             -- both occur in the key: all held
+    assert.equal("", s.text())
+    w:write(" ")
+    assert.equal(("ab"):rep(30000) .. " ", s.text())
+    for _ = 1, 10 do w:write(("c"):rep(7000)) end      -- past 64 KB held: shown, scrubbed
+    assert.is_true(#s.text() >= 60001 + 63000, "a tail past the limit is shown")
+    w.drain()
+    assert.equal(("ab"):rep(30000) .. " " .. ("c"):rep(70000), s.text())
+    assert.is_true(socket.gettime() - t0 < 10, "does not hang")
+  end)
 end)
 
 describe("a hostile server: limits say what they are", function()

@@ -437,27 +437,38 @@ function M.scrubbed(file, secrets)
   local class = {}
   for c in pairs(chars) do class[#class + 1] = c:match("%w") and c or "%" .. c end
   table.sort(class)
-  local last_boundary = ".*()[^" .. table.concat(class) .. "]"
-  local held = ""
+  local last_boundary = "^.*()[^" .. table.concat(class) .. "]"   -- anchored: one pass, not one per start
+  -- The held tail has no boundary in it (it is what followed the last one), so only the new
+  -- text needs searching, and the tail is kept as pieces: tiny writes cost what they write.
+  local held, nheld, held_bytes = {}, 0, 0
+  local function take_held(extra)
+    local text = table.concat(held, "", 1, nheld) .. extra
+    for i = 1, nheld do held[i] = nil end
+    nheld, held_bytes = 0, 0
+    return text
+  end
   local w = {}
   function w.write(_, ...)
-    local text = held .. table.concat({ ... })
-    local cut = text:match(last_boundary)
-    if not cut and #text <= HOLD_MAX then
-      held = text
+    local chunk = table.concat({ ... })
+    local cut = chunk:match(last_boundary)
+    if not cut and held_bytes + #chunk <= HOLD_MAX then
+      nheld, held_bytes = nheld + 1, held_bytes + #chunk
+      held[nheld] = chunk
       return w
     end
-    cut = cut or #text
-    held = text:sub(cut + 1)
-    local ok, err = file:write(redact(text:sub(1, cut), secrets))
+    cut = cut or #chunk
+    local text = take_held(chunk:sub(1, cut))
+    if cut < #chunk then
+      nheld, held_bytes = 1, #chunk - cut
+      held[1] = chunk:sub(cut + 1)
+    end
+    local ok, err = file:write(redact(text, secrets))
     if not ok then return nil, err end
     return w
   end
   function w.drain()
-    if held == "" then return true end
-    local text = held
-    held = ""
-    return file:write(redact(text, secrets))
+    if nheld == 0 then return true end
+    return file:write(redact(take_held(""), secrets))
   end
   function w.flush() return file:flush() end
   return w

@@ -1,5 +1,6 @@
 # mk/c.mk: build, test, sanitize, fuzz and lint the plain-C core pieces (src/sse.c,
-# src/errors.c, src/redact.c), which have no Lua or curl dependency. Included by the top Makefile; until
+# src/lines.c, src/headers.c, src/errors.c, src/redact.c), which have no Lua dependency and call no curl
+# function (errors.c reads the CURLcode names from curl/curl.h). Included by the top Makefile; until
 # then: make -f mk/c.mk c-test
 #
 # Targets (all phony): c-test c-test-clang c-test-asan c-test-valgrind c-bench fuzz
@@ -11,8 +12,9 @@
 C_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 C_MK_STANDALONE := $(if $(filter 1,$(words $(MAKEFILE_LIST))),1,)
 
-C_CORE_SRC := src/sse.c src/errors.c src/redact.c
-C_CORE_HDR := src/sse.h src/errors.h src/redact.h
+C_CORE_SRC := src/sse.c src/lines.c src/headers.c src/errors.c src/redact.c
+C_CORE_HDR := src/sse.h src/lines.h src/buf.h src/headers.h src/errors.h src/redact.h
+C_CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
 C_BUILD ?= build/c
 C_WARN ?= -std=c99 -Wall -Wextra -Werror
 C_OPT ?= -O2 -g
@@ -42,34 +44,50 @@ $(1)/test_sse: spec/c/test_sse.c src/sse.c $(C_TEST_DEPS)
 	$(2) $(3) -o $$@ spec/c/test_sse.c src/sse.c
 $(1)/test_errors: spec/c/test_errors.c src/errors.c $(C_TEST_DEPS)
 	@mkdir -p $(1)
-	$(2) $(3) -o $$@ spec/c/test_errors.c src/errors.c
+	$(2) $(3) $(C_CURL_CFLAGS) -o $$@ spec/c/test_errors.c src/errors.c
+$(1)/test_lines: spec/c/test_lines.c src/lines.c $(C_TEST_DEPS)
+	@mkdir -p $(1)
+	$(2) $(3) -o $$@ spec/c/test_lines.c src/lines.c
+$(1)/test_headers: spec/c/test_headers.c src/headers.c $(C_TEST_DEPS)
+	@mkdir -p $(1)
+	$(2) $(3) -o $$@ spec/c/test_headers.c src/headers.c
 $(1)/test_redact: spec/c/test_redact.c spec/c/redact_oracle.h src/redact.c $(C_TEST_DEPS)
 	@mkdir -p $(1)
 	$(2) $(3) -o $$@ spec/c/test_redact.c src/redact.c
 endef
 
+C_TESTS := test_sse test_errors test_lines test_headers test_redact
+
 $(eval $(call C_TEST_RULES,$(C_BUILD),$(CC),$(C_WARN) $(C_OPT)))
 $(eval $(call C_TEST_RULES,$(C_BUILD)-clang,$(C_CLANG),$(C_WARN) $(C_OPT)))
 $(eval $(call C_TEST_RULES,$(C_BUILD)-asan,$(C_CLANG),$(C_WARN) -O1 -g $(C_SAN)))
 
-c-test: $(C_BUILD)/test_sse $(C_BUILD)/test_errors $(C_BUILD)/test_redact
+c-test: $(addprefix $(C_BUILD)/,$(C_TESTS))
 	$(C_BUILD)/test_sse $(C_SSE_DIR)
 	$(C_BUILD)/test_errors
+	$(C_BUILD)/test_lines
+	$(C_BUILD)/test_headers
 	$(C_BUILD)/test_redact
 
-c-test-clang: $(C_BUILD)-clang/test_sse $(C_BUILD)-clang/test_errors $(C_BUILD)-clang/test_redact
+c-test-clang: $(addprefix $(C_BUILD)-clang/,$(C_TESTS))
 	$(C_BUILD)-clang/test_sse $(C_SSE_DIR)
 	$(C_BUILD)-clang/test_errors
+	$(C_BUILD)-clang/test_lines
+	$(C_BUILD)-clang/test_headers
 	$(C_BUILD)-clang/test_redact
 
-c-test-asan: $(C_BUILD)-asan/test_sse $(C_BUILD)-asan/test_errors $(C_BUILD)-asan/test_redact
+c-test-asan: $(addprefix $(C_BUILD)-asan/,$(C_TESTS))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_sse $(C_SSE_DIR)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_errors
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_lines
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_headers
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_redact
 
-c-test-valgrind: $(C_BUILD)/test_sse $(C_BUILD)/test_errors $(C_BUILD)/test_redact
+c-test-valgrind: $(addprefix $(C_BUILD)/,$(C_TESTS))
 	$(C_VALGRIND) $(C_BUILD)/test_sse $(C_SSE_DIR)
 	$(C_VALGRIND) $(C_BUILD)/test_errors
+	$(C_VALGRIND) $(C_BUILD)/test_lines
+	$(C_VALGRIND) $(C_BUILD)/test_headers
 	$(C_VALGRIND) $(C_BUILD)/test_redact
 
 $(C_BUILD)/bench_sse: spec/c/bench_sse.c src/sse.c src/sse.h
@@ -86,7 +104,15 @@ $(FUZZ_BUILD)/fuzz_sse: fuzz/fuzz_sse.c src/sse.c src/sse.h
 
 $(FUZZ_BUILD)/fuzz_errors: fuzz/fuzz_errors.c src/errors.c src/errors.h
 	@mkdir -p $(FUZZ_BUILD)
-	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_errors.c src/errors.c
+	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) $(C_CURL_CFLAGS) -o $@ fuzz/fuzz_errors.c src/errors.c
+
+$(FUZZ_BUILD)/fuzz_lines: fuzz/fuzz_lines.c src/lines.c src/lines.h src/buf.h
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_lines.c src/lines.c
+
+$(FUZZ_BUILD)/fuzz_headers: fuzz/fuzz_headers.c src/headers.c src/headers.h src/buf.h
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_headers.c src/headers.c
 
 $(FUZZ_BUILD)/fuzz_redact: fuzz/fuzz_redact.c spec/c/redact_oracle.h src/redact.c src/redact.h
 	@mkdir -p $(FUZZ_BUILD)
@@ -115,9 +141,12 @@ fuzz-corpus:
 	printf "$$hdr 1.5 \n-10\npermission_error\n" > $$d/decimal
 
 # Inputs that once failed (or are worth pinning) rerun before every timed session.
-fuzz-regress: $(FUZZ_BUILD)/fuzz_sse $(FUZZ_BUILD)/fuzz_errors $(FUZZ_BUILD)/fuzz_redact
+fuzz-regress: $(FUZZ_BUILD)/fuzz_sse $(FUZZ_BUILD)/fuzz_errors $(FUZZ_BUILD)/fuzz_lines \
+	$(FUZZ_BUILD)/fuzz_headers $(FUZZ_BUILD)/fuzz_redact
 	$(FUZZ_BUILD)/fuzz_sse fuzz/regress/sse/*
 	$(FUZZ_BUILD)/fuzz_errors fuzz/regress/errors/*
+	$(FUZZ_BUILD)/fuzz_lines fuzz/regress/lines/*
+	$(FUZZ_BUILD)/fuzz_headers fuzz/regress/headers/*
 	$(FUZZ_BUILD)/fuzz_redact fuzz/regress/redact/*
 
 fuzz: fuzz-regress fuzz-corpus
@@ -126,13 +155,18 @@ fuzz: fuzz-regress fuzz-corpus
 	  -dict=fuzz/sse.dict -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus/sse fuzz/regress/sse
 	$(FUZZ_BUILD)/fuzz_errors -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
 	  -dict=fuzz/errors.dict -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus/errors fuzz/regress/errors
-	@mkdir -p $(FUZZ_BUILD)/corpus/redact
+	@mkdir -p $(FUZZ_BUILD)/corpus/lines $(FUZZ_BUILD)/corpus/headers $(FUZZ_BUILD)/corpus/redact
+	$(FUZZ_BUILD)/fuzz_lines -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus/lines fuzz/regress/lines
+	$(FUZZ_BUILD)/fuzz_headers -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus/headers fuzz/regress/headers
 	$(FUZZ_BUILD)/fuzz_redact -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
 	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus/redact fuzz/regress/redact
 
 cppcheck-c:
 	$(CPPCHECK) $(CPPCHECK_FLAGS) $(C_CORE_SRC) spec/c/test_sse.c spec/c/test_errors.c \
-	  spec/c/test_redact.c spec/c/bench_sse.c fuzz/fuzz_sse.c fuzz/fuzz_errors.c fuzz/fuzz_redact.c
+	  spec/c/test_lines.c spec/c/test_headers.c spec/c/test_redact.c spec/c/bench_sse.c \
+	  fuzz/fuzz_sse.c fuzz/fuzz_errors.c fuzz/fuzz_lines.c fuzz/fuzz_headers.c fuzz/fuzz_redact.c
 
 c-clean:
 	rm -rf $(C_BUILD) $(C_BUILD)-clang $(C_BUILD)-asan $(FUZZ_BUILD)

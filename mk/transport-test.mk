@@ -1,6 +1,6 @@
-# mk/transport-test.mk: the transfer engine's C test (spec/c/test_transport.c): src/transport.c,
-# sse.c and errors.c linked with libcurl (no Lua), driven through real transfers against an
-# anthropic-mock the test starts itself (TT_LUA runs it). Meant for `-include` from the top
+# mk/transport-test.mk: the transfer engine's C test (spec/c/test_transport.c): src/engine.c,
+# transfer.c and the plain-C pieces under them, linked with libcurl (no Lua), driven through
+# real transfers against an anthropic-mock the test starts itself (TT_LUA runs it). Meant for `-include` from the top
 # Makefile; works alone too: make -f mk/transport-test.mk transport-test
 #
 #   transport-test            gcc, -Werror
@@ -16,8 +16,9 @@ TT_STANDALONE := $(if $(filter 1,$(words $(MAKEFILE_LIST))),1,)
 
 TT_BUILD ?= build/transport-test
 TT_LUA ?= lua5.4
-TT_SRC = spec/c/test_transport.c src/transport.c src/sse.c src/errors.c
-TT_DEPS = $(TT_SRC) spec/c/check.h src/transport.h src/sse.h src/errors.h mk/transport-test.mk
+TT_SRC = spec/c/test_transport.c src/engine.c src/transfer.c src/headers.c src/lines.c src/sse.c \
+  src/errors.c
+TT_DEPS = $(TT_SRC) spec/c/check.h $(wildcard src/*.h) mk/transport-test.mk
 TT_WARN ?= -std=c99 -Wall -Wextra -Werror
 TT_CURL_CFLAGS = $(shell pkg-config --cflags libcurl)
 TT_CURL_LIBS = $(shell pkg-config --libs libcurl)

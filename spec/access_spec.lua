@@ -105,18 +105,6 @@ describe("access.check", function()
     assert.are.equal("PermissionDenied", results[OPUS].error.class_name)
   end)
 
-  it("lists the models with a plain GET when the client has no models resource", function()
-    local with = access.list_models(new_client())
-    local client = new_client()
-    client.models = nil
-    mock.clear()
-    assert.are.same(with, access.list_models(client))
-    local log = mock.requests()
-    assert.are.equal(1, #log)
-    assert.are.equal("/v1/models", log[1].path)
-    assert.are.equal("limit=1000", log[1].query)
-  end)
-
   it("runs the probes concurrently: 3 models with a 300 ms delay take about one delay", function()
     local client = new_client()
     local t0 = socket.gettime()

@@ -125,6 +125,32 @@ describe("client.messages.create", function()
     assert.is_nil(cjson.decode(anthropic.json.encode(msg))._request_id)
   end)
 
+  it("gives the reply's headers as a read-only view: any case, a plain copy, pairs on 5.2+", function()
+    local msg = client.messages.create(params())
+    local h = msg._response.headers
+    assert.are.equal("table", type(h))
+    assert.are.equal(h["request-id"], h["Request-ID"])
+    assert.is_nil(h["x-no-such-header"])
+    assert.is_nil(h[1])
+    local ok, err = pcall(function() h["request-id"] = "forged" end)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("response headers are read-only", 1, true))
+    assert.are.equal(msg._request_id, h["request-id"])
+    local copy = h()
+    assert.are.equal(msg._request_id, copy["request-id"])
+    assert.is_nil(copy["Request-ID"])           -- a plain table: lowercased names
+    copy["request-id"] = "mine"                  -- the copy is the caller's
+    assert.are.equal(msg._request_id, h["request-id"])
+    if _VERSION ~= "Lua 5.1" then
+      local n = 0
+      for name, value in pairs(h) do
+        n = n + 1
+        assert.are.equal(h[name], value)
+      end
+      assert.is_true(n > 3)
+    end
+  end)
+
   it("keeps JSON types across the round trip", function()
     local p = params {
       messages = { { role = "user", content = "héllo ✓ 日本語 \240\159\152\128" } },
@@ -289,6 +315,46 @@ describe("errors", function()
     assert.is_nil(tostring(err):find(key, 1, true))
     assert.is_nil(tostring(c):find(key, 1, true))
     c:close()
+  end)
+end)
+
+describe("the error classes", function()
+  local core = require "anthropic.core"
+
+  it("are built from the core's kind table, parent, status, type and retryable included", function()
+    local kinds = core.kinds()
+    assert.is_true(#kinds >= 17)
+    for _, k in ipairs(kinds) do
+      local class = errors[k.name]
+      assert.is_table(class, k.name)
+      assert.are.equal(errors[k.parent], class.parent, k.name .. "'s parent")
+      assert.are.equal(k.status, class.default_status, k.name .. "'s status")
+      assert.are.equal(k.type, class.error_type, k.name .. "'s error type")
+      assert.are.equal(k.retryable, class.retryable, k.name .. "'s retryable")
+    end
+    -- Lua adds only the roots and what C cannot know.
+    local from_c = {}
+    for _, k in ipairs(kinds) do from_c[k.name] = true end
+    local lua_only = {}
+    for _, class in ipairs(errors.classes) do
+      if not from_c[class.class_name] then lua_only[#lua_only + 1] = class.class_name end
+    end
+    table.sort(lua_only)
+    assert.are.same({ "APIError", "AnthropicError", "UsageError" }, lua_only)
+  end)
+
+  it("is_class_of works with a dot and with a colon", function()
+    local err = errors.new(errors.PermissionDenied, { message = "no" })
+    assert.is_true(errors.PermissionDenied.is_class_of(err))
+    assert.is_true(errors.PermissionDenied:is_class_of(err))
+    assert.is_true(errors.APIStatusError:is_class_of(err))
+    assert.is_true(errors.AnthropicError.is_class_of(err))
+    assert.is_false(errors.NotFound:is_class_of(err))
+    assert.is_false(errors.NotFound.is_class_of(err))
+    assert.is_false(errors.PermissionDenied:is_class_of({}))
+    assert.is_false(errors.PermissionDenied:is_class_of("PermissionDenied"))
+    assert.is_false(errors.PermissionDenied.is_class_of(errors.PermissionDenied))
+    assert.is_false(errors.PermissionDenied:is_class_of(nil))
   end)
 end)
 

@@ -198,6 +198,20 @@ describe("client.models.list", function()
     assert.are.same(slice(3, 4), ids_of(got:next_page().data))
   end)
 
+  it("a 200 reply that is not a page is an APIError, raised or handed to on_done", function()
+    local not_a_page = { headers = { ["x-mock-fault"] = json.encode { not_json = true, body = '{"type":"nope"}' } } }
+    local err = raises(client.models.list, nil, not_a_page)
+    assert.are.equal("APIError", err.class_name)
+    assert.are.equal("list reply has no data array", err.message)
+    local got_err, got, calls = nil, nil, 0
+    not_a_page.on_done = function(e, page) got_err, got, calls = e, page, calls + 1 end
+    client.models.list(nil, not_a_page)
+    while client:poll(50) > 0 do end
+    assert.are.equal(1, calls)
+    assert.is_nil(got)
+    assert.are.equal("APIError", got_err.class_name)
+  end)
+
   it("a wrong key is AuthenticationFailed", function()
     local c = new_client { api_key = "sk-ant-mock-nope" }
     local err = raises(c.models.list, { limit = 1 })

@@ -193,7 +193,7 @@ describe("on_done", function()
     { "create, 403 (model not allowed)", "create", nil, "PermissionDenied", nil, "claude-opus-4-7" },
     { "stream, 429 before the stream", "stream", { status = 429 }, "RateLimited" },
     { "stream, event: error after content", "stream", { deltas = 6, error_after = 3 }, "StreamError" },
-    { "stream, connection closed mid-stream", "stream", { deltas = 10, close_after = 4 }, "ConnectionError" },
+    { "stream, connection closed mid-stream", "stream", { deltas = 10, close_after = 4 }, "StreamError" },
     { "stream, no message_stop", "stream", { no_stop = true }, "StreamError" },
   }
   for _, row in ipairs(failures) do

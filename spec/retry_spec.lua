@@ -230,6 +230,31 @@ describe("stream errors and retries", function()
     assert.are.equal("message_stop", types[#types])
   end)
 
+  -- The core decides, from error.type alone: a retry helps only for these.
+  for _, etype in ipairs { "overloaded_error", "api_error", "rate_limit_error", "timeout_error" } do
+    it("event: error " .. etype .. " before any content is retried", function()
+      local msg = client.messages.stream(params(),
+        fault { sequence = { { status = 200, error_after = 0, error_type = etype } } }):final_message()
+      assert.are.equal("message", msg.type)
+      assert.are.equal(2, #mock.requests())
+    end)
+  end
+  for _, etype in ipairs { "invalid_request_error", "authentication_error", "permission_error",
+                           "not_found_error", "billing_error", "request_too_large", "no_such_error" } do
+    it("event: error " .. etype .. " before any content is sent once, not retried", function()
+      local ok, err = pcall(function()
+        return client.messages.stream(params(),
+          fault { sequence = { { status = 200, error_after = 0, error_type = etype } } }):final_message()
+      end)
+      assert.is_false(ok)
+      assert.are.equal("StreamError", err.class_name, tostring(err))
+      assert.are.equal(etype, err.type)
+      assert.are.equal(1, #mock.requests())
+      assert.are.equal(1, err.attempts)
+      assert.is_false(err.retryable)
+    end)
+  end
+
   it("event: error after content is raised as StreamError with the partial message", function()
     local ok, err = pcall(function()
       return client.messages.stream(params(), fault { deltas = 5, error_after = 2 }):final_message()
@@ -263,3 +288,38 @@ describe("the non-streaming guard", function()
     c:close()
   end)
 end)
+
+-- err.retry_after is the delay the engine would honour (a finite number > 0 within retry_cap)
+-- or nil; never Lua's own reading of the header (tonumber takes "0x10", "1e3", "-5", "inf").
+describe("retry_after is what the engine honours", function()
+  local client
+  before_each(function()
+    client = new_client { max_retries = 0 }
+    mock.clear()
+  end)
+  after_each(function() client:close() end)
+
+  local rows = {
+    { "retry-after", "-5", nil }, { "retry-after", "inf", nil }, { "retry-after", "0x10", nil },
+    { "retry-after", "1e3", nil }, { "retry-after", "nan", nil }, { "retry-after", "0", nil },
+    { "retry-after", "61", nil }, { "retry-after", "2", 2 }, { "retry-after", "1.5", 1.5 },
+    { "retry-after-ms", "250", 0.25 }, { "retry-after-ms", "-5", nil }, { "retry-after-ms", "inf", nil },
+  }
+  for _, row in ipairs(rows) do
+    it(row[1] .. ": " .. row[2] .. " -> " .. tostring(row[3]), function()
+      local err = select(2, pcall(client.messages.create, params(),
+        fault { status = 429, headers = { [row[1]] = row[2] } }))
+      assert.are.equal("RateLimited", err.class_name)
+      assert.are.equal(row[3], err.retry_after)
+      assert.is_true(err.retryable)
+    end)
+  end
+
+  it("an HTTP-date retry-after gives the seconds until then", function()
+    local when = os.date("!%a, %d %b %Y %H:%M:%S GMT", os.time() + 30)
+    local err = select(2, pcall(client.messages.create, params(),
+      fault { status = 529, headers = { ["retry-after"] = when } }))
+    assert.is_true(err.retry_after > 25 and err.retry_after <= 31, tostring(err.retry_after))
+  end)
+end)
+

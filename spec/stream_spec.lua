@@ -136,10 +136,50 @@ describe("client.messages.stream", function()
     assert.are.equal("message", err.partial.type)
   end)
 
-  it("a connection closed mid-stream is a ConnectionError with the partial message, no hang", function()
-    local _, err = read_all(client, params(), fault { deltas = 10, close_after = 4 })
-    assert.is_true(err:is(errors.ConnectionError), tostring(err))
-    assert.are.equal("message", err.partial.type)
+  -- README: a stream cut short after its 200 is a StreamError with .partial; .transport names
+  -- how it broke. The chunked body ends early on a FIN ("partial"), the socket breaks on a RST.
+  for _, row in ipairs { { "fin", { partial = true } }, { "reset", { reset = true, partial = true } } } do
+    local label = "a connection closed mid-stream (" .. row[1] .. ") is a StreamError with the partial message"
+    it(label .. ", no hang", function()
+      local _, err = read_all(client, params(), fault { deltas = 10, close_after = 4, close_mode = row[1] })
+      assert.are.equal("StreamError", err.class_name, tostring(err))
+      assert.is_true(err:is(errors.APIError))
+      assert.is_false(err:is(errors.ConnectionError))
+      assert.is_true(row[2][err.transport] == true, "transport: " .. tostring(err.transport))
+      assert.are.equal(200, err.status)
+      assert.are.equal("message", err.partial.type)
+      assert.is_true(#err.partial.content[1].text > 0)
+      assert.truthy(err.message:find("stream cut short (" .. err.transport .. ")", 1, true), err.message)
+    end)
+  end
+
+  it("a stream cut short before any content is retried unseen", function()
+    local c = new_client { max_retries = 1 }
+    mock.clear()
+    local msg = read_all(c, params(), fault { sequence = { { status = 200, deltas = 10, close_after = 0 } } })
+    assert.are.equal("message", msg and msg.type)
+    assert.are.equal(2, #mock.requests())
+    c:close()
+  end)
+
+  it("tool input is decoded with integers kept integers (as from create)", function()
+    local p = params { tools = { { name = "count", description = "count things",
+      input_schema = { type = "object", properties = {
+        n = { type = "integer", minimum = 3 }, x = { type = "number" },
+        list = { type = "array", items = { type = "integer" }, minItems = 2 } } } } },
+      tool_choice = { type = "tool", name = "count" } }
+    local streamed = assert(read_all(client, p))
+    local created = client.messages.create(p)
+    local si, ci = streamed.content[1].input, created.content[1].input
+    assert.are.same(ci, si)
+    assert.are.equal(3, si.n)
+    assert.are.equal(1.5, si.x)
+    if math.type then
+      for _, v in ipairs { ci.n, si.n, si.list[2], streamed.usage.output_tokens } do
+        assert.are.equal("integer", math.type(v))
+      end
+      assert.are.equal("float", math.type(si.x))
+    end
   end)
 
   it("close() aborts the transfer; events() then ends quietly", function()

@@ -1,6 +1,8 @@
 /*
- * binding.c: luaopen_anthropic_core, the only exported symbol. Turns the engine (transport.c)
- * and the failure typing (errors.c) into Lua values.
+ * binding.c: luaopen_anthropic_core, the only exported symbol. Turns the engine (engine.c)
+ * and the failure typing (errors.c) into Lua values: the Client userdata, the kind table the
+ * Lua error classes are built from, and the classification of a failure. The Request and
+ * Headers userdata are in binding_request.c.
  *
  * Userdata follow the Lua 5.4 liolib pattern: created in a valid "closed" state, then opened;
  * one idempotent release behind close, __gc and __close; every method goes through one checker
@@ -9,10 +11,6 @@
  * No function here calls Lua from inside libcurl: poll() returns to Lua, and Lua (engine.lua)
  * then drains events and runs user callbacks under pcall. So lua_error can only ever be raised
  * from these entry points, with no libcurl frame on the C stack.
- *
- * A Request holds a pointer to its anth_xfer that the engine nulls (owner_slot) when the client
- * is closed, and a user value table that anchors the client and the request body (libcurl reads
- * CURLOPT_POSTFIELDS in place, without copying).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,14 +18,12 @@
 
 #include <curl/curl.h>
 
-#include "compat.h"
+#include "binding.h"
+#include "engine.h"
 #include "errors.h"
 #include "redact.h"
-#include "transport.h"
 #include "utf8.h"
 
-#define CLIENT_MT "anthropic.Client"
-#define REQUEST_MT "anthropic.Request"
 #define ANTH_CORE_VERSION "0.1.0"
 
 #if defined(__GNUC__)
@@ -40,34 +36,11 @@ typedef struct anth_lclient {
     anth_engine *engine;
 } anth_lclient;
 
-typedef struct anth_lrequest {
-    anth_xfer *x;
-    int client_closed;
-} anth_lrequest;
-
-static const char *const transport_names[] = {
-    "none", "connect", "timeout_connect", "timeout_total", "timeout_idle",
-    "too_large", "aborted", "other", NULL
-};
-static const anth_transport transport_values[] = {
-    ANTH_T_NONE, ANTH_T_CONNECT, ANTH_T_TIMEOUT_CONNECT, ANTH_T_TIMEOUT_TOTAL,
-    ANTH_T_TIMEOUT_IDLE, ANTH_T_TOO_LARGE, ANTH_T_ABORTED, ANTH_T_OTHER
-};
-
-static const char *transport_name(anth_transport t)
-{
-    size_t i;
-    for (i = 0; transport_names[i]; i++)
-        if (transport_values[i] == t)
-            return transport_names[i];
-    return "other";
-}
-
 /* ---- Client ------------------------------------------------------------------------------ */
 
 static anth_lclient *check_client(lua_State *L)
 {
-    anth_lclient *c = luaL_checkudata(L, 1, CLIENT_MT);
+    anth_lclient *c = luaL_checkudata(L, 1, ANTH_CLIENT_MT);
     if (c->engine == NULL)
         luaL_error(L, "attempt to use a closed client");
     return c;
@@ -78,7 +51,7 @@ static int client_new(lua_State *L)
     char err[256];
     anth_lclient *c = lua_newuserdata(L, sizeof *c);
     c->engine = NULL;                     /* closed until the engine exists */
-    luaL_getmetatable(L, CLIENT_MT);
+    luaL_getmetatable(L, ANTH_CLIENT_MT);
     lua_setmetatable(L, -2);
     c->engine = anth_engine_new(err, sizeof err);
     if (c->engine == NULL)
@@ -88,7 +61,7 @@ static int client_new(lua_State *L)
 
 static int client_close(lua_State *L)
 {
-    anth_lclient *c = luaL_checkudata(L, 1, CLIENT_MT);
+    anth_lclient *c = luaL_checkudata(L, 1, ANTH_CLIENT_MT);
     if (c->engine) {
         anth_engine *e = c->engine;
         c->engine = NULL;
@@ -99,7 +72,7 @@ static int client_close(lua_State *L)
 
 static int client_is_closed(lua_State *L)
 {
-    anth_lclient *c = luaL_checkudata(L, 1, CLIENT_MT);
+    anth_lclient *c = luaL_checkudata(L, 1, ANTH_CLIENT_MT);
     lua_pushboolean(L, c->engine == NULL);
     return 1;
 }
@@ -150,368 +123,23 @@ static int client_sockets(lua_State *L)
     return 1;
 }
 
-/* Reads an optional integer-valued field; raises naming it when it is not a finite number. */
-static long opt_long_field(lua_State *L, int t, const char *name, long def, long min, long max)
+struct anth_engine *anth_client_engine(lua_State *L)
 {
-    lua_Number v;
-    lua_getfield(L, t, name);
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        return def;
-    }
-    if (lua_type(L, -1) != LUA_TNUMBER)
-        luaL_error(L, "request: %s must be a number", name);
-    v = lua_tonumber(L, -1);
-    lua_pop(L, 1);
-    if (v != v || v < (lua_Number)min || v > (lua_Number)max)
-        luaL_error(L, "request: %s out of range", name);
-    return (long)v;
-}
-
-/* Leaves the value on the stack, which anchors the string for as long as C uses it: the
- * options table need not (a proxy's __index can make a fresh string on every read, and a
- * later read can collect the earlier one). */
-static const char *opt_string_field(lua_State *L, int t, const char *name, size_t *len)
-{
-    const char *s = NULL;
-    lua_getfield(L, t, name);
-    if (!lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "request: %s must be a string", name);
-        s = lua_tolstring(L, -1, len);
-    }
-    return s;
-}
-
-static int has_crlf_or_nul(const char *s, size_t n)
-{
-    return memchr(s, '\r', n) || memchr(s, '\n', n) || memchr(s, '\0', n);
-}
-
-/*
- * client:request{ method=, url=, headers={ "Name: value", ... }, body=,
- * stream= (false | true/"sse": SSE events | "lines": one event per JSONL line), timeout_ms=,
- * connect_timeout_ms=, idle_timeout_ms=, max_retries=, retry_cap_ms=, max_response_bytes=,
- * insecure=, ca_file=, proxy= } -> Request, already started.
- * Argument checks all happen before anything is allocated in C, so a raise leaks nothing.
- */
-static int client_request(lua_State *L)
-{
-    char err[256];
-    anth_lclient *c = check_client(L);
-    anth_xfer_opts o;
-    anth_lrequest *r;
-    size_t i, nh, len;
-    int body_idx, headers_idx;
-    const char *hv[128];
-
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_settop(L, 2);
-    memset(&o, 0, sizeof o);
-    /* Every string C keeps a pointer to stays on the stack until the transfer exists. */
-    o.method = opt_string_field(L, 2, "method", &len);
-    o.url = opt_string_field(L, 2, "url", &len);
-    if (o.method == NULL || o.url == NULL)
-        return luaL_error(L, "request: method and url are required");
-    if (has_crlf_or_nul(o.url, len))
-        return luaL_error(L, "request: url contains CR, LF or NUL");
-    o.body = opt_string_field(L, 2, "body", &o.body_len);
-    body_idx = lua_gettop(L);             /* the body the request anchors, read once */
-    o.has_body = o.body != NULL;
-    o.ca_file = opt_string_field(L, 2, "ca_file", &len);
-    o.proxy = opt_string_field(L, 2, "proxy", &len);
-    lua_getfield(L, 2, "stream");         /* nil/false, true or "sse", "lines" */
-    if (lua_type(L, -1) == LUA_TSTRING) {
-        static const char *const modes[] = { "buffer", "sse", "lines", NULL };
-        o.stream = luaL_checkoption(L, -1, NULL, modes);
-    } else {
-        o.stream = lua_toboolean(L, -1) ? ANTH_BODY_SSE : ANTH_BODY_BUFFER;
-    }
-    lua_getfield(L, 2, "insecure");
-    o.insecure = lua_toboolean(L, -1);
-    lua_pop(L, 2);
-    o.timeout_ms = opt_long_field(L, 2, "timeout_ms", 0, 0, 2147483647L);
-    o.connect_timeout_ms = opt_long_field(L, 2, "connect_timeout_ms", 0, 0, 2147483647L);
-    o.idle_timeout_ms = opt_long_field(L, 2, "idle_timeout_ms", 0, 0, 2147483647L);
-    o.max_retries = (int)opt_long_field(L, 2, "max_retries", 0, 0, 1000);
-    o.retry_cap_s = (double)opt_long_field(L, 2, "retry_cap_ms", 60000, 0, 2147483647L) / 1000.0;
-    o.max_response_bytes = (size_t)opt_long_field(L, 2, "max_response_bytes", 0, 0, 2147483647L);
-
-    lua_getfield(L, 2, "headers");
-    headers_idx = lua_gettop(L);
-    nh = 0;
-    if (!lua_isnil(L, -1)) {
-        luaL_argcheck(L, lua_type(L, -1) == LUA_TTABLE, 2, "headers must be a list of strings");
-        nh = anth_rawlen(L, -1);
-        if (nh > sizeof hv / sizeof hv[0])
-            return luaL_error(L, "request: too many headers");
-        luaL_checkstack(L, (int)nh + 8, "request: too many headers");
-        for (i = 0; i < nh; i++) {
-            lua_rawgeti(L, headers_idx, (int)i + 1);
-            if (lua_type(L, -1) != LUA_TSTRING)
-                return luaL_error(L, "request: headers[%d] must be a string", (int)i + 1);
-            hv[i] = lua_tolstring(L, -1, &len);
-            if (has_crlf_or_nul(hv[i], len))
-                return luaL_error(L, "request: headers[%d] contains CR, LF or NUL", (int)i + 1);
-            /* left on the stack: the headers table may change before the slist is built */
-        }
-    }
-
-    /* The Request starts closed and anchors the client and the body before the xfer exists. */
-    r = lua_newuserdata(L, sizeof *r);
-    r->x = NULL;
-    r->client_closed = 0;
-    luaL_getmetatable(L, REQUEST_MT);
-    lua_setmetatable(L, -2);
-    lua_createtable(L, 2, 0);
-    lua_pushvalue(L, 1);
-    lua_rawseti(L, -2, 1);
-    lua_pushvalue(L, body_idx);           /* the string o.body points into, not a second read */
-    lua_rawseti(L, -2, 2);
-    anth_setuservalue(L, -2);
-
-    /* From here to anth_xfer_start nothing can raise, so the slist cannot leak. */
-    o.headers = NULL;
-    for (i = 0; i < nh; i++) {
-        struct curl_slist *s = curl_slist_append(o.headers, hv[i]);
-        if (s == NULL) {
-            curl_slist_free_all(o.headers);
-            return luaL_error(L, "request: out of memory");
-        }
-        o.headers = s;
-    }
-    r->x = anth_xfer_start(c->engine, &o, &r->x, err, sizeof err);
-    if (r->x == NULL)
-        return luaL_error(L, "request: %s", err);
-    return 1;
-}
-
-/* ---- Request ----------------------------------------------------------------------------- */
-
-static anth_lrequest *check_request(lua_State *L)
-{
-    anth_lrequest *r = luaL_checkudata(L, 1, REQUEST_MT);
-    if (r->x == NULL)
-        luaL_error(L, "attempt to use a closed request (or a request of a closed client)");
-    return r;
-}
-
-static int request_close(lua_State *L)
-{
-    anth_lrequest *r = luaL_checkudata(L, 1, REQUEST_MT);
-    if (r->x) {
-        anth_xfer *x = r->x;
-        r->x = NULL;
-        anth_xfer_free(x);
-    }
-    return 0;
-}
-
-static int request_state(lua_State *L)
-{
-    anth_lrequest *r = check_request(L);
-    static const char *const names[] = { "", "waiting", "running", "done" };
-    lua_pushstring(L, names[anth_xfer_state(r->x)]);
-    return 1;
-}
-
-static int request_is_done(lua_State *L)
-{
-    anth_lrequest *r = check_request(L);
-    lua_pushboolean(L, anth_xfer_state(r->x) == ANTH_X_DONE);
-    return 1;
-}
-
-static int request_status(lua_State *L)
-{
-    anth_lrequest *r = check_request(L);
-    lua_pushinteger(L, anth_xfer_status(r->x));
-    return 1;
-}
-
-static int request_attempts(lua_State *L)
-{
-    anth_lrequest *r = check_request(L);
-    lua_pushinteger(L, anth_xfer_attempts(r->x));
-    return 1;
-}
-
-static int request_truncated(lua_State *L)
-{
-    anth_lrequest *r = check_request(L);
-    lua_pushboolean(L, anth_xfer_stream_truncated(r->x));
-    return 1;
-}
-
-/* Pushes raw "Name: value" lines as { lowercased-name = value }, repeats joined by ", ". */
-static void push_headers_table(lua_State *L, const char *p, size_t len)
-{
-    const char *end = p + len;
-    lua_newtable(L);
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *le = eol ? eol : end, *colon = memchr(p, ':', (size_t)(le - p));
-        if (colon && colon > p && !(le - p >= 5 && memcmp(p, "HTTP/", 5) == 0)) {
-            /* The whole name, however long: a fixed buffer would cut it, and merge two
-             * names that share their first bytes. */
-            luaL_Buffer b;
-            size_t nl = (size_t)(colon - p), k;
-            const char *v = colon + 1;
-            while (v < le && (*v == ' ' || *v == '\t'))
-                v++;
-            while (le > v && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
-                le--;
-            luaL_buffinit(L, &b);
-            for (k = 0; k < nl; k++)
-                luaL_addchar(&b, (char)((p[k] >= 'A' && p[k] <= 'Z') ? p[k] + 32 : p[k]));
-            luaL_pushresult(&b);          /* headers, name */
-            lua_pushvalue(L, -1);
-            lua_rawget(L, -3);            /* headers, name, value so far */
-            if (lua_isnil(L, -1)) {
-                lua_pop(L, 1);
-                lua_pushlstring(L, v, (size_t)(le - v));
-            } else {
-                lua_pushliteral(L, ", ");
-                lua_pushlstring(L, v, (size_t)(le - v));
-                lua_concat(L, 3);
-            }
-            lua_rawset(L, -3);
-        }
-        p = eol ? eol + 1 : end;
-    }
-}
-
-/* headers([raw]) -> the final response's headers as a table (nil before they arrived), or with
- * raw = true the header block as one string: parsing is left for when someone reads it. */
-static int request_headers(lua_State *L)
-{
-    anth_lrequest *r = check_request(L);
-    size_t len;
-    const char *p;
-    if (!anth_xfer_headers_done(r->x)) {
-        lua_pushnil(L);
-        return 1;
-    }
-    p = anth_xfer_headers(r->x, &len);
-    if (lua_toboolean(L, 2))
-        lua_pushlstring(L, p, len);
-    else
-        push_headers_table(L, p, len);
-    return 1;
-}
-
-/* header(name) -> the first value of one response header, or nil */
-static int request_header(lua_State *L)
-{
-    anth_lrequest *r = check_request(L);
-    const char *name = luaL_checkstring(L, 2);
-    char value[1024];
-    if (anth_xfer_headers_done(r->x) && anth_xfer_header(r->x, name, value, sizeof value))
-        lua_pushstring(L, value);
-    else
-        lua_pushnil(L);
-    return 1;
-}
-
-/* parse_headers(raw) -> table, for a header block kept from headers(true) */
-static int core_parse_headers(lua_State *L)
-{
-    size_t len;
-    const char *p = luaL_checklstring(L, 1, &len);
-    push_headers_table(L, p, len);
-    return 1;
-}
-
-static int request_body(lua_State *L)
-{
-    anth_lrequest *r = check_request(L);
-    size_t len;
-    const char *b = anth_xfer_body(r->x, &len);
-    lua_pushlstring(L, b, len);
-    return 1;
-}
-
-/* outcome() -> nil while running; else transport ("none", "connect", ...), message, curl code */
-static int request_outcome(lua_State *L)
-{
-    anth_lrequest *r = check_request(L);
-    const anth_outcome *o;
-    if (anth_xfer_state(r->x) != ANTH_X_DONE) {
-        lua_pushnil(L);
-        return 1;
-    }
-    o = anth_xfer_outcome(r->x);
-    lua_pushstring(L, transport_name(o->transport));
-    lua_pushstring(L, o->message);
-    lua_pushinteger(L, o->curl_code);
-    return 3;
-}
-
-/*
- * take_events(buf [, max]) -> n, more: moves up to max (default all) queued events into buf as
- * buf[2i-1] = event name,
- * buf[2i] = data, and returns how many. Reusing the caller's table keeps the hot path free of
- * per-event tables; slots past 2n left from an earlier, larger batch are cleared so the table
- * holds no stale strings.
- */
-static int request_take_events(lua_State *L)
-{
-    anth_lrequest *r = check_request(L);
-    anth_event *ev, *next;
-    int n = 0, k;
-    lua_Integer max;
-    luaL_checktype(L, 2, LUA_TTABLE);
-    max = luaL_optinteger(L, 3, 0);
-    ev = anth_xfer_take_events(r->x, max > 0 ? (size_t)max : 0);
-    for (; ev; ev = next) {
-        next = ev->next;
-        lua_pushlstring(L, ev->name, ev->name_len);
-        lua_rawseti(L, 2, 2 * n + 1);
-        lua_pushlstring(L, ev->data, ev->data_len);
-        lua_rawseti(L, 2, 2 * n + 2);
-        n++;
-        free(ev);
-    }
-    for (k = 2 * n + 1;; k++) {
-        lua_rawgeti(L, 2, k);
-        if (lua_isnil(L, -1)) {
-            lua_pop(L, 1);
-            break;
-        }
-        lua_pop(L, 1);
-        lua_pushnil(L);
-        lua_rawseti(L, 2, k);
-    }
-    lua_pushinteger(L, n);
-    lua_pushboolean(L, anth_xfer_has_events(r->x));
-    return 2;
-}
-
-static int request_retry(lua_State *L)
-{
-    anth_lrequest *r = check_request(L);
-    double d = anth_xfer_retry(r->x);
-    if (d < 0)
-        lua_pushnil(L);
-    else
-        lua_pushnumber(L, d);
-    return 1;
-}
-
-static int request_cancel(lua_State *L)
-{
-    anth_lrequest *r = check_request(L);
-    anth_xfer_cancel(r->x);
-    return 0;
+    return check_client(L)->engine;
 }
 
 /* ---- module functions -------------------------------------------------------------------- */
 
 static anth_transport check_transport(lua_State *L, int idx)
 {
+    int found;
+    anth_transport t;
     if (lua_isnoneornil(L, idx))
         return ANTH_T_NONE;
-    return transport_values[luaL_checkoption(L, idx, NULL, transport_names)];
+    t = anth_transport_by_name(luaL_checkstring(L, idx), &found);
+    if (!found)
+        luaL_argerror(L, idx, lua_pushfstring(L, "unknown transport '%s'", lua_tostring(L, idx)));
+    return t;
 }
 
 /* classify(transport|nil, status|nil, error_type|nil) -> class name, default retryable */
@@ -526,13 +154,42 @@ static int core_classify(lua_State *L)
     return 2;
 }
 
-/* should_retry(status|nil, x_should_retry|nil, transport|nil) -> boolean */
-static int core_should_retry(lua_State *L)
+/* stream_error(error_type|nil) -> "StreamError", whether a retry before any content helps */
+static int core_stream_error(lua_State *L)
 {
-    long status = (long)luaL_optinteger(L, 1, 0);
-    const char *hint = luaL_optstring(L, 2, NULL);
-    anth_transport t = check_transport(L, 3);
-    lua_pushboolean(L, anth_should_retry(status, hint, t));
+    const char *type = luaL_optstring(L, 1, NULL);
+    lua_pushstring(L, anth_kind_name(ANTH_KIND_STREAM_ERROR));
+    lua_pushboolean(L, anth_stream_error_retryable(type));
+    return 2;
+}
+
+/* kinds() -> { { name=, parent=, status=, type=, retryable= }, ... }: the kind table, every
+ * class of the error tree except OK, in table order (a parent may come after its children). */
+static int core_kinds(lua_State *L)
+{
+    int k, n = 0;
+    lua_createtable(L, ANTH_KIND__COUNT, 0);
+    for (k = 0; k < ANTH_KIND__COUNT; k++) {
+        const char *type = anth_kind_error_type((anth_kind)k);
+        if (k == ANTH_KIND_OK)
+            continue;
+        lua_createtable(L, 0, 5);
+        lua_pushstring(L, anth_kind_name((anth_kind)k));
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, anth_kind_parent((anth_kind)k));
+        lua_setfield(L, -2, "parent");
+        if (anth_kind_status((anth_kind)k) != 0) {
+            lua_pushinteger(L, anth_kind_status((anth_kind)k));
+            lua_setfield(L, -2, "status");
+        }
+        if (type) {
+            lua_pushstring(L, type);
+            lua_setfield(L, -2, "type");
+        }
+        lua_pushboolean(L, anth_kind_retryable((anth_kind)k));
+        lua_setfield(L, -2, "retryable");
+        lua_rawseti(L, -2, ++n);
+    }
     return 1;
 }
 
@@ -588,7 +245,7 @@ static int core_redact(lua_State *L)
 }
 
 static const luaL_Reg client_methods[] = {
-    { "request", client_request },
+    { "request", anth_client_request },
     { "poll", client_poll },
     { "inflight", client_inflight },
     { "timeout", client_timeout },
@@ -598,34 +255,17 @@ static const luaL_Reg client_methods[] = {
     { NULL, NULL }
 };
 
-static const luaL_Reg request_methods[] = {
-    { "state", request_state },
-    { "is_done", request_is_done },
-    { "status", request_status },
-    { "headers", request_headers },
-    { "header", request_header },
-    { "body", request_body },
-    { "outcome", request_outcome },
-    { "attempts", request_attempts },
-    { "truncated", request_truncated },
-    { "take_events", request_take_events },
-    { "retry", request_retry },
-    { "cancel", request_cancel },
-    { "close", request_close },
-    { NULL, NULL }
-};
-
 static const luaL_Reg core_functions[] = {
     { "client", client_new },
     { "classify", core_classify },
-    { "should_retry", core_should_retry },
+    { "stream_error", core_stream_error },
+    { "kinds", core_kinds },
     { "utf8_invalid", core_utf8_invalid },
     { "redact", core_redact },
-    { "parse_headers", core_parse_headers },
     { NULL, NULL }
 };
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction gc)
+void anth_new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction gc)
 {
     luaL_newmetatable(L, name);
     lua_newtable(L);
@@ -651,8 +291,8 @@ ANTH_EXPORT int luaopen_anthropic_core(lua_State *L)
             return luaL_error(L, "curl_global_init failed");
         curl_ready = 1;
     }
-    new_class(L, CLIENT_MT, client_methods, client_close);
-    new_class(L, REQUEST_MT, request_methods, request_close);
+    anth_new_class(L, ANTH_CLIENT_MT, client_methods, client_close);
+    anth_request_register(L);
     luaL_newlib(L, core_functions);
     lua_pushliteral(L, ANTH_CORE_VERSION);
     lua_setfield(L, -2, "version");

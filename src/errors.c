@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <curl/curl.h>   /* the CURLcode names only */
+
 typedef struct anth_kind_row {
     const char *name, *parent;
     int status;
@@ -104,12 +106,83 @@ anth_kind anth_classify(anth_transport t, long status, const char *error_type)
     return by_type != ANTH_KIND__COUNT ? by_type : anth_kind_by_status(status);
 }
 
+int anth_stream_error_retryable(const char *error_type)
+{
+    anth_kind k = anth_kind_by_type(error_type);
+    return k != ANTH_KIND__COUNT && anth_kinds[k].retryable;
+}
+
+/* ---- transport outcomes -------------------------------------------------------------- */
+
+/* Indexed by anth_transport. */
+static const char *const anth_transport_names[] = {
+    "none", "connect", "partial", "reset", "timeout_connect", "timeout_total", "timeout_idle",
+    "too_large", "aborted", "other"
+};
+
+const char *anth_transport_name(anth_transport t)
+{
+    if ((int)t < 0 || (int)t > (int)ANTH_T_OTHER)
+        return "other";
+    return anth_transport_names[t];
+}
+
+anth_transport anth_transport_by_name(const char *s, int *found)
+{
+    int i;
+    for (i = 0; s && i <= (int)ANTH_T_OTHER; i++)
+        if (strcmp(anth_transport_names[i], s) == 0) {
+            if (found)
+                *found = 1;
+            return (anth_transport)i;
+        }
+    if (found)
+        *found = 0;
+    return ANTH_T_OTHER;
+}
+
+anth_transport anth_transport_from_curl(int curl_code, int cut_too_large, int ready_to_send)
+{
+    switch ((CURLcode)curl_code) {
+    case CURLE_OK:
+        return ANTH_T_NONE;
+    case CURLE_OPERATION_TIMEDOUT:
+        return ready_to_send ? ANTH_T_TIMEOUT_TOTAL : ANTH_T_TIMEOUT_CONNECT;
+    case CURLE_WRITE_ERROR:
+    case CURLE_ABORTED_BY_CALLBACK:
+    case CURLE_OUT_OF_MEMORY:
+        return cut_too_large ? ANTH_T_TOO_LARGE : ANTH_T_OTHER;
+    case CURLE_PARTIAL_FILE:
+        return ANTH_T_PARTIAL;
+    case CURLE_RECV_ERROR:
+    case CURLE_HTTP2_STREAM:
+        return ANTH_T_RESET;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_HTTP2:
+    case CURLE_PROXY:
+        return ANTH_T_CONNECT;
+    default:
+        return ANTH_T_OTHER;
+    }
+}
+
 int anth_should_retry(long status, const char *x_should_retry, anth_transport t)
 {
     switch (t) {
     case ANTH_T_NONE:
         break;
     case ANTH_T_CONNECT:
+    case ANTH_T_PARTIAL:
+    case ANTH_T_RESET:
     case ANTH_T_TIMEOUT_CONNECT:
     case ANTH_T_TIMEOUT_TOTAL:
     case ANTH_T_TIMEOUT_IDLE:
@@ -336,30 +409,39 @@ int anth_parse_http_date(const char *s, time_t now, long long *epoch)
 
 /* ---- delay -------------------------------------------------------------------------- */
 
-double anth_retry_delay(const char *retry_after_ms, const char *retry_after, time_t now,
-                        int retries_made, double cap_s, int *from_header)
+double anth_retry_after(const char *retry_after_ms, const char *retry_after, time_t now,
+                        double cap_s)
 {
-    double v, backoff;
+    double v;
     long long when;
-    int ok = 0;
     if (!(cap_s > 0.0))
         cap_s = ANTH_DEFAULT_CAP_S;
     if (retry_after_ms && anth_parse_decimal(retry_after_ms, &v)) {
         v /= 1000.0;
-        ok = v > 0.0 && v <= cap_s;
+        if (v > 0.0 && v <= cap_s)
+            return v;
     }
-    if (!ok && retry_after) {
-        if (anth_parse_decimal(retry_after, &v))
-            ok = v > 0.0 && v <= cap_s;
-        else if (anth_parse_http_date(retry_after, now, &when)) {
+    if (retry_after) {
+        if (anth_parse_decimal(retry_after, &v)) {
+            if (v > 0.0 && v <= cap_s)
+                return v;
+        } else if (anth_parse_http_date(retry_after, now, &when)) {
             /* In double: now is arbitrary and the difference must not overflow. */
             v = (double)when - (double)now;
-            ok = v > 0.0 && v <= cap_s;
+            if (v > 0.0 && v <= cap_s)
+                return v;
         }
     }
+    return -1.0;
+}
+
+double anth_retry_delay(const char *retry_after_ms, const char *retry_after, time_t now,
+                        int retries_made, double cap_s, int *from_header)
+{
+    double v = anth_retry_after(retry_after_ms, retry_after, now, cap_s), backoff;
     if (from_header)
-        *from_header = ok;
-    if (ok)
+        *from_header = v >= 0.0;
+    if (v >= 0.0)
         return v;
     /* min(0.5 * 2^n, 8) without pow(): 0.5 * 2^4 is already the ceiling. */
     backoff = ANTH_BACKOFF_BASE_S;

@@ -3,7 +3,11 @@
  * anth_transport code), the HTTP status and the body's error.type, which class of the
  * error tree in ARCHITECTURE.md a failure belongs to; whether to retry it; and how long to
  * wait first (retry-after-ms, retry-after as seconds or an HTTP-date, else backoff).
- * Plain C99: no Lua, no curl. Every fact lives in one table (ANTH_KIND_LIST below).
+ * Also the names of transport outcomes, and what a libcurl result code means for us
+ * (anth_transport_from_curl). Plain C99: no Lua; curl only for the CURLcode names (no curl
+ * function is called, nothing is linked). Every fact lives in one table (ANTH_KIND_LIST below).
+ * The C core is the one owner of the retry decision: the engine asks anth_should_retry and
+ * anth_retry_delay; Lua reads the outcome (retryable, retry_after) and decides nothing.
  *
  * Decisions taken here (and tested in spec/c/test_errors.c):
  * - ResponseTooLarge (a reply cut off at the client's size cap) is a subclass of
@@ -21,10 +25,12 @@
 
 #include <time.h>
 
-/* What the transfer engine saw, mapped from CURLcode by transport.c. */
+/* What the transfer engine saw, mapped from CURLcode by anth_transport_from_curl. */
 typedef enum anth_transport {
     ANTH_T_NONE = 0,          /* a complete HTTP reply arrived */
-    ANTH_T_CONNECT,           /* transient network failure: DNS, refused, reset, TLS, send/recv */
+    ANTH_T_CONNECT,           /* transient network failure: DNS, refused, TLS, send, no reply */
+    ANTH_T_PARTIAL,           /* the body ended before its announced end (length, chunks) */
+    ANTH_T_RESET,             /* the connection (or HTTP/2 stream) broke while receiving */
     ANTH_T_TIMEOUT_CONNECT,   /* connect_timeout fired */
     ANTH_T_TIMEOUT_TOTAL,     /* timeout (whole request) fired */
     ANTH_T_TIMEOUT_IDLE,      /* a stream went quiet (no non-ping event) too long */
@@ -32,6 +38,23 @@ typedef enum anth_transport {
     ANTH_T_ABORTED,           /* the caller cancelled the transfer */
     ANTH_T_OTHER              /* any other transport failure: not retried */
 } anth_transport;
+
+/* "none", "connect", "partial", "reset", "timeout_connect", "timeout_total", "timeout_idle",
+ * "too_large", "aborted", "other": the names Lua sees as err.transport ("other" for an
+ * out-of-range value). */
+const char *anth_transport_name(anth_transport t);
+/* The transport whose name is s; ANTH_T_OTHER, with *found = 0, when none is (found may be
+ * NULL). */
+anth_transport anth_transport_by_name(const char *s, int *found);
+
+/*
+ * What a libcurl result code (a CURLcode, as int) means for us. cut_too_large: a callback
+ * stopped the transfer because the reply passed the size cap (curl then reports a write
+ * error). ready_to_send: for CURLE_OPERATION_TIMEDOUT, whether the connection was ready
+ * (TCP and TLS done, CURLINFO_PRETRANSFER_TIME_T > 0): then the request timed out, not the
+ * connect.
+ */
+anth_transport anth_transport_from_curl(int curl_code, int cut_too_large, int ready_to_send);
 
 /*
  * The kind table. Columns:
@@ -92,6 +115,15 @@ int anth_kind_retryable(anth_kind k);
 anth_kind anth_classify(anth_transport t, long status, const char *error_type);
 
 /*
+ * An `event: error` inside a stream whose reply was a 200: no status of its own, only the
+ * body's error.type. The class is StreamError (with that .type). Retrying, before any content
+ * reached the caller, helps only for the types whose kind is retryable by default
+ * (overloaded_error, api_error, rate_limit_error, timeout_error); an unknown, absent or
+ * other type (invalid_request_error, authentication_error, ...) is not retried. Returns 0/1.
+ */
+int anth_stream_error_retryable(const char *error_type);
+
+/*
  * Whether to try again, as the official SDKs decide: transport failures by the rule at the
  * top of this file (x-should-retry is not consulted: no reply carried it). With a reply:
  * 2xx never; 401/403 never; else x_should_retry "true"/"false" (exact, as sent) decides;
@@ -113,6 +145,14 @@ int anth_should_retry(long status, const char *x_should_retry, anth_transport t)
  */
 double anth_retry_delay(const char *retry_after_ms, const char *retry_after, time_t now,
                         int retries_made, double cap_s, int *from_header);
+
+/*
+ * The delay the server asked for that anth_retry_delay would honour (same rules: retry-after-ms,
+ * else retry-after seconds or HTTP-date, each 0 < value <= cap_s), in seconds; -1 when no
+ * header gives one (then the engine backs off). Always finite.
+ */
+double anth_retry_after(const char *retry_after_ms, const char *retry_after, time_t now,
+                        double cap_s);
 
 /* seconds * (1 - 0.25 * rand01): up to 25 % shorter. rand01 is clamped to [0, 1] (NaN -> 0);
  * a negative or NaN seconds gives 0. */

@@ -30,7 +30,7 @@
 --
 -- Cache: definitive answers (ok, PermissionDenied, NotFound) are kept per client and probe for
 -- opts.ttl seconds (default 600); transient failures (network, 429, 529, 5xx) are never cached.
--- With the default probe, denials also feed anthropic.fallback's memory (client._denied), and a
+-- With the default probe, denials also feed anthropic.fallback's memory (fallback.remember), and a
 -- ✓ clears it, so fallback.create skips a model check() found denied.
 
 local compat = require "anthropic.compat"
@@ -60,7 +60,7 @@ local function probe_params(model)
 end
 
 local function check_client(client)
-  if type(client) ~= "table" or type(client.messages) ~= "table" or type(client._call) ~= "function" then
+  if getmetatable(client) ~= require("anthropic.client").Client then
     usage("client", "expected a Client from anthropic.new")
   end
 end
@@ -100,8 +100,8 @@ local function is_auth(err)
   return errors.AuthenticationFailed.is_class_of(err)
 end
 
--- Every model id, through client.models.list (anthropic.models) when the client has it.
-local function ids_from_models_list(client, options)
+-- Every model id, through client.models.list (anthropic.models), every page.
+local function model_ids(client, options)
   local ids = {}
   local page = client.models.list({ limit = 1000 }, options)
   for m in page:iter() do
@@ -110,31 +110,11 @@ local function ids_from_models_list(client, options)
   return ids
 end
 
--- The same with a plain GET, for clients without the models resource.
-local function ids_from_get(client, options)
-  local ids, after = {}, nil
-  local json_handler = require("anthropic.client").json_handler
-  for _ = 1, 100 do                              -- 100 pages of 1000: a safe upper bound
-    local page = client:_call {
-      method = "GET", path = "/v1/models", query = { limit = 1000, after_id = after },
-      options = options, headers = options and options.headers, handler = json_handler,
-    }
-    for _, m in ipairs(type(page) == "table" and type(page.data) == "table" and page.data or {}) do
-      if type(m) == "table" and type(m.id) == "string" then ids[#ids + 1] = m.id end
-    end
-    if not (type(page) == "table" and page.has_more == true and type(page.last_id) == "string") then break end
-    after = page.last_id
-  end
-  return ids
-end
-
 --- access.list_models(client [, options]) -> list of model ids from GET /v1/models (every page).
 --- Raises AuthenticationFailed with err.hint on a bad key.
 function access.list_models(client, options)
   check_client(client)
-  local get = (type(client.models) == "table" and type(client.models.list) == "function")
-    and ids_from_models_list or ids_from_get
-  local ok, ids = pcall(get, client, options)
+  local ok, ids = pcall(model_ids, client, options)
   if not ok then
     if is_auth(ids) then raise_auth(ids) end
     error(ids, 0)

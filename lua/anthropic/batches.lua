@@ -17,13 +17,14 @@
 -- Every call takes request options last (timeout, max_retries, headers, on_done; results has
 -- no on_done); betas go in create's params and list's params, else in the options.
 
-local compat = require "anthropic.compat"
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local validate = require "anthropic.validate"
 local engine = require "anthropic.engine"
+local reader = require "anthropic.reader"
 local client_mod = require "anthropic.client"
 local pagination = require "anthropic.pagination"
+local resource = require "anthropic.resource"
 
 local M = {}
 
@@ -87,28 +88,19 @@ local results_handler = {}
 -- it would otherwise keep holding until the next read.
 function results_handler.events(op, buf, n)
   local r = op.results
-  local queue, tail, bytes = r.queue, r.qtail, r.bytes
+  local q, bytes = r.q, r.bytes
   for i = 1, n do
     local line = buf[2 * i]
-    tail = tail + 1
-    queue[tail] = line
+    reader.push(q, line)
     bytes = bytes + #line
     buf[2 * i - 1], buf[2 * i] = nil, nil
   end
-  r.qtail, r.bytes = tail, bytes
+  r.bytes = bytes
   op.progressed = true
 end
 
 function results_handler.progress(op)
-  local r = op.results
-  if r.status == nil then
-    local st = op.req:status()
-    if st >= 200 and st < 300 then
-      r.status, r.headers = st, op.req:headers()
-      r.request_id = r.headers["request-id"]
-      op.progressed = true
-    end
-  end
+  reader.headers_arrived(op, op.results)
 end
 
 function results_handler.finish(op)
@@ -125,7 +117,7 @@ local function results_path(client, batch, id)
   local url = batch.results_url
   local base = client.base_url .. "/"
   if type(url) == "string" and url:sub(1, #base) == base then return url:sub(#base) end
-  return BASE .. "/" .. pagination.path_segment(id) .. "/results"
+  return BASE .. "/" .. resource.path_segment(id) .. "/results"
 end
 
 local function not_ended(batch, id)
@@ -140,8 +132,8 @@ end
 
 --- Starts the results download for an ended batch; waits for the reply's status line.
 function M.results(client, id, options)
-  pagination.check_id(id, "message_batch_id")
-  local o, betas = pagination.split_options(options)
+  resource.check_id(id, "message_batch_id")
+  local o, betas = resource.split_options(options)
   if options and options.on_done then
     usage("options.on_done", "results() is an iterator; inside anthropic.spawn(fn) it yields instead of blocking")
   end
@@ -149,12 +141,13 @@ function M.results(client, id, options)
   if batch.processing_status ~= "ended" or type(batch.results_url) ~= "string" then
     error(not_ended(batch, id), 0)
   end
-  local r = setmetatable({ batch = batch, queue = {}, qhead = 1, qtail = 0, count = 0, bytes = 0 }, Results)
+  local r = setmetatable({ batch = batch, count = 0, bytes = 0 }, Results)
   r.op = client:_send {
     method = "GET", path = results_path(client, batch, id), stream = "lines", accept = "application/x-jsonl",
     betas = betas, options = o, headers = o.headers, handler = results_handler,
   }
   r.op.results = r
+  r.q = reader.new(r.op)
   engine.wait(r.op, function() return r.status ~= nil end)
   -- Failed before a 2xx status: raise here. After one, the lines that did arrive come first and
   -- the loop raises the error after them.
@@ -166,32 +159,20 @@ end
 --- end. Raises the transfer's error (after every line that arrived before it), or APIError
 --- for a line that is not a JSON object.
 function Results:next()
-  local op = self.op
-  while true do
-    local head = self.qhead
-    if head <= self.qtail then
-      local line = self.queue[head]
-      self.queue[head] = nil
-      if head == self.qtail then self.qhead, self.qtail = 1, 0 else self.qhead = head + 1 end
-      self.count = self.count + 1
-      local entry, perr = json.decode(line)
-      if type(entry) ~= "table" then
-        local err = errors.new(errors.APIError, {
-          message = string.format("results line %d is not a JSON object (%s)", self.count,
-            perr or ("got " .. type(entry))),
-          request_id = self.request_id,
-        })
-        self:close()
-        error(err, 0)
-      end
-      return entry
-    end
-    if op.done then
-      if op.err ~= nil and not self.closed then error(op.err, 0) end
-      return nil
-    end
-    engine.wait(op, function() return self.qhead <= self.qtail end)
+  local line = reader.take(self.q)
+  if line == nil then return nil end
+  self.count = self.count + 1
+  local entry, perr = json.decode(line)
+  if type(entry) ~= "table" then
+    local err = errors.new(errors.APIError, {
+      message = string.format("results line %d is not a JSON object (%s)", self.count,
+        perr or ("got " .. type(entry))),
+      request_id = self.request_id,
+    })
+    self:close()
+    error(err, 0)
   end
+  return entry
 end
 
 -- The generic for calls the reader through __call. Plain Lua 5.1 cannot yield from a for-in
@@ -199,12 +180,9 @@ end
 -- naming the loop that works, instead of failing with "attempt to yield across ...", and
 -- stops the download it would otherwise leave in flight.
 function Results:__call()
-  if not compat.iterator_can_yield and engine.in_task() then
-    self:close()
-    usage(nil, "batch results cannot be read with a for-in loop inside a task on Lua 5.1 "
-      .. "(a for-in iterator cannot yield there): use "
-      .. "`while true do local entry = results:next(); if not entry then break end ... end`")
-  end
+  reader.check_iterable("batch results cannot be read with a for-in loop",
+    "while true do local entry = results:next(); if not entry then break end ... end",
+    function() self:close() end)
   return self:next()
 end
 
@@ -213,12 +191,13 @@ end
 function Results:close()
   if self.closed then return end
   self.closed = true
-  self.queue, self.qhead, self.qtail = {}, 1, 0
+  self.q.closed = true
+  reader.clear(self.q)
   self.op:cancel()
 end
 Results.__close = Results.close
 
-function Results:is_done() return self.op.done and self.qhead > self.qtail end
+function Results:is_done() return self.op.done and not reader.has_items(self.q) end
 
 -- ---------------------------------------------------------------------------------------
 
@@ -233,18 +212,18 @@ function M.attach(client)
   function batches.create(params, options)
     if type(params) == "table" then params = json.plain(params) end   -- checked is sent
     M.check_create_params(params)
-    local o = pagination.check_options(options)
-    return pagination.call(client, {
+    local o = resource.check_options(options)
+    return resource.call(client, {
       method = "POST", path = BASE, body = require("anthropic.messages").body(params), betas = params.betas,
     }, o, options)
   end
 
   --- batches.retrieve(message_batch_id [, options]) -> MessageBatch
   function batches.retrieve(id, options)
-    pagination.check_id(id, "message_batch_id")
-    local o, betas = pagination.split_options(options)
-    return pagination.call(client, {
-      method = "GET", path = BASE .. "/" .. pagination.path_segment(id), betas = betas,
+    resource.check_id(id, "message_batch_id")
+    local o, betas = resource.split_options(options)
+    return resource.call(client, {
+      method = "GET", path = BASE .. "/" .. resource.path_segment(id), betas = betas,
     }, o, options)
   end
 
@@ -255,19 +234,19 @@ function M.attach(client)
 
   --- batches.cancel(message_batch_id [, options]) -> MessageBatch (processing_status "canceling")
   function batches.cancel(id, options)
-    pagination.check_id(id, "message_batch_id")
-    local o, betas = pagination.split_options(options)
-    return pagination.call(client, {
-      method = "POST", path = BASE .. "/" .. pagination.path_segment(id) .. "/cancel", betas = betas,
+    resource.check_id(id, "message_batch_id")
+    local o, betas = resource.split_options(options)
+    return resource.call(client, {
+      method = "POST", path = BASE .. "/" .. resource.path_segment(id) .. "/cancel", betas = betas,
     }, o, options)
   end
 
   --- batches.delete(message_batch_id [, options]) -> { id, type = "message_batch_deleted" }
   function batches.delete(id, options)
-    pagination.check_id(id, "message_batch_id")
-    local o, betas = pagination.split_options(options)
-    return pagination.call(client, {
-      method = "DELETE", path = BASE .. "/" .. pagination.path_segment(id), betas = betas,
+    resource.check_id(id, "message_batch_id")
+    local o, betas = resource.split_options(options)
+    return resource.call(client, {
+      method = "DELETE", path = BASE .. "/" .. resource.path_segment(id), betas = betas,
     }, o, options)
   end
 

@@ -12,6 +12,7 @@ local json = require "anthropic.json"
 local engine = require "anthropic.engine"
 local compat = require "anthropic.compat"
 local validate = require "anthropic.validate"
+local headers_mod = require "anthropic.headers"
 
 local M = {}
 
@@ -47,10 +48,18 @@ local function ms(seconds)
   return math.min(math.max(math.ceil(seconds * 1000), 1), 2147483647)
 end
 
-local function env(name)
-  local v = os.getenv(name)
-  if v == nil or v == "" then return nil end
-  return v
+--- M.from_env([getenv]) -> { api_key, auth_token, base_url } from ANTHROPIC_API_KEY,
+--- ANTHROPIC_AUTH_TOKEN and ANTHROPIC_BASE_URL (an empty value counts as unset); getenv
+--- defaults to os.getenv. The one place the environment's credentials are read.
+function M.from_env(getenv)
+  getenv = getenv or os.getenv
+  local function get(name)
+    local v = getenv(name)
+    if v == nil or v == "" then return nil end
+    return v
+  end
+  return { api_key = get("ANTHROPIC_API_KEY"), auth_token = get("ANTHROPIC_AUTH_TOKEN"),
+           base_url = get("ANTHROPIC_BASE_URL") }
 end
 
 --- M.new(opts) -> Client. Every option is optional; see README "Configuration".
@@ -60,9 +69,9 @@ function M.new(opts)
   validate.known_keys(opts, validate.CLIENT_OPTIONS, "")
   local api_key = opts.api_key
   local auth_token = opts.auth_token
+  local from_env = M.from_env()
   if api_key == nil and auth_token == nil then
-    api_key = env("ANTHROPIC_API_KEY")
-    auth_token = env("ANTHROPIC_AUTH_TOKEN")
+    api_key, auth_token = from_env.api_key, from_env.auth_token
   end
   if api_key ~= nil then validate.secret(api_key, "api_key") end
   if auth_token ~= nil then validate.secret(auth_token, "auth_token") end
@@ -73,7 +82,7 @@ function M.new(opts)
 
   local self = setmetatable({}, Client)
   local loopback_http
-  self.base_url, loopback_http = validate.base_url(opts.base_url or env("ANTHROPIC_BASE_URL")
+  self.base_url, loopback_http = validate.base_url(opts.base_url or from_env.base_url
     or M.DEFAULT_BASE_URL, opts.allow_insecure_http)
   -- Plain http:// is allowed to loopback because that traffic never leaves the machine; a proxy
   -- from the environment (http_proxy, ALL_PROXY) must not carry it, key and all, elsewhere.
@@ -98,7 +107,12 @@ function M.new(opts)
 
   -- The header cache holds the key too, so it lives here, out of the client's sight.
   secrets[self] = { api_key = api_key, auth_token = auth_token, headers = {} }
-  secrets[self].list = api_key and { api_key, auth_token } or { auth_token }  -- no holes
+  local list = api_key and { api_key, auth_token } or { auth_token }  -- no holes
+  secrets[self].list = list
+  secrets[self].redact = function(text)
+    if type(text) ~= "string" then return text end
+    return M.redact(text, list)
+  end
   self._timeout_ms = ms(self.timeout_s)
   self._connect_ms = ms(self.connect_timeout)
   self._idle_ms = ms(self.idle_timeout)
@@ -107,7 +121,6 @@ function M.new(opts)
   self._ops = {}
   self._nops = 0
   self._callback_errors = {}
-  self._denied = {}          -- fallback.lua: model -> expiry of a remembered denial
   require("anthropic.resources").attach(self)
   return self
 end
@@ -161,9 +174,11 @@ Client.__close = Client.close   -- Lua 5.4: local client <close> = anthropic.new
 -- ---------------------------------------------------------------------------------------
 -- Sending
 
-local function urlencode(s)
+--- M.url_escape(s) -> s percent-encoded except for RFC 3986's unreserved characters.
+function M.url_escape(s)
   return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
 end
+local urlencode = M.url_escape
 
 --- Builds the query string from a table of scalars, in sorted key order (stable URLs).
 local function query_string(q)
@@ -285,14 +300,13 @@ function M.redact(text, list)
   return core.redact(text, compat.unpack(list))
 end
 
--- The reply's headers are kept as the raw block and parsed into a table only when someone
--- reads result._response.headers: most callers never do, and parsing every reply's dozen
+-- The reply's headers stay the core's parsed copy until someone reads
+-- result._response.headers: most callers never do, and building a table of every reply's dozen
 -- headers was a tenth of a request's cost.
 local lazy_response = {
   __index = function(resp, k)
     if k ~= "headers" then return nil end
-    local raw = rawget(resp, "raw_headers")
-    local h = raw and core.parse_headers(raw) or {}
+    local h = headers_mod.view(rawget(resp, "core_headers"))
     rawset(resp, "headers", h)
     return h
   end,
@@ -301,32 +315,19 @@ local lazy_response = {
 --- Attaches response metadata to a decoded result without adding JSON fields:
 --- result._request_id and result._response = { status, headers, attempts } are read through
 --- a metatable, so re-encoding the result (e.g. sending a message back) doesn't include them.
---- `headers` is a table, or the raw header block (parsed on first read); request_id is taken
---- from the table when not given.
+--- `headers` is the core's Headers userdata (viewed on first read) or nil.
 function M.attach_response(value, status, headers, attempts, request_id)
   if type(value) ~= "table" then return value end
-  local resp = { status = status, attempts = attempts }
-  if type(headers) == "string" then
-    resp.raw_headers = headers
-    setmetatable(resp, lazy_response)
-  else
-    resp.headers = headers
-    request_id = request_id or (headers and headers["request-id"])
-  end
+  local resp = setmetatable({ status = status, attempts = attempts, core_headers = headers }, lazy_response)
   local meta = { _request_id = request_id, _response = resp }
   local old = getmetatable(value)
   if old then setmetatable(meta, { __index = old.__index }) end
   return setmetatable(value, { __index = meta })
 end
 
---- The headers of an outcome as a table (parsed from the raw block on first use).
-function M.headers_of(f)
-  if f.headers == nil and f.raw_headers then f.headers = core.parse_headers(f.raw_headers) end
-  return f.headers
-end
-
 --- client:_error(fields) -> error object of the class the core picks for
---- (fields.transport, fields.status, error.type in fields.body).
+--- (fields.transport, fields.status, error.type in fields.body). retryable and retry_after are
+--- the engine's (fields.retryable, fields.retry_after from the outcome), never recomputed here.
 function Client:_error(f)
   local decoded, etype, emsg
   if f.body and f.body ~= "" then
@@ -340,10 +341,9 @@ function Client:_error(f)
   local transport = f.transport ~= "none" and f.transport or nil
   local class = core.classify(transport, f.status ~= 0 and f.status or nil, etype)
   if f.class then class = f.class end
-  -- Everything the server sent is scrubbed before it is kept: headers (request-id included),
-  -- the decoded body at any depth, the raw body and the message.
-  local headers = M.headers_of(f) or {}
-  self:_scrub(headers)
+  -- Everything the server sent is scrubbed before it is kept: headers (request-id included,
+  -- redacted as they are read), the decoded body at any depth, the raw body and the message.
+  local headers = headers_mod.view(f.headers, secrets[self].redact)
   self:_scrub(decoded)
   self:_scrub(f.partial)   -- a stream's text so far: a proxy may have echoed the key into it
   etype = self:_scrub(etype)
@@ -353,61 +353,61 @@ function Client:_error(f)
     if f.body and f.body ~= "" then message = self:_scrub(f.body):sub(1, 300)
     elseif f.status then message = "HTTP " .. f.status end
   end
-  local err = errors.new(class, {
+  local request_id = headers and headers["request-id"]
+  if request_id == nil and type(decoded) == "table" then request_id = decoded.request_id end
+  return errors.new(class, {
     status = f.status ~= 0 and f.status or nil,
     type = etype,
     message = message,
-    request_id = headers["request-id"] or (type(decoded) == "table" and decoded.request_id or nil),
-    headers = f.headers,
+    request_id = request_id,
+    headers = headers,
     body = decoded ~= nil and decoded or self:_scrub(f.body),
     attempts = f.attempts,
     transport = transport,
     partial = f.partial,
+    retryable = f.retryable == true,
+    retry_after = f.retry_after,
   })
-  -- A repeated header arrives joined with ", " and the engine decided on its first value: so
-  -- does the error. (retry_after carries the number forms only; an HTTP-date gives nil.)
-  local function first(name)
-    local v = headers[name]
-    return v and v:match("^[^,]*")
-  end
-  err.retryable = core.should_retry(err.status, first("x-should-retry"), transport)
-  local after_ms, after_s = tonumber(first("retry-after-ms") or ""), tonumber(first("retry-after") or "")
-  if after_ms then err.retry_after = after_ms / 1000 elseif after_s then err.retry_after = after_s end
-  return err
 end
 
---- Reads a finished core request into { transport, message, status, headers, body, attempts }.
---- A transfer that failed has no body: what it received is a fragment (up to max_response_bytes
---- of it for a reply cut off at the cap) that no error should carry for as long as it is kept.
+--- Reads a finished core request into { transport, message, status, headers (the core's
+--- parsed copy), request_id, body, attempts, retryable, retry_after }. A transfer that failed
+--- has no body: what it received is a fragment (up to max_response_bytes of it for a reply cut
+--- off at the cap) that no error should carry for as long as it is kept.
 function M.outcome(req)
-  local transport, message = req:outcome()
+  local transport, message, _, retryable, retry_after = req:outcome()
   return {
     transport = transport, message = message ~= "" and message or nil,
-    status = req:status(), raw_headers = req:headers(true), request_id = req:header("request-id"),
+    status = req:status(), headers = req:headers(), request_id = req:header("request-id"),
     body = transport == "none" and req:body() or nil, attempts = req:attempts(),
+    retryable = retryable, retry_after = retry_after,
   }
 end
+--- M.json_result(op) -> err, value: a finished request's reply decoded as one JSON document
+--- (with the response metadata attached), or its typed error.
+function M.json_result(op)
+  local f = M.outcome(op.req)
+  local self = op.client
+  if f.transport ~= "none" or f.status < 200 or f.status >= 300 then
+    return self:_error(f), nil
+  end
+  local value, perr = json.decode(f.body)
+  if value == nil and f.body ~= "null" then
+    f.class, f.message = "APIError", "reply is not JSON (" .. tostring(perr) .. ")"
+    return self:_error(f), nil
+  end
+  -- Every JSON reply of the API is an object; [1,2,3], 42, "x" or null must not pass for a
+  -- result. (cjson decodes [] and {} alike, so the text says which it was.)
+  if type(value) ~= "table" or not f.body:find("^[ \t\r\n]*{") then
+    f.class, f.message = "APIError", "reply is not a JSON object"
+    return self:_error(f), nil
+  end
+  return nil, M.attach_response(value, f.status, f.headers, f.attempts, f.request_id)
+end
+
 --- The handler for requests whose reply is one JSON document.
 M.json_handler = {
-  finish = function(op)
-    local f = M.outcome(op.req)
-    local self = op.client
-    if f.transport ~= "none" or f.status < 200 or f.status >= 300 then
-      return op:finish(self:_error(f))
-    end
-    local value, perr = json.decode(f.body)
-    if value == nil and f.body ~= "null" then
-      f.class, f.message = "APIError", "reply is not JSON (" .. tostring(perr) .. ")"
-      return op:finish(self:_error(f))
-    end
-    -- Every JSON reply of the API is an object; [1,2,3], 42, "x" or null must not pass for a
-    -- result. (cjson decodes [] and {} alike, so the text says which it was.)
-    if type(value) ~= "table" or not f.body:find("^[ \t\r\n]*{") then
-      f.class, f.message = "APIError", "reply is not a JSON object"
-      return op:finish(self:_error(f))
-    end
-    op:finish(nil, M.attach_response(value, f.status, f.raw_headers, f.attempts, f.request_id))
-  end,
+  finish = function(op) op:finish(M.json_result(op)) end,
 }
 
 --- client:_call(spec) sends spec and, unless spec.callbacks.on_done is given, waits for the

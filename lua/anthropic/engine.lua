@@ -101,14 +101,18 @@ end
 
 function Op:is_done() return self.done end
 
---- op:cancel([err]) aborts the transfer; the op finishes with err, by default a
---- ConnectionError "canceled by the caller" (transport "aborted").
+--- op:cancel([err]) aborts the transfer; the op finishes with err, by default the core's
+--- outcome of the cancel: a ConnectionError "canceled by the caller" (transport "aborted").
 function Op:cancel(err)
   if self.done then return end
-  if self.req then self.req:cancel() end
   self.canceled = true
-  if err == nil then
-    err = errors.new(errors.ConnectionError, { message = "canceled by the caller", transport = "aborted" })
+  local req = self.req
+  if req then
+    req:cancel()
+    if err == nil then
+      local transport, message = req:outcome()
+      err = errors.new(errors.ConnectionError, { message = message, transport = transport })
+    end
   end
   self:finish(err, nil)
 end

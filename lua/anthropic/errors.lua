@@ -1,41 +1,22 @@
--- anthropic.errors: the error class tree (ARCHITECTURE.md "The error model").
+-- anthropic.errors: the error class tree (README "Errors").
 --
 -- Every failure the library raises is a table whose metatable is one of these classes, so
 -- callers branch on the class, never on message text:
 --
 --   local ok, err = pcall(client.messages.create, params)
---   if not ok and errors.PermissionDenied:is_class_of(err) then ... end
---   -- or: err:is(errors.PermissionDenied)
+--   if not ok and errors.PermissionDenied.is_class_of(err) then ... end
+--   -- or errors.PermissionDenied:is_class_of(err), or err:is(errors.PermissionDenied)
 --
--- The C core decides the class name (anthropic.core.classify); this module only builds the
--- objects. tostring(err) is one line: class, status, type, message, request id. It never holds
--- the API key: the client scrubs its own credentials from any text it puts in an error.
+-- The classes of failures the C core types (every API and transport failure) come from the
+-- core's kind table (anthropic.core.kinds(): name, parent, status, error type, retryable), the
+-- one place those facts are written. This module adds only the roots (AnthropicError,
+-- APIError) and what C cannot know: UsageError, for bad arguments caught before any request.
+-- tostring(err) is one line: class, status, type, message, request id. It never holds the API
+-- key: the client scrubs its own credentials from any text it puts in an error.
+
+local core = require "anthropic.core"
 
 local errors = {}
-
--- { name, parent, default status } -- read once; the tree is data, not a chain of ifs.
-local TREE = {
-  { "AnthropicError" },
-  { "APIError", "AnthropicError" },
-  { "APIStatusError", "APIError" },
-  { "BadRequest", "APIStatusError", 400 },
-  { "AuthenticationFailed", "APIStatusError", 401 },
-  { "BillingError", "APIStatusError", 402 },
-  { "PermissionDenied", "APIStatusError", 403 },
-  { "NotFound", "APIStatusError", 404 },
-  { "Conflict", "APIStatusError", 409 },
-  { "RequestTooLarge", "APIStatusError", 413 },
-  { "UnprocessableEntity", "APIStatusError", 422 },
-  { "RateLimited", "APIStatusError", 429 },
-  { "InternalServerError", "APIStatusError", 500 },
-  { "GatewayTimeout", "APIStatusError", 504 },
-  { "Overloaded", "APIStatusError", 529 },
-  { "StreamError", "APIError" },
-  { "ConnectionError", "AnthropicError" },
-  { "Timeout", "ConnectionError" },
-  { "ResponseTooLarge", "ConnectionError" },
-  { "UsageError", "AnthropicError" },
-}
 
 local function describe(err)
   local head = {}
@@ -66,15 +47,22 @@ function methods:is(class)
   return false
 end
 
+local function is_error(value)
+  local mt = type(value) == "table" and getmetatable(value)
+  return type(mt) == "table" and rawget(mt, "class_name") ~= nil and rawget(mt, "__tostring") == describe
+end
+
 errors.classes = {}
 
-for _, row in ipairs(TREE) do
-  local name, parent_name, status = row[1], row[2], row[3]
-  local parent = parent_name and errors[parent_name] or nil
+local function define(row)
+  local name = row.name
+  local parent = row.parent and errors[row.parent] or nil
   local class = {
     class_name = name,
     parent = parent,
-    default_status = status,
+    default_status = row.status,
+    error_type = row.type,           -- the API's error.type for this class, if it has one
+    retryable = row.retryable,       -- the class default; an error's own .retryable decides
     __tostring = describe,
     -- Lua 5.4 and LuaJIT print non-string error objects through __tostring; 5.1's
     -- interpreter does too. __name helps debuggers.
@@ -82,11 +70,12 @@ for _, row in ipairs(TREE) do
   }
   class.__index = setmetatable({ class_name = name }, { __index = methods })
   class.is = methods.is
-  --- Class:is_class_of(value) -> true when value is an error of this class or a subclass.
-  function class.is_class_of(value)
-    return type(value) == "table" and getmetatable(value) ~= nil
-      and type(getmetatable(value)) == "table" and getmetatable(value).class_name ~= nil
-      and methods.is(value, class)
+  --- Class.is_class_of(value) and Class:is_class_of(value) -> true when value is an error of
+  --- this class or a subclass. (With the colon the class itself comes first: it is skipped.)
+  function class.is_class_of(a, b)
+    local value = a
+    if a == class and b ~= nil then value = b end
+    return is_error(value) and methods.is(value, class)
   end
   setmetatable(class, {
     __tostring = function() return "class anthropic.errors." .. name end,
@@ -95,6 +84,25 @@ for _, row in ipairs(TREE) do
   errors[name] = class
   errors.classes[#errors.classes + 1] = class
 end
+
+-- The roots, then the core's kinds parent first (the table lists a parent where it likes),
+-- then what only Lua knows.
+define { name = "AnthropicError" }
+define { name = "APIError", parent = "AnthropicError" }
+do
+  local pending = core.kinds()
+  while #pending > 0 do
+    local rest = {}
+    for _, row in ipairs(pending) do
+      if errors[row.parent] then define(row) else rest[#rest + 1] = row end
+    end
+    if #rest == #pending then
+      error("anthropic.errors: the core's kind table names an unknown parent: " .. rest[1].parent)
+    end
+    pending = rest
+  end
+end
+define { name = "UsageError", parent = "AnthropicError" }
 
 --- errors.new(Class or class name, fields) -> error object (not raised).
 function errors.new(class, fields)

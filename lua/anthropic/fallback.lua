@@ -14,9 +14,9 @@
 --     own retries, so falling back trades model quality for an answer now);
 --   * everything else raises at once: AuthenticationFailed (no model works with a bad key),
 --     BadRequest (the same request is as wrong for the next model), network errors, ...;
---   * a model found denied (403, or a 404 not_found_error) is remembered on the client in
---     client._denied[model] = expiry (opts.ttl seconds, default 600) so later calls skip it
---     without a round trip. fallback.forget(client[, model]) clears that memory.
+--   * a model found denied (403, or a 404 not_found_error) is remembered for the client
+--     (opts.ttl seconds, default 600; fallback.denied(client, model) reads it) so later calls
+--     skip it without a round trip. fallback.forget(client[, model]) clears that memory.
 --
 -- Invariant: a stream falls back only while nothing of it has reached the caller. stream()
 -- waits for the reply's headers, so a 403/404 surfaces there; an `event: error` before the
@@ -30,6 +30,7 @@ local compat = require "anthropic.compat"
 local stream_mod = require "anthropic.stream"
 local validate = require "anthropic.validate"
 local errors = require "anthropic.errors"
+local client_mod = require "anthropic.client"
 
 local fallback = {}
 
@@ -60,10 +61,6 @@ end
 --- Tests may replace it to move time forward.
 function fallback.now() return gettime() end
 
--- Remembered errors for skipped attempts' reports: client -> { model -> err }. Weak keys:
--- a collected client takes its memory with it.
-local remembered = setmetatable({}, { __mode = "k" })
-
 --- fallback.trigger_class(err) -> the trigger class name this error counts as, or nil.
 function fallback.trigger_class(err)
   if not errors.AnthropicError.is_class_of(err) then return nil end
@@ -79,40 +76,46 @@ local function is_denial(class, err)
   return class == "PermissionDenied" or (class == "NotFound" and err.type == "not_found_error")
 end
 
---- fallback.denied(client, model) -> the remembered error (or true) while model is skipped.
+-- The one memory of denied models: client -> { model -> { expiry = t, err = error } }, weak
+-- by client so a dropped client takes its memory along. access.check feeds it too.
+local memory = setmetatable({}, { __mode = "k" })
+
+--- fallback.denied(client, model) -> the remembered error (or true) while model is skipped,
+--- and the time it expires.
 function fallback.denied(client, model)
-  local expiry = client._denied and client._denied[model]
-  if expiry == nil then return nil end
-  if expiry <= fallback.now() then
-    client._denied[model] = nil
-    if remembered[client] then remembered[client][model] = nil end
+  local m = memory[client]
+  local entry = m and m[model]
+  if entry == nil then return nil end
+  if entry.expiry <= fallback.now() then
+    m[model] = nil
     return nil
   end
-  return remembered[client] and remembered[client][model] or true
+  return entry.err or true, entry.expiry
 end
 
 --- fallback.remember(client, model, err, ttl) marks model denied for ttl seconds.
 function fallback.remember(client, model, err, ttl)
   if not ttl or ttl <= 0 then return end
-  client._denied[model] = fallback.now() + ttl
-  remembered[client] = remembered[client] or {}
-  remembered[client][model] = err
+  local m = memory[client]
+  if not m then
+    m = {}
+    memory[client] = m
+  end
+  m[model] = { expiry = fallback.now() + ttl, err = err }
 end
 
 --- fallback.forget(client[, model]) clears the remembered denial of model (or of all models).
 function fallback.forget(client, model)
   if model == nil then
-    for k in pairs(client._denied) do client._denied[k] = nil end
-    remembered[client] = nil
-  else
-    client._denied[model] = nil
-    if remembered[client] then remembered[client][model] = nil end
+    memory[client] = nil
+  elseif memory[client] then
+    memory[client][model] = nil
   end
 end
 
 -- Checks opts; returns chain (list of model ids), enabled triggers (set), ttl, request options.
 local function prepare(client, params, opts)
-  if type(client) ~= "table" or type(client._denied) ~= "table" then
+  if getmetatable(client) ~= client_mod.Client then
     usage("client", "expected a Client from anthropic.new")
   end
   if type(params) ~= "table" then usage("params", "must be a table") end

@@ -42,6 +42,7 @@ local format, byte = string.format, string.byte
 local real_metatable = (rawget(_G, "debug") and debug.getmetatable) or getmetatable
 
 cjson.encode_sparse_array(false)        -- sparse tables are an error, reported by our walk
+cjson.decode_invalid_numbers(false)     -- "nan", "inf", hex are not JSON (JSON.parse refuses them)
 cjson.encode_keep_buffer(true)
 
 --- json.array([t]) marks t (or a new table) as a JSON array, even when empty.

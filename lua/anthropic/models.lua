@@ -8,6 +8,7 @@
 -- betas go in list's params, or in retrieve's options.
 
 local pagination = require "anthropic.pagination"
+local resource = require "anthropic.resource"
 
 local M = {}
 
@@ -22,10 +23,10 @@ function M.attach(client)
 
   --- models.retrieve(model_id [, options]) -> ModelInfo { id, type, display_name, created_at }
   function models.retrieve(model_id, options)
-    pagination.check_id(model_id, "model_id")
-    local o, betas = pagination.split_options(options)
-    return pagination.call(client, {
-      method = "GET", path = "/v1/models/" .. pagination.path_segment(model_id), betas = betas,
+    resource.check_id(model_id, "model_id")
+    local o, betas = resource.split_options(options)
+    return resource.call(client, {
+      method = "GET", path = "/v1/models/" .. resource.path_segment(model_id), betas = betas,
     }, o, options)
   end
 

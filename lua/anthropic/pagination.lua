@@ -1,5 +1,5 @@
--- anthropic.pagination: the API's cursor pages (models.list, messages.batches.list), and the
--- small request helpers the models and batches resources share (ids in paths, betas, options).
+-- anthropic.pagination: the API's cursor pages (models.list, messages.batches.list). The
+-- request helpers the resources share are anthropic.resource.
 --
 --   local page = client.models.list{ limit = 5 }   -- page.data, page.has_more, first_id, last_id
 --   local older = page:next_page()                  -- nil when there is none
@@ -18,77 +18,12 @@
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local validate = require "anthropic.validate"
+local resource = require "anthropic.resource"
 local client_mod = require "anthropic.client"
-local engine = require "anthropic.engine"
 
 local M = {}
 
 local usage = errors.usage
-
--- ---------------------------------------------------------------------------------------
--- Shared request helpers
-
---- M.path_segment(s): s escaped for use as one path segment. "." and ".." are escaped too,
---- or libcurl would remove them as dot segments and the request would reach another route.
-function M.path_segment(s)
-  if s == "." or s == ".." then return (s:gsub("%.", "%%2E")) end
-  return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
-end
-
---- M.check_id(v, name): an id must be a non-empty string.
-function M.check_id(v, name)
-  if type(v) ~= "string" or v == "" then usage(name, "must be a non-empty string") end
-  return v
-end
-
---- M.check_options(options) -> validated request options (on_event/on_text belong to streams).
-function M.check_options(options)
-  local o = validate.request_options(options)
-  if options and (options.on_event ~= nil or options.on_text ~= nil) then
-    usage("options", "on_event/on_text are only for messages.stream")
-  end
-  return o
-end
-
---- M.split_options(options) -> validated request options, betas. The options table of a call
---- that has no params table (retrieve(id, options), ...) may also carry `betas`.
-function M.split_options(options)
-  if options == nil then return validate.request_options(nil), nil end
-  if type(options) ~= "table" then usage("options", "must be a table") end
-  options = validate.plain(options, "options")
-  local rest = {}
-  for k, v in pairs(options) do if k ~= "betas" then rest[k] = v end end
-  return M.check_options(rest), validate.betas(options.betas, "options.betas")
-end
-
---- M.call(client, spec, o, options): client:_call with the options every resource call takes.
-function M.call(client, spec, o, options)
-  spec.options, spec.headers = o, o.headers
-  spec.handler = spec.handler or client_mod.json_handler
-  spec.callbacks = { on_done = options and options.on_done }
-  return client:_call(spec)
-end
-
---- M.transforming(transform) -> a handler that finishes like client.json_handler, with
---- transform(value) applied to a successful result before anyone (on_done, a waiting caller)
---- sees it.
-function M.transforming(transform)
-  local Op = engine.Op
-  return {
-    finish = function(op)
-      -- json_handler ends with op:finish(err, value); this per-op override sees it first.
-      op.finish = function(self, err, value)
-        self.finish = nil
-        if err == nil then
-          local ok, v = pcall(transform, value)
-          if ok then value = v else err, value = v, nil end
-        end
-        return Op.finish(self, err, value)
-      end
-      return client_mod.json_handler.finish(op)
-    end,
-  }
-end
 
 -- ---------------------------------------------------------------------------------------
 -- Pages
@@ -115,8 +50,8 @@ function M.check_list_params(params)
   if p.limit ~= nil and (not validate.is_integer(p.limit) or p.limit < 1 or p.limit > 1000) then
     usage("limit", "must be an integer from 1 to 1000")
   end
-  if p.after_id ~= nil then M.check_id(p.after_id, "after_id") end
-  if p.before_id ~= nil then M.check_id(p.before_id, "before_id") end
+  if p.after_id ~= nil then resource.check_id(p.after_id, "after_id") end
+  if p.before_id ~= nil then resource.check_id(p.before_id, "before_id") end
   if p.after_id ~= nil and p.before_id ~= nil then
     usage("after_id", "cannot be combined with before_id (one cursor per listing)")
   end
@@ -144,20 +79,36 @@ local function make_page(value, st)
   return setmetatable(value, Page)
 end
 
+-- The handler of a list request: finishes like client.json_handler, with the reply made into
+-- a Page before anyone (on_done, a waiting caller) sees it; a reply that is not a page ends the
+-- op with make_page's error.
+local function page_handler(st)
+  return {
+    finish = function(op)
+      local err, value = client_mod.json_result(op)
+      if err == nil then
+        local ok, v = pcall(make_page, value, st)
+        if ok then value = v else err, value = v, nil end
+      end
+      op:finish(err, value)
+    end,
+  }
+end
+
 -- Sends one list request; returns the Page (or, with options.on_done, the op).
 local function fetch(st, options)
   local p = st.params
   local query = { limit = p.limit, after_id = p.after_id, before_id = p.before_id }
-  return M.call(st.client, {
+  return resource.call(st.client, {
     method = "GET", path = st.path, query = query, betas = p.betas,
-    handler = M.transforming(function(value) return make_page(value, st) end),
+    handler = page_handler(st),
   }, st.options, options)
 end
 
 --- M.list(client, path, params, options) -> Page (or an op when options.on_done is given).
 function M.list(client, path, params, options)
   local p = M.check_list_params(params)
-  local o = M.check_options(options)
+  local o = resource.check_options(options)
   -- What the whole listing shares: the cursors it used and the pages it fetched.
   local walk = { used = {}, pages = 1, max_pages = p.max_pages }
   local start = p.after_id or p.before_id
@@ -219,7 +170,7 @@ function Page:next_page(options)
   p[key] = id
   local o = st.options
   if options ~= nil then
-    o = M.check_options(options)
+    o = resource.check_options(options)
   end
   return fetch({ client = st.client, path = st.path, params = p, options = o, backward = st.backward,
     walk = walk }, options)

@@ -15,12 +15,11 @@
 -- message on err.partial.
 
 local core = require "anthropic.core"
-local compat = require "anthropic.compat"
-local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local engine = require "anthropic.engine"
 local client_mod = require "anthropic.client"
 local Accumulator = require "anthropic.accumulator"
+local reader = require "anthropic.reader"
 
 local M = {}
 
@@ -34,21 +33,19 @@ M.Stream = Stream
 --- M.text_of(message) -> the text of every text block, concatenated.
 function M.text_of(msg)
   local parts = {}
-  for _, block in ipairs(msg.content or {}) do
-    if block.type == "text" then parts[#parts + 1] = block.text end
+  for _, block in ipairs(type(msg) == "table" and type(msg.content) == "table" and msg.content or {}) do
+    if type(block) == "table" and block.type == "text" and type(block.text) == "string" then
+      parts[#parts + 1] = block.text
+    end
   end
   return table.concat(parts)
 end
 
---- M.event_iterator(s) -> a for-in iterator over s:next_event(). Plain Lua 5.1 cannot yield
---- from a for-in iterator (the generic for calls it across a C boundary), so inside a task
---- there it refuses at once, naming the loop that works.
+--- M.event_iterator(s) -> a for-in iterator over s:next_event() (refused inside a task on
+--- plain Lua 5.1, where a for-in iterator cannot yield).
 function M.event_iterator(s)
-  if not compat.iterator_can_yield and engine.in_task() then
-    errors.usage(nil, "stream:events() cannot yield inside a task on Lua 5.1 "
-      .. "(a for-in iterator cannot yield there): use "
-      .. "`while true do local ev = s:next_event(); if not ev then break end ... end`")
-  end
+  reader.check_iterable("stream:events() cannot yield",
+    "while true do local ev = s:next_event(); if not ev then break end ... end")
   return function() return s:next_event() end
 end
 
@@ -57,9 +54,8 @@ local PLAIN_DELTAS = { text_delta = true, input_json_delta = true, thinking_delt
 
 local HOLD = { message_start = true, content_block_start = true }
 
-local function canceled_error()
-  return errors.new(errors.ConnectionError, { message = "canceled by the caller", transport = "aborted" })
-end
+local function retry_unseen(req) return req:retry_unseen() end
+local function retry_stream_error(req, etype) return req:retry_stream_error(etype) end
 
 -- Hands one event to the accumulator and to whoever consumes events.
 function Stream:_deliver(ev)
@@ -68,10 +64,7 @@ function Stream:_deliver(ev)
   if kind == nil then
     return op:cancel(self:_stream_error(nil, value, nil))
   end
-  if self.queueing then
-    self.qtail = self.qtail + 1
-    self.queue[self.qtail] = ev
-  end
+  if self.queueing then reader.push(self.q, ev) end
   if op.on_event and not op:call(op.on_event, ev) then return end
   if op.on_text and kind == "text" then
     if not self.wants_snapshot then return op:call(op.on_text, value) end
@@ -95,20 +88,25 @@ function Stream:_flush_held()
   end
 end
 
-function Stream:_stream_error(etype, message, body)
+-- A StreamError for this stream: an `event: error` (etype), a broken event sequence, or the
+-- transfer cut short after its 200 (transport: "partial", "reset", "connect", ...). retryable
+-- is the core's answer for the error type (whether a retry before any content would help).
+function Stream:_stream_error(etype, message, body, transport)
   local op = self.op
+  local _, retryable = core.stream_error(etype)
   return op.client:_error {
     class = "StreamError", type = etype, message = message, headers = self.headers,
     body = body, attempts = op.req and op.req:attempts() or nil, status = self.status,
-    partial = self.acc:message(),
+    partial = self.acc:message(), transport = transport, retryable = retryable,
   }
 end
 
--- Tries the attempt again if nothing reached the caller yet. Returns true when scheduled.
-function Stream:_retry_unseen()
+-- Asks the core to try the attempt again, if nothing reached the caller yet: `retry` is
+-- req.retry_unseen (a failed transfer) or req.retry_stream_error (an `event: error`), and the
+-- core decides. Returns true when a new attempt is scheduled.
+function Stream:_retry_unseen(retry, etype)
   if self.committed or not self.op.req then return false end
-  local delay = self.op.req:retry()
-  if not delay then return false end
+  if not retry(self.op.req, etype) then return false end
   self.held, self.status, self.headers, self.request_id = {}, nil, nil, nil
   self.acc = Accumulator.new { beta = self.beta }
   return true
@@ -138,8 +136,7 @@ function Stream:_on_event(name, data)
   if name == "error" or ev.type == "error" then
     local e = type(ev.error) == "table" and ev.error or {}
     local etype = type(e.type) == "string" and e.type or nil
-    local _, retryable = core.classify(nil, nil, etype)
-    if retryable and self:_retry_unseen() then return end
+    if self:_retry_unseen(retry_stream_error, etype) then return end
     return self.op:cancel(self:_stream_error(etype, e.message or "stream error", data))
   end
   if not self.committed then
@@ -166,28 +163,24 @@ function handler.events(op, buf, n)
 end
 
 function handler.progress(op)
-  local s = op.stream
-  local attempt = op.req:attempts()
-  -- The core retries by itself an attempt that failed before any event, also after its 200
-  -- headers were taken here: the new attempt's reply replaces them (and the request id).
-  if s.status ~= nil and s.attempt ~= attempt then
-    s.status, s.headers, s.request_id = nil, nil, nil
-  end
-  if s.status == nil then
-    local st = op.req:status()
-    if st >= 200 and st < 300 then
-      s.status, s.headers, s.attempt = st, op.req:headers(), attempt
-      s.request_id = s.headers["request-id"]
-      op.progressed = true
-    end
-  end
+  reader.headers_arrived(op, op.stream)
 end
+
+-- Transports that mean the body was cut short (as opposed to a timeout, the size cap or the
+-- caller's cancel, which keep their own classes).
+local CUT_SHORT = { connect = true, partial = true, reset = true, other = true }
 
 function handler.finish(op)
   local s = op.stream
   local f = client_mod.outcome(op.req)
   if f.transport ~= "none" then
-    if core.should_retry(nil, nil, f.transport) and s:_retry_unseen() then return end
+    if s:_retry_unseen(retry_unseen) then return end
+    if s.status ~= nil and CUT_SHORT[f.transport] then
+      -- The 200 arrived and then the body broke: that is the stream failing (README: a
+      -- StreamError with .partial), whatever the socket said.
+      return op:finish(s:_stream_error(nil, "stream cut short (" .. f.transport .. "): "
+        .. tostring(f.message or "the connection ended early"), nil, f.transport))
+    end
     f.partial = s.committed and s.acc:message() or nil
     return op:finish(op.client:_error(f))
   end
@@ -201,7 +194,7 @@ function handler.finish(op)
     return op:finish(s:_stream_error(nil, "stream ended before message_stop" .. why, nil))
   end
   local msg = s.acc:message()
-  op:finish(nil, client_mod.attach_response(msg, f.status, f.raw_headers, f.attempts, f.request_id))
+  op:finish(nil, client_mod.attach_response(msg, f.status, f.headers, f.attempts, f.request_id))
 end
 
 -- Does on_text take a second parameter? function(delta) does not, and then no snapshot is
@@ -223,7 +216,6 @@ function M.start(client, params, o, raw)
   local beta = params.betas ~= nil
   local s = setmetatable({
     client = client, beta = beta, acc = Accumulator.new { beta = beta }, held = {}, committed = false,
-    queue = {}, qhead = 1, qtail = 0,
   }, Stream)
   local nonblocking = raw.on_done or raw.on_event or raw.on_text
   s.queueing = not nonblocking
@@ -234,6 +226,7 @@ function M.start(client, params, o, raw)
     callbacks = { on_done = raw.on_done, on_event = raw.on_event, on_text = raw.on_text },
   }
   s.op.stream = s
+  s.q = reader.new(s.op)
   if nonblocking then return s end
   engine.wait(s.op, function() return s.status ~= nil end)
   -- Raise here only when the stream never started (an HTTP error, no connection). A stream that
@@ -247,19 +240,7 @@ end
 --- A plain method call, so it can yield inside a task on every Lua, including plain 5.1.
 function Stream:next_event()
   self.queueing = true
-  while true do
-    if self.qhead <= self.qtail then
-      local ev = self.queue[self.qhead]
-      self.queue[self.qhead] = nil
-      self.qhead = self.qhead + 1
-      return ev
-    end
-    if self.op.done then
-      if self.op.err ~= nil and not self.closed then error(self.op.err, 0) end
-      return nil
-    end
-    engine.wait(self.op, function() return self.qhead <= self.qtail end)
-  end
+  return reader.take(self.q)
 end
 
 --- stream:events() -> iterator over decoded events: `for ev in s:events() do ... end`.
@@ -272,7 +253,7 @@ end
 --- stream:final_message() -> the accumulated Message once the stream ends (raises on failure).
 function Stream:final_message()
   self.queueing = false
-  self.queue, self.qhead, self.qtail = {}, 1, 0
+  reader.clear(self.q)
   engine.wait(self.op)
   if self.op.err ~= nil then error(self.op.err, 0) end
   return self.op.result
@@ -294,7 +275,8 @@ function Stream:has_content() return self.committed end
 --- stream:close() aborts the transfer and frees it; events() then ends without an error.
 function Stream:close()
   self.closed = true
-  self.op:cancel(canceled_error())
+  self.q.closed = true
+  self.op:cancel()
 end
 Stream.cancel = Stream.close
 Stream.__close = Stream.close

@@ -9,6 +9,8 @@
 #include "check.h"
 #include "../../src/errors.h"
 
+#include <curl/curl.h>
+
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -147,6 +149,8 @@ static const class_row class_rows[] = {
     /* transport failures win over any status */
     {ANTH_T_CONNECT, 0, NULL, "ConnectionError", 1},
     {ANTH_T_CONNECT, 529, "overloaded_error", "ConnectionError", 1},
+    {ANTH_T_PARTIAL, 200, NULL, "ConnectionError", 1},
+    {ANTH_T_RESET, 200, NULL, "ConnectionError", 1},
     {ANTH_T_TIMEOUT_CONNECT, 0, NULL, "Timeout", 1},
     {ANTH_T_TIMEOUT_TOTAL, 0, NULL, "Timeout", 1},
     {ANTH_T_TIMEOUT_TOTAL, 200, NULL, "Timeout", 1},
@@ -458,12 +462,112 @@ static void test_dates_oracle(void)
     }
 }
 
+/* ---- the decisions added for streams and outcomes ------------------------------------- */
+
+typedef struct stream_row {
+    const char *type;
+    int want;
+} stream_row;
+
+static void test_stream_error(void)
+{
+    /* Retried before any content only where a retry can help (the kind's default). */
+    static const stream_row rows[] = {
+        {"overloaded_error", 1},      {"api_error", 1},          {"rate_limit_error", 1},
+        {"timeout_error", 1},         {"invalid_request_error", 0}, {"authentication_error", 0},
+        {"permission_error", 0},      {"not_found_error", 0},    {"billing_error", 0},
+        {"request_too_large", 0},     {"something_new", 0},      {"", 0},
+        {NULL, 0},                    {"Overloaded_Error", 0},   {"overloaded_error ", 0},
+    };
+    size_t i;
+    for (i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        CHECK(anth_stream_error_retryable(rows[i].type) == rows[i].want,
+              "stream_error_retryable(%s) = %d, want %d", rows[i].type ? rows[i].type : "NULL",
+              anth_stream_error_retryable(rows[i].type), rows[i].want);
+}
+
+/* anth_retry_after is exactly the header part of anth_retry_delay: -1 where it backs off. */
+static void test_retry_after(void)
+{
+    size_t i;
+    for (i = 0; i < sizeof delay_rows / sizeof delay_rows[0]; i++) {
+        const delay_row *r = &delay_rows[i];
+        double got = anth_retry_after(r->ms, r->ra, NOW, r->cap);
+        double want = r->from_header ? r->want : -1.0;
+        CHECK(got == want, "retry_after %s: got %.17g, want %g", r->name, got, want);
+    }
+    CHECK(anth_retry_after(NULL, "-5", NOW, 60) == -1.0, "-5: none");
+    CHECK(anth_retry_after(NULL, "inf", NOW, 60) == -1.0, "inf: none");
+    CHECK(anth_retry_after(NULL, "0x10", NOW, 60) == -1.0, "0x10: none");
+    CHECK(anth_retry_after(NULL, "1e3", NOW, 60) == -1.0, "1e3: none");
+    CHECK(anth_retry_after("inf", NULL, NOW, 60) == -1.0, "ms inf: none");
+    CHECK(anth_retry_after(NULL, NULL, NOW, 60) == -1.0, "no header: none");
+}
+
+static void test_transport_names(void)
+{
+    static const char *const names[] = {"none", "connect", "partial", "reset", "timeout_connect",
+                                        "timeout_total", "timeout_idle", "too_large", "aborted",
+                                        "other"};
+    size_t i;
+    int found;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        anth_transport t = anth_transport_by_name(names[i], &found);
+        CHECK(found && (size_t)t == i && strcmp(anth_transport_name(t), names[i]) == 0,
+              "transport %s round trip", names[i]);
+    }
+    CHECK(anth_transport_by_name("nope", &found) == ANTH_T_OTHER && !found, "unknown name");
+    CHECK(anth_transport_by_name(NULL, NULL) == ANTH_T_OTHER, "NULL name");
+    CHECK(strcmp(anth_transport_name((anth_transport)99), "other") == 0, "out of range");
+    CHECK(strcmp(anth_transport_name((anth_transport)-1), "other") == 0, "negative");
+}
+
+typedef struct curl_row {
+    int code, cut, ready;
+    anth_transport want;
+} curl_row;
+
+static void test_from_curl(void)
+{
+    static const curl_row rows[] = {
+        {CURLE_OK, 0, 0, ANTH_T_NONE},
+        {CURLE_OPERATION_TIMEDOUT, 0, 0, ANTH_T_TIMEOUT_CONNECT},
+        {CURLE_OPERATION_TIMEDOUT, 0, 1, ANTH_T_TIMEOUT_TOTAL},
+        {CURLE_WRITE_ERROR, 1, 0, ANTH_T_TOO_LARGE},
+        {CURLE_WRITE_ERROR, 0, 0, ANTH_T_OTHER},
+        {CURLE_OUT_OF_MEMORY, 0, 0, ANTH_T_OTHER},
+        {CURLE_PARTIAL_FILE, 0, 0, ANTH_T_PARTIAL},
+        {CURLE_RECV_ERROR, 0, 0, ANTH_T_RESET},
+        {CURLE_HTTP2_STREAM, 0, 0, ANTH_T_RESET},
+        {CURLE_COULDNT_CONNECT, 0, 0, ANTH_T_CONNECT},
+        {CURLE_COULDNT_RESOLVE_HOST, 0, 0, ANTH_T_CONNECT},
+        {CURLE_SEND_ERROR, 0, 0, ANTH_T_CONNECT},
+        {CURLE_GOT_NOTHING, 0, 0, ANTH_T_CONNECT},
+        {CURLE_SSL_CONNECT_ERROR, 0, 0, ANTH_T_CONNECT},
+        {CURLE_PEER_FAILED_VERIFICATION, 0, 0, ANTH_T_CONNECT},
+        {CURLE_URL_MALFORMAT, 0, 0, ANTH_T_OTHER},
+        {CURLE_UNSUPPORTED_PROTOCOL, 0, 0, ANTH_T_OTHER},
+        {-1, 0, 0, ANTH_T_OTHER},
+    };
+    size_t i;
+    for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        anth_transport got = anth_transport_from_curl(rows[i].code, rows[i].cut, rows[i].ready);
+        CHECK(got == rows[i].want, "curl code %d (cut %d, ready %d): got %s, want %s",
+              rows[i].code, rows[i].cut, rows[i].ready, anth_transport_name(got),
+              anth_transport_name(rows[i].want));
+    }
+}
+
 int main(void)
 {
     test_kinds();
     test_classify();
     test_should_retry();
     test_delay();
+    test_stream_error();
+    test_retry_after();
+    test_transport_names();
+    test_from_curl();
     test_jitter();
     test_dates();
     test_dates_oracle();

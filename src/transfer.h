@@ -1,28 +1,27 @@
 /*
- * transport.h: the transfer engine. One anth_engine per client owns a libcurl multi handle,
- * the sockets libcurl asked to have watched, and the timers of its transfers (retry backoff,
- * stream idle timeout). Every request, blocking or not, is an anth_xfer on that engine.
+ * transfer.h: one request on an engine (engine.h): its easy handle, the libcurl callbacks
+ * that receive headers and body, the framing of a streamed body (sse.h, lines.h) into a queue
+ * of events the caller takes, flow control, attempts and the retry decision for each, and the
+ * outcome.
  *
  * Invariants:
- * - libcurl callbacks only append bytes and decoded SSE events to the transfer's own buffers;
- *   nothing here calls Lua, so no Lua error can unwind through a libcurl frame.
- * - Retries are decided when an attempt completes (outside any curl callback) and scheduled as
- *   timers; anth_engine_poll never sleeps longer than the caller allowed.
- * - A transfer is owned by its engine. Freeing the engine frees every transfer and tells each
- *   transfer's owner through *owner_slot = NULL.
+ * - libcurl callbacks only append bytes and decoded events to the transfer's own buffers and
+ *   return; nothing here calls Lua.
+ * - The retry decision is the C core's alone (errors.h): an attempt that failed is retried
+ *   here, when it completes, if anth_should_retry says so and attempts remain. A caller that
+ *   held back everything an attempt gave it asks again with anth_xfer_retry_unseen (failed
+ *   transfer) or anth_xfer_retry_stream_error (an `event: error`), and this file decides.
+ * - A transfer is owned by its engine: freeing the engine frees it (and NULLs *owner_slot).
  */
-#ifndef ANTH_TRANSPORT_H
-#define ANTH_TRANSPORT_H
+#ifndef ANTH_TRANSFER_H
+#define ANTH_TRANSFER_H
 
 #include <stddef.h>
 #include <curl/curl.h>
+#include "engine.h"
 #include "errors.h"
-#include "sse.h"
 
-typedef struct anth_engine anth_engine;
-typedef struct anth_xfer anth_xfer;
-
-/* A decoded SSE event waiting for the binding to hand it to Lua. */
+/* A decoded event waiting for the binding to hand it to Lua. */
 typedef struct anth_event {
     struct anth_event *next;
     size_t name_len, data_len;
@@ -66,22 +65,10 @@ enum anth_xfer_state {
 typedef struct anth_outcome {
     anth_transport transport;     /* ANTH_T_NONE when an HTTP reply arrived whole */
     int curl_code;
+    int retryable;                /* what anth_should_retry said of the last attempt */
+    double retry_after;           /* the server-given delay the engine honours, or -1 */
     char message[CURL_ERROR_SIZE + 64];
 } anth_outcome;
-
-anth_engine *anth_engine_new(char *err, size_t errlen);
-void anth_engine_free(anth_engine *e);
-/* Bounded work: waits at most timeout_ms for socket activity or a timer, then moves every
- * transfer along. Decoded events waiting to be taken do not cut the wait short: a caller that
- * can take them passes 0. Returns the number of transfers not yet done, or -1 on an engine
- * failure (message in err). */
-int anth_engine_poll(anth_engine *e, long timeout_ms, char *err, size_t errlen);
-/* Milliseconds until the engine next needs a poll (0 = now, also while decoded events wait to
- * be taken), -1 when nothing is pending. */
-long anth_engine_timeout(anth_engine *e);
-/* The sockets libcurl wants watched: calls fn(fd, want_read, want_write, ud) for each. */
-void anth_engine_sockets(anth_engine *e, void (*fn)(int fd, int r, int w, void *ud), void *ud);
-int anth_engine_inflight(const anth_engine *e);
 
 /* Starts a transfer. On failure returns NULL with a message; opts->headers is freed either way. */
 anth_xfer *anth_xfer_start(anth_engine *e, anth_xfer_opts *opts, anth_xfer **owner_slot,
@@ -93,14 +80,21 @@ void anth_xfer_cancel(anth_xfer *x);
 /* Abandons the current attempt and schedules a new one after the backoff delay, if attempts
  * remain. Returns the delay in seconds, or -1 when no attempt is left. */
 double anth_xfer_retry(anth_xfer *x);
+/* For a caller that held back everything this attempt gave it: retries a DONE transfer when
+ * its outcome is retryable (and attempts remain). Returns the delay, or -1 when not. */
+double anth_xfer_retry_unseen(anth_xfer *x);
+/* The same for an `event: error` of the given error.type inside a 200 stream: retried only
+ * when anth_stream_error_retryable(error_type). Returns the delay, or -1 when not. */
+double anth_xfer_retry_stream_error(anth_xfer *x, const char *error_type);
 
 enum anth_xfer_state anth_xfer_state(const anth_xfer *x);
 int anth_xfer_attempts(const anth_xfer *x);
 long anth_xfer_status(const anth_xfer *x);           /* 0 until the final headers arrived */
 int anth_xfer_headers_done(const anth_xfer *x);
-const char *anth_xfer_headers(const anth_xfer *x, size_t *len); /* raw "Name: value\r\n" lines */
-/* Copies the first value of response header `name` (case-insensitive, trimmed, cut to
- * outlen - 1 bytes) into out. Returns 0 when there is no such header. */
+/* The final reply's headers, parsed (headers.h packed list; walk with anth_headers_next). */
+const char *anth_xfer_headers(const anth_xfer *x, size_t *len);
+/* Copies the first value of response header `name` (case-insensitive, cut to outlen - 1
+ * bytes) into out. Returns 0 when there is no such header. */
 int anth_xfer_header(const anth_xfer *x, const char *name, char *out, size_t outlen);
 const char *anth_xfer_body(const anth_xfer *x, size_t *len);
 const anth_outcome *anth_xfer_outcome(const anth_xfer *x);
@@ -111,5 +105,16 @@ anth_event *anth_xfer_take_events(anth_xfer *x, size_t max);
 int anth_xfer_has_events(const anth_xfer *x);
 /* Whether the stream's last event was cut off by the end of the body. */
 int anth_xfer_stream_truncated(const anth_xfer *x);
+
+/* ---- for the engine (engine.c) ---------------------------------------------------------- */
+anth_xfer *anth_xfer_next(const anth_xfer *x);
+/* libcurl reported the running attempt finished with `code`. */
+void anth_xfer_attempt_done(anth_xfer *x, CURLcode code);
+/* Starts a waiting attempt whose backoff ended by `now`. */
+void anth_xfer_start_due(anth_xfer *x, double now);
+/* Ends (or retries) a running stream silent for longer than its idle timeout at `now`. */
+void anth_xfer_check_idle(anth_xfer *x, double now);
+/* When the transfer next needs the engine (monotonic ms): its wake-up or idle deadline; -1. */
+double anth_xfer_deadline(const anth_xfer *x);
 
 #endif

@@ -1,0 +1,471 @@
+/*
+ * binding_request.c: the Request userdata (one transfer, transfer.h) and the Headers userdata
+ * (a read-only copy of a reply's parsed headers, headers.h), for anthropic.core.
+ *
+ * A Request holds a pointer to its anth_xfer that the engine nulls (owner_slot) when the client
+ * is closed, and a user value table that anchors the client and the request body (libcurl reads
+ * CURLOPT_POSTFIELDS in place, without copying). Argument checks in client:request all happen
+ * before anything is allocated in C, so a raise leaks nothing.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "binding.h"
+#include "headers.h"
+#include "transfer.h"
+
+typedef struct anth_lrequest {
+    anth_xfer *x;
+} anth_lrequest;
+
+/* Reads an optional integer-valued field; raises naming it when it is not a finite number. */
+static long opt_long_field(lua_State *L, int t, const char *name, long def, long min, long max)
+{
+    lua_Number v;
+    lua_getfield(L, t, name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return def;
+    }
+    if (lua_type(L, -1) != LUA_TNUMBER)
+        luaL_error(L, "request: %s must be a number", name);
+    v = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (v != v || v < (lua_Number)min || v > (lua_Number)max)
+        luaL_error(L, "request: %s out of range", name);
+    return (long)v;
+}
+
+/* Leaves the value on the stack, which anchors the string for as long as C uses it: the
+ * options table need not (a proxy's __index can make a fresh string on every read, and a
+ * later read can collect the earlier one). */
+static const char *opt_string_field(lua_State *L, int t, const char *name, size_t *len)
+{
+    const char *s = NULL;
+    lua_getfield(L, t, name);
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "request: %s must be a string", name);
+        s = lua_tolstring(L, -1, len);
+    }
+    return s;
+}
+
+static int has_crlf_or_nul(const char *s, size_t n)
+{
+    return memchr(s, '\r', n) || memchr(s, '\n', n) || memchr(s, '\0', n);
+}
+
+/*
+ * client:request{ method=, url=, headers={ "Name: value", ... }, body=,
+ * stream= (false | true/"sse": SSE events | "lines": one event per JSONL line), timeout_ms=,
+ * connect_timeout_ms=, idle_timeout_ms=, max_retries=, retry_cap_ms=, max_response_bytes=,
+ * insecure=, ca_file=, proxy= } -> Request, already started.
+ * Argument checks all happen before anything is allocated in C, so a raise leaks nothing.
+ */
+int anth_client_request(lua_State *L)
+{
+    char err[256];
+    anth_engine *engine = anth_client_engine(L);
+    anth_xfer_opts o;
+    anth_lrequest *r;
+    size_t i, nh, len;
+    int body_idx, headers_idx;
+    const char *hv[128];
+
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    memset(&o, 0, sizeof o);
+    /* Every string C keeps a pointer to stays on the stack until the transfer exists. */
+    o.method = opt_string_field(L, 2, "method", &len);
+    o.url = opt_string_field(L, 2, "url", &len);
+    if (o.method == NULL || o.url == NULL)
+        return luaL_error(L, "request: method and url are required");
+    if (has_crlf_or_nul(o.url, len))
+        return luaL_error(L, "request: url contains CR, LF or NUL");
+    o.body = opt_string_field(L, 2, "body", &o.body_len);
+    body_idx = lua_gettop(L);             /* the body the request anchors, read once */
+    o.has_body = o.body != NULL;
+    o.ca_file = opt_string_field(L, 2, "ca_file", &len);
+    o.proxy = opt_string_field(L, 2, "proxy", &len);
+    lua_getfield(L, 2, "stream");         /* nil/false, true or "sse", "lines" */
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        static const char *const modes[] = { "buffer", "sse", "lines", NULL };
+        o.stream = luaL_checkoption(L, -1, NULL, modes);
+    } else {
+        o.stream = lua_toboolean(L, -1) ? ANTH_BODY_SSE : ANTH_BODY_BUFFER;
+    }
+    lua_getfield(L, 2, "insecure");
+    o.insecure = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    o.timeout_ms = opt_long_field(L, 2, "timeout_ms", 0, 0, 2147483647L);
+    o.connect_timeout_ms = opt_long_field(L, 2, "connect_timeout_ms", 0, 0, 2147483647L);
+    o.idle_timeout_ms = opt_long_field(L, 2, "idle_timeout_ms", 0, 0, 2147483647L);
+    o.max_retries = (int)opt_long_field(L, 2, "max_retries", 0, 0, 1000);
+    o.retry_cap_s = (double)opt_long_field(L, 2, "retry_cap_ms", 60000, 0, 2147483647L) / 1000.0;
+    o.max_response_bytes = (size_t)opt_long_field(L, 2, "max_response_bytes", 0, 0, 2147483647L);
+
+    lua_getfield(L, 2, "headers");
+    headers_idx = lua_gettop(L);
+    nh = 0;
+    if (!lua_isnil(L, -1)) {
+        luaL_argcheck(L, lua_type(L, -1) == LUA_TTABLE, 2, "headers must be a list of strings");
+        nh = anth_rawlen(L, -1);
+        if (nh > sizeof hv / sizeof hv[0])
+            return luaL_error(L, "request: too many headers");
+        luaL_checkstack(L, (int)nh + 8, "request: too many headers");
+        for (i = 0; i < nh; i++) {
+            lua_rawgeti(L, headers_idx, (int)i + 1);
+            if (lua_type(L, -1) != LUA_TSTRING)
+                return luaL_error(L, "request: headers[%d] must be a string", (int)i + 1);
+            hv[i] = lua_tolstring(L, -1, &len);
+            if (has_crlf_or_nul(hv[i], len))
+                return luaL_error(L, "request: headers[%d] contains CR, LF or NUL", (int)i + 1);
+            /* left on the stack: the headers table may change before the slist is built */
+        }
+    }
+
+    /* The Request starts closed and anchors the client and the body before the xfer exists. */
+    r = lua_newuserdata(L, sizeof *r);
+    r->x = NULL;
+    luaL_getmetatable(L, ANTH_REQUEST_MT);
+    lua_setmetatable(L, -2);
+    lua_createtable(L, 2, 0);
+    lua_pushvalue(L, 1);
+    lua_rawseti(L, -2, 1);
+    lua_pushvalue(L, body_idx);           /* the string o.body points into, not a second read */
+    lua_rawseti(L, -2, 2);
+    anth_setuservalue(L, -2);
+
+    /* From here to anth_xfer_start nothing can raise, so the slist cannot leak. */
+    o.headers = NULL;
+    for (i = 0; i < nh; i++) {
+        struct curl_slist *s = curl_slist_append(o.headers, hv[i]);
+        if (s == NULL) {
+            curl_slist_free_all(o.headers);
+            return luaL_error(L, "request: out of memory");
+        }
+        o.headers = s;
+    }
+    r->x = anth_xfer_start(engine, &o, &r->x, err, sizeof err);
+    if (r->x == NULL)
+        return luaL_error(L, "request: %s", err);
+    return 1;
+}
+
+/* ---- Request ----------------------------------------------------------------------------- */
+
+static anth_lrequest *check_request(lua_State *L)
+{
+    anth_lrequest *r = luaL_checkudata(L, 1, ANTH_REQUEST_MT);
+    if (r->x == NULL)
+        luaL_error(L, "attempt to use a closed request (or a request of a closed client)");
+    return r;
+}
+
+static int request_close(lua_State *L)
+{
+    anth_lrequest *r = luaL_checkudata(L, 1, ANTH_REQUEST_MT);
+    if (r->x) {
+        anth_xfer *x = r->x;
+        r->x = NULL;
+        anth_xfer_free(x);
+    }
+    return 0;
+}
+
+static int request_state(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    static const char *const names[] = { "", "waiting", "running", "done" };
+    lua_pushstring(L, names[anth_xfer_state(r->x)]);
+    return 1;
+}
+
+static int request_is_done(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    lua_pushboolean(L, anth_xfer_state(r->x) == ANTH_X_DONE);
+    return 1;
+}
+
+static int request_status(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    lua_pushinteger(L, anth_xfer_status(r->x));
+    return 1;
+}
+
+static int request_attempts(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    lua_pushinteger(L, anth_xfer_attempts(r->x));
+    return 1;
+}
+
+static int request_truncated(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    lua_pushboolean(L, anth_xfer_stream_truncated(r->x));
+    return 1;
+}
+
+/* A Headers userdata: a copy of the reply's parsed header list (headers.h), read-only. */
+typedef struct anth_lheaders {
+    size_t len;
+    char packed[1];
+} anth_lheaders;
+
+/* headers() -> the final reply's headers as a Headers userdata (nil before they arrived): a
+ * read-only copy, so it outlives the request. Values are made into Lua strings only when
+ * read, so a caller who never looks at the headers pays for one copy, not a table. */
+static int request_headers(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    size_t len;
+    const char *p;
+    anth_lheaders *h;
+    if (!anth_xfer_headers_done(r->x)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    p = anth_xfer_headers(r->x, &len);
+    h = lua_newuserdata(L, offsetof(anth_lheaders, packed) + len + 1);
+    h->len = len;
+    memcpy(h->packed, p, len);
+    luaL_getmetatable(L, ANTH_HEADERS_MT);
+    lua_setmetatable(L, -2);
+    return 1;
+}
+
+/* header(name) -> the first value of one response header, or nil */
+static int request_header(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    const char *name = luaL_checkstring(L, 2);
+    char value[1024];
+    if (anth_xfer_headers_done(r->x) && anth_xfer_header(r->x, name, value, sizeof value))
+        lua_pushstring(L, value);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+/* Pushes every value of `name` (any case; nil when none), repeats joined with ", " as one
+ * field line would carry them. */
+static void push_joined(lua_State *L, const anth_lheaders *h, const char *name, size_t nlen)
+{
+    size_t pos = 0, k;
+    int n = 0;
+    anth_header e;
+    luaL_checkstack(L, 24, "too many header values");
+    while (anth_headers_next(h->packed, h->len, &pos, &e)) {
+        if (e.name_len != nlen)
+            continue;
+        for (k = 0; k < nlen; k++) {
+            char c = name[k];
+            if (c >= 'A' && c <= 'Z')
+                c = (char)(c + 32);
+            if (e.name[k] != c)
+                break;
+        }
+        if (k < nlen)
+            continue;
+        if (n > 0)
+            lua_pushliteral(L, ", ");
+        lua_pushlstring(L, e.value, e.value_len);
+        n += n > 0 ? 2 : 1;
+        if (n > 15) {                     /* keep the stack small for a header repeated often */
+            lua_concat(L, n);
+            n = 1;
+        }
+    }
+    if (n == 0)
+        lua_pushnil(L);
+    else
+        lua_concat(L, n);
+}
+
+/* h[name] -> the value (repeats joined), nil when absent or when name is not a string */
+static int headers_index(lua_State *L)
+{
+    anth_lheaders *h = luaL_checkudata(L, 1, ANTH_HEADERS_MT);
+    size_t nlen;
+    const char *name;
+    if (lua_type(L, 2) != LUA_TSTRING) {
+        lua_pushnil(L);
+        return 1;
+    }
+    name = lua_tolstring(L, 2, &nlen);
+    push_joined(L, h, name, nlen);
+    return 1;
+}
+
+static int headers_newindex(lua_State *L)
+{
+    return luaL_error(L, "response headers are read-only");
+}
+
+/* headers_table(h) -> a new plain table { lowercased name = value, repeats joined } */
+static int core_headers_table(lua_State *L)
+{
+    anth_lheaders *h = luaL_checkudata(L, 1, ANTH_HEADERS_MT);
+    size_t pos = 0;
+    anth_header e;
+    lua_newtable(L);
+    while (anth_headers_next(h->packed, h->len, &pos, &e)) {
+        lua_pushlstring(L, e.name, e.name_len);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        if (!lua_isnil(L, -1)) {
+            lua_pop(L, 2);                /* already joined in full on its first sighting */
+            continue;
+        }
+        lua_pop(L, 1);
+        push_joined(L, h, e.name, e.name_len);
+        lua_rawset(L, -3);
+    }
+    return 1;
+}
+
+static int request_body(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    size_t len;
+    const char *b = anth_xfer_body(r->x, &len);
+    lua_pushlstring(L, b, len);
+    return 1;
+}
+
+/* outcome() -> nil while running; else transport ("none", "connect", ...), message, curl code,
+ * retryable (the engine's decision on the last attempt), retry_after (the server-given delay
+ * in seconds the engine honours: finite and > 0, or nil) */
+static int request_outcome(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    const anth_outcome *o;
+    if (anth_xfer_state(r->x) != ANTH_X_DONE) {
+        lua_pushnil(L);
+        return 1;
+    }
+    o = anth_xfer_outcome(r->x);
+    lua_pushstring(L, anth_transport_name(o->transport));
+    lua_pushstring(L, o->message);
+    lua_pushinteger(L, o->curl_code);
+    lua_pushboolean(L, o->retryable);
+    if (o->retry_after >= 0)
+        lua_pushnumber(L, o->retry_after);
+    else
+        lua_pushnil(L);
+    return 5;
+}
+
+/*
+ * take_events(buf [, max]) -> n, more: moves up to max (default all) queued events into buf as
+ * buf[2i-1] = event name,
+ * buf[2i] = data, and returns how many. Reusing the caller's table keeps the hot path free of
+ * per-event tables; slots past 2n left from an earlier, larger batch are cleared so the table
+ * holds no stale strings.
+ */
+static int request_take_events(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    anth_event *ev, *next;
+    int n = 0, k;
+    lua_Integer max;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    max = luaL_optinteger(L, 3, 0);
+    ev = anth_xfer_take_events(r->x, max > 0 ? (size_t)max : 0);
+    for (; ev; ev = next) {
+        next = ev->next;
+        lua_pushlstring(L, ev->name, ev->name_len);
+        lua_rawseti(L, 2, 2 * n + 1);
+        lua_pushlstring(L, ev->data, ev->data_len);
+        lua_rawseti(L, 2, 2 * n + 2);
+        n++;
+        free(ev);
+    }
+    for (k = 2 * n + 1;; k++) {
+        lua_rawgeti(L, 2, k);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            break;
+        }
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        lua_rawseti(L, 2, k);
+    }
+    lua_pushinteger(L, n);
+    lua_pushboolean(L, anth_xfer_has_events(r->x));
+    return 2;
+}
+
+static int push_delay(lua_State *L, double d)
+{
+    if (d < 0)
+        lua_pushnil(L);
+    else
+        lua_pushnumber(L, d);
+    return 1;
+}
+
+/* retry_unseen() -> delay, or nil: the caller saw nothing of the finished attempt; the engine
+ * retries it if its outcome is retryable and attempts remain. */
+static int request_retry_unseen(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    return push_delay(L, anth_xfer_retry_unseen(r->x));
+}
+
+/* retry_stream_error(error_type|nil) -> delay, or nil: an `event: error` arrived before any
+ * content reached the caller; the engine retries it if the type is one a retry can help. */
+static int request_retry_stream_error(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    const char *type = luaL_optstring(L, 2, NULL);
+    return push_delay(L, anth_xfer_retry_stream_error(r->x, type));
+}
+
+static int request_cancel(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    anth_xfer_cancel(r->x);
+    return 0;
+}
+
+static const luaL_Reg request_methods[] = {
+    { "state", request_state },
+    { "is_done", request_is_done },
+    { "status", request_status },
+    { "headers", request_headers },
+    { "header", request_header },
+    { "body", request_body },
+    { "outcome", request_outcome },
+    { "attempts", request_attempts },
+    { "truncated", request_truncated },
+    { "take_events", request_take_events },
+    { "retry_unseen", request_retry_unseen },
+    { "retry_stream_error", request_retry_stream_error },
+    { "cancel", request_cancel },
+    { "close", request_close },
+    { NULL, NULL }
+};
+
+void anth_request_register(lua_State *L)
+{
+    anth_new_class(L, ANTH_REQUEST_MT, request_methods, request_close);
+    luaL_newmetatable(L, ANTH_HEADERS_MT);
+    lua_pushcfunction(L, headers_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, headers_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, core_headers_table);
+    lua_setfield(L, -2, "__call");        /* h() -> a plain table copy */
+    lua_pushstring(L, ANTH_HEADERS_MT);
+    lua_setfield(L, -2, "__name");
+    lua_pop(L, 1);
+}
+

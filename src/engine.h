@@ -1,0 +1,74 @@
+/*
+ * engine.h: the transfer engine. One anth_engine per client owns a libcurl multi handle, the
+ * sockets libcurl asked to have watched, libcurl's timer, and the list of its transfers
+ * (transfer.h), whose own timers (retry backoff, stream idle timeout) it fires. Every
+ * request, blocking or not, is an anth_xfer on that engine.
+ *
+ * Invariants:
+ * - The socket and timer callbacks only record what libcurl asked for; nothing here calls
+ *   Lua, so no Lua error can unwind through a libcurl frame.
+ * - Attempt completion, retry scheduling and idle checks run from anth_engine_poll after
+ *   libcurl has returned; anth_engine_poll never sleeps longer than the caller allowed.
+ * - Freeing the engine frees every transfer and tells each transfer's owner through
+ *   *owner_slot = NULL.
+ */
+#ifndef ANTH_ENGINE_H
+#define ANTH_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <curl/curl.h>
+
+typedef struct anth_engine anth_engine;
+typedef struct anth_xfer anth_xfer;
+
+#define ANTH_POOL_MAX 16          /* idle easy handles kept for reuse */
+
+typedef struct anth_sock {
+    curl_socket_t fd;
+    int what;                     /* CURL_POLL_IN / _OUT / _INOUT */
+} anth_sock;
+
+struct pollfd;
+
+/* Shared with transfer.c, which links its transfers into `xfers` and keeps `inflight`;
+ * everything else is the engine's own. */
+struct anth_engine {
+    CURLM *multi;
+    anth_xfer *xfers;             /* every live transfer, any state */
+    int inflight;                 /* transfers not DONE */
+    anth_sock *socks;
+    size_t nsocks, capsocks;
+    struct pollfd *pfds;
+    size_t cappfds;
+    double timer_at;              /* libcurl's requested timeout (monotonic ms), or -1 */
+    CURL *pool[ANTH_POOL_MAX];
+    int npool;
+    uint64_t rng;
+};
+
+anth_engine *anth_engine_new(char *err, size_t errlen);
+void anth_engine_free(anth_engine *e);
+/* Bounded work: waits at most timeout_ms for socket activity or a timer, then moves every
+ * transfer along. Decoded events waiting to be taken do not cut the wait short: a caller that
+ * can take them passes 0. Returns the number of transfers not yet done, or -1 on an engine
+ * failure (message in err). */
+int anth_engine_poll(anth_engine *e, long timeout_ms, char *err, size_t errlen);
+/* Milliseconds until the engine next needs a poll (0 = now, also while decoded events wait to
+ * be taken), -1 when nothing is pending. */
+long anth_engine_timeout(anth_engine *e);
+/* The sockets libcurl wants watched: calls fn(fd, want_read, want_write, ud) for each. */
+void anth_engine_sockets(anth_engine *e, void (*fn)(int fd, int r, int w, void *ud), void *ud);
+int anth_engine_inflight(const anth_engine *e);
+
+/* An easy handle for a new transfer: a pooled one (reset) or a new one; NULL when out of
+ * memory. Give it back when the transfer ends: kept for reuse up to ANTH_POOL_MAX. */
+CURL *anth_engine_take_easy(anth_engine *e);
+void anth_engine_give_easy(anth_engine *e, CURL *easy);
+/* Monotonic milliseconds. */
+double anth_now_ms(void);
+/* A number in [0, 1) for backoff jitter (xorshift64*: independent between clients, not
+ * cryptographic). */
+double anth_engine_rand01(anth_engine *e);
+
+#endif

@@ -1,0 +1,629 @@
+/*
+ * transfer.c: one request on the engine (see transfer.h for the invariants): its easy handle
+ * (taken from the engine's pool), the header and body callbacks, SSE/JSONL framing into the event queue, flow
+ * control, attempts, retries and the outcome.
+ *
+ * The callbacks (header, write, and the framers' event callbacks under them) never call Lua:
+ * they update C state and return. Attempt completion, the retry decision and idle checks run
+ * from anth_engine_poll after libcurl has returned.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "transfer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "headers.h"
+#include "lines.h"
+#include "sse.h"
+
+#define ANTH_DEFAULT_EVENT_MAX (16u * 1024u * 1024u)
+/* Flow control: past this many bytes of decoded events not yet taken by the caller, the
+ * transfer is paused, so memory is bounded by what the caller has not read, not by the
+ * transfer. Taking the events resumes it. */
+#define ANTH_QUEUE_HIGH (64u * 1024u)
+
+/* Why a transfer was stopped from inside a callback (curl then reports a write error).
+ * HEADERS: the header block passed ANTH_MAX_HEADER_BLOCK; HEADER_LINE: libcurl refused one
+ * header line longer than its CURL_MAX_HTTP_HEADER (it says "out of memory", which it is not). */
+enum anth_cut { ANTH_CUT_NONE = 0, ANTH_CUT_TOO_LARGE, ANTH_CUT_NOMEM, ANTH_CUT_HEADERS,
+                ANTH_CUT_HEADER_LINE };
+
+/* A reply's header block may hold at most this many bytes: below libcurl's own 300 KB cap
+ * (which it reports as a receive error), far above what any API reply sends. */
+#define ANTH_MAX_HEADER_BLOCK (256 * 1024)
+
+struct anth_xfer {
+    anth_engine *engine;
+    anth_xfer *prev, *next;       /* the engine's list of live transfers */
+    anth_xfer **owner_slot;
+    CURL *easy;
+    struct curl_slist *headers;
+    char errbuf[CURL_ERROR_SIZE];
+    enum anth_xfer_state state;
+    int in_multi;
+    int stream, max_retries, attempts;
+    long timeout_ms, connect_timeout_ms, idle_timeout_ms;
+    double retry_cap_s;
+    size_t max_bytes;
+    double wake_at;               /* WAITING: when the next attempt starts (monotonic ms) */
+    double last_event_at;         /* RUNNING stream: last non-ping event, or attempt start */
+    int saw_event;                /* set by the event callback, folded into last_event_at */
+    int paused;                   /* receiving paused until the caller takes the queue */
+    size_t queued_bytes;          /* payload bytes in ev_head..ev_tail */
+    long status;
+    int headers_done;
+    int truncated;
+    enum anth_cut cut;
+    size_t events_this_attempt;
+    size_t header_bytes;          /* raw bytes of this reply's header block, for the cap */
+    anth_headers hdr;
+    anth_buf body;
+    anth_sse sse;
+    anth_lines lines;
+    anth_event *ev_head, *ev_tail;
+    anth_outcome outcome;
+};
+
+/* ---- libcurl callbacks: C state only, never Lua ------------------------------------------ */
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    anth_xfer *x = ud;
+    size_t len = size * n;
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+        /* A new response starts (after a 1xx or a proxy's CONNECT reply): forget the last. */
+        anth_headers_clear(&x->hdr);
+        x->header_bytes = 0;
+        x->headers_done = 0;
+        x->status = 0;
+    } else if ((len == 2 && p[0] == '\r' && p[1] == '\n') || (len == 1 && p[0] == '\n')) {
+        long code = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+        if (code >= 200) {
+            x->status = code;
+            x->headers_done = 1;
+        }
+        return len;
+    }
+    if (x->max_bytes && x->header_bytes + len > x->max_bytes) {
+        x->cut = ANTH_CUT_TOO_LARGE;
+        return 0;
+    }
+    if (x->header_bytes + len > ANTH_MAX_HEADER_BLOCK) {
+        x->cut = ANTH_CUT_HEADERS;
+        return 0;
+    }
+    x->header_bytes += len;
+    if (anth_headers_add_line(&x->hdr, p, len) != 0) {
+        x->cut = ANTH_CUT_NOMEM;
+        return 0;
+    }
+    return len;
+}
+
+static int queue_event(anth_xfer *x, const char *name, size_t name_len, const char *data,
+                       size_t data_len)
+{
+    anth_event *q = malloc(sizeof *q + name_len + data_len + 2);
+    if (q == NULL)
+        return ANTH_SSE_ENOMEM;
+    q->next = NULL;
+    q->name = (char *)(q + 1);
+    q->name_len = name_len;
+    memcpy(q->name, name, name_len);
+    q->name[name_len] = '\0';
+    q->data = q->name + name_len + 1;
+    q->data_len = data_len;
+    memcpy(q->data, data, data_len);
+    q->data[data_len] = '\0';
+    if (x->ev_tail)
+        x->ev_tail->next = q;
+    else
+        x->ev_head = q;
+    x->ev_tail = q;
+    x->queued_bytes += name_len + data_len;
+    x->events_this_attempt++;
+    /* Pings keep a dead generation looking alive, so they do not reset the idle clock. */
+    if (!(name_len == 4 && memcmp(name, "ping", 4) == 0))
+        x->saw_event = 1;
+    return 0;
+}
+
+static int on_sse_event(void *ud, const anth_sse_event *ev)
+{
+    return queue_event(ud, ev->event, ev->event_len, ev->data, ev->data_len);
+}
+
+static int on_line(void *ud, const char *line, size_t len)
+{
+    return queue_event(ud, "line", 4, line, len);
+}
+
+static size_t on_write(char *p, size_t size, size_t n, void *ud)
+{
+    anth_xfer *x = ud;
+    size_t len = size * n;
+    if (x->stream != ANTH_BODY_BUFFER && x->queued_bytes >= ANTH_QUEUE_HIGH) {
+        x->paused = 1;            /* libcurl keeps this chunk and hands it back on resume */
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    if (x->stream != ANTH_BODY_BUFFER && x->status >= 200 && x->status < 300) {
+        /* ANTH_LINES_E* and ANTH_SSE_E* share their values. */
+        int rc = x->stream == ANTH_BODY_LINES ? anth_lines_feed(&x->lines, p, len, on_line, x)
+                                              : anth_sse_feed(&x->sse, p, len, on_sse_event, x);
+        if (x->saw_event) {
+            x->saw_event = 0;
+            x->last_event_at = anth_now_ms();
+        }
+        if (rc != 0) {
+            x->cut = rc == ANTH_SSE_ENOMEM ? ANTH_CUT_NOMEM : ANTH_CUT_TOO_LARGE;
+            return 0;
+        }
+        return len;
+    }
+    if (x->max_bytes && x->body.len + len > x->max_bytes) {
+        x->cut = ANTH_CUT_TOO_LARGE;
+        return 0;
+    }
+    if (anth_buf_append(&x->body, p, len) != 0) {
+        x->cut = ANTH_CUT_NOMEM;
+        return 0;
+    }
+    return len;
+}
+
+/* ---- attempts ---------------------------------------------------------------------------- */
+
+static void free_events(anth_event *ev)
+{
+    while (ev) {
+        anth_event *next = ev->next;
+        free(ev);
+        ev = next;
+    }
+}
+
+/* Forgets everything one attempt received, before the next attempt starts. */
+static void reset_attempt(anth_xfer *x)
+{
+    anth_headers_clear(&x->hdr);
+    x->header_bytes = 0;
+    x->body.len = 0;
+    x->status = 0;
+    x->headers_done = 0;
+    x->truncated = 0;
+    x->cut = ANTH_CUT_NONE;
+    x->events_this_attempt = 0;
+    x->errbuf[0] = '\0';
+    free_events(x->ev_head);
+    x->ev_head = x->ev_tail = NULL;
+    x->queued_bytes = 0;
+    x->paused = 0;
+    anth_sse_free(&x->sse);
+    anth_sse_init(&x->sse);
+    anth_sse_set_max(&x->sse, x->max_bytes ? x->max_bytes : ANTH_DEFAULT_EVENT_MAX);
+    anth_lines_reset(&x->lines);
+}
+
+static int start_attempt(anth_xfer *x, char *err, size_t errlen)
+{
+    CURLMcode mc;
+    x->attempts++;
+    x->state = ANTH_X_RUNNING;
+    x->last_event_at = anth_now_ms();
+    mc = curl_multi_add_handle(x->engine->multi, x->easy);
+    if (mc != CURLM_OK) {
+        snprintf(err, errlen, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
+        return -1;
+    }
+    x->in_multi = 1;
+    return 0;
+}
+
+static void leave_multi(anth_xfer *x)
+{
+    if (x->in_multi) {
+        curl_multi_remove_handle(x->engine->multi, x->easy);
+        x->in_multi = 0;
+    }
+}
+
+static const char *first_header(const anth_xfer *x, const char *name, char *out, size_t outlen)
+{
+    return anth_xfer_header(x, name, out, outlen) ? out : NULL;
+}
+
+/* The engine's decision on the attempt that just ended: retry or not (attempts aside). */
+static int decide_retry(const anth_xfer *x, anth_transport t)
+{
+    char hint[16];
+    if (t != ANTH_T_NONE)
+        return anth_should_retry(0, NULL, t);
+    if (x->status >= 200 && x->status < 300)
+        return 0;
+    return anth_should_retry(x->status, first_header(x, "x-should-retry", hint, sizeof hint),
+                             ANTH_T_NONE);
+}
+
+/* The delay the server asked for that the engine honours, -1 when none. */
+static double server_delay(const anth_xfer *x)
+{
+    char ms[64], sec[128];
+    return anth_retry_after(first_header(x, "retry-after-ms", ms, sizeof ms),
+                            first_header(x, "retry-after", sec, sizeof sec), time(NULL),
+                            x->retry_cap_s);
+}
+
+static void finish(anth_xfer *x, anth_transport t, int code, const char *msg)
+{
+    leave_multi(x);
+    if (x->state != ANTH_X_DONE)
+        x->engine->inflight--;
+    x->state = ANTH_X_DONE;
+    x->outcome.transport = t;
+    x->outcome.curl_code = code;
+    x->outcome.retryable = decide_retry(x, t);
+    x->outcome.retry_after = t == ANTH_T_NONE ? server_delay(x) : -1.0;
+    snprintf(x->outcome.message, sizeof x->outcome.message, "%s", msg ? msg : "");
+}
+
+/* Schedules the next attempt after the delay the server asked for, or after backoff. */
+static double schedule_retry(anth_xfer *x)
+{
+    double delay = server_delay(x);
+    if (delay < 0) {
+        delay = anth_retry_delay(NULL, NULL, 0, x->attempts - 1, x->retry_cap_s, NULL);
+        delay = anth_jitter(delay, anth_engine_rand01(x->engine));
+    }
+    leave_multi(x);
+    reset_attempt(x);
+    x->state = ANTH_X_WAITING;
+    x->wake_at = anth_now_ms() + delay * 1000.0;
+    return delay;
+}
+
+static void describe(anth_xfer *x, anth_transport t, CURLcode code, char *msg, size_t len)
+{
+    switch (t) {
+    case ANTH_T_TIMEOUT_CONNECT: {
+        /* libcurl gives up connecting at whichever limit comes first (its default connect
+         * timeout is 300 s), so name that one: a 1 ms total timeout is not "after 5000 ms". */
+        long ms = x->connect_timeout_ms > 0 ? x->connect_timeout_ms : 300000L;
+        if (x->timeout_ms > 0 && x->timeout_ms < ms)
+            ms = x->timeout_ms;
+        snprintf(msg, len, "connect timeout: no connection after %ld ms", ms);
+        break;
+    }
+    case ANTH_T_TIMEOUT_TOTAL:
+        snprintf(msg, len, "request timeout: no complete reply after %ld ms", x->timeout_ms);
+        break;
+    case ANTH_T_TOO_LARGE:
+        if (x->cut == ANTH_CUT_HEADERS)
+            snprintf(msg, len, "reply headers larger than %d bytes (the client's limit)",
+                     ANTH_MAX_HEADER_BLOCK);
+        else if (x->cut == ANTH_CUT_HEADER_LINE)
+            snprintf(msg, len, "a reply header line larger than %ld bytes (libcurl's "
+                     "CURL_MAX_HTTP_HEADER)", (long)CURL_MAX_HTTP_HEADER);
+        else
+            snprintf(msg, len, "reply larger than max_response_bytes (%lu bytes)",
+                     (unsigned long)x->max_bytes);
+        break;
+    default:
+        if (x->cut == ANTH_CUT_NOMEM)
+            snprintf(msg, len, "out of memory while receiving the reply");
+        else if (x->errbuf[0])
+            snprintf(msg, len, "%s", x->errbuf);   /* libcurl's specific text beats the generic one */
+        else
+            snprintf(msg, len, "%s", curl_easy_strerror(code));
+    }
+}
+
+static anth_transport transport_of(anth_xfer *x, CURLcode code)
+{
+    /* "Ready" means ready to send: TCP and, for https, the TLS handshake (which libcurl's
+     * connect timeout also covers). CONNECT_TIME alone would call a handshake that timed
+     * out a request timeout. */
+    curl_off_t ready = 0;
+    if (code == CURLE_OPERATION_TIMEDOUT)
+        curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &ready);
+    /* Before the final status line is complete, libcurl's "out of memory" is its refusal of
+     * a header line longer than CURL_MAX_HTTP_HEADER (a line we never saw). */
+    if (code == CURLE_OUT_OF_MEMORY && x->cut == ANTH_CUT_NONE && !x->headers_done)
+        x->cut = ANTH_CUT_HEADER_LINE;
+    return anth_transport_from_curl((int)code, x->cut == ANTH_CUT_TOO_LARGE ||
+                                    x->cut == ANTH_CUT_HEADERS || x->cut == ANTH_CUT_HEADER_LINE,
+                                    ready > 0);
+}
+
+void anth_xfer_attempt_done(anth_xfer *x, CURLcode code)
+{
+    char msg[sizeof x->outcome.message];
+    anth_transport t;
+    if (x->state != ANTH_X_RUNNING)
+        return;
+    t = transport_of(x, code);
+    leave_multi(x);
+    if (t == ANTH_T_NONE && x->status >= 200 && x->status < 300) {
+        if (x->stream == ANTH_BODY_SSE && anth_sse_finish(&x->sse, on_sse_event, x) == ANTH_SSE_TRUNCATED)
+            x->truncated = 1;
+        if (x->stream == ANTH_BODY_LINES)
+            anth_lines_finish(&x->lines, on_line, x);   /* a last line without its newline */
+    }
+    /* Once events were decoded, the caller may have seen content: only it knows, and asks
+     * again through anth_xfer_retry_unseen. */
+    if (x->attempts <= x->max_retries && decide_retry(x, t) &&
+        (t == ANTH_T_NONE || x->events_this_attempt == 0)) {
+        schedule_retry(x);
+        return;
+    }
+    describe(x, t, code, msg, sizeof msg);
+    finish(x, t, (int)code, t == ANTH_T_NONE ? "" : msg);
+}
+
+void anth_xfer_check_idle(anth_xfer *x, double now)
+{
+    char msg[128];
+    /* Idle time is the server's silence: never while we paused the transfer ourselves. */
+    if (!(x->state == ANTH_X_RUNNING && x->stream != ANTH_BODY_BUFFER && !x->paused &&
+          x->idle_timeout_ms > 0 && now - x->last_event_at >= (double)x->idle_timeout_ms))
+        return;
+    if (x->stream == ANTH_BODY_SSE)
+        snprintf(msg, sizeof msg, "stream idle timeout: no event other than ping for %ld ms",
+                 x->idle_timeout_ms);
+    else
+        snprintf(msg, sizeof msg, "idle timeout: no data for %ld ms", x->idle_timeout_ms);
+    leave_multi(x);
+    if (x->attempts <= x->max_retries && x->events_this_attempt == 0) {
+        schedule_retry(x);
+        return;
+    }
+    finish(x, ANTH_T_TIMEOUT_IDLE, 0, msg);
+}
+
+void anth_xfer_start_due(anth_xfer *x, double now)
+{
+    if (x->state == ANTH_X_WAITING && x->wake_at <= now) {
+        char err[128];
+        if (start_attempt(x, err, sizeof err) != 0)
+            finish(x, ANTH_T_OTHER, 0, err);
+    }
+}
+
+double anth_xfer_deadline(const anth_xfer *x)
+{
+    if (x->state == ANTH_X_WAITING)
+        return x->wake_at;
+    if (x->state == ANTH_X_RUNNING && x->stream != ANTH_BODY_BUFFER && !x->paused &&
+        x->idle_timeout_ms > 0)
+        return x->last_event_at + (double)x->idle_timeout_ms;
+    return -1.0;
+}
+
+anth_xfer *anth_xfer_next(const anth_xfer *x)
+{
+    return x->next;
+}
+
+/* ---- transfers --------------------------------------------------------------------------- */
+
+static int configure(anth_xfer *x, const anth_xfer_opts *o)
+{
+    CURL *c = x->easy;
+    int ok = 1;
+#define SET(opt, val) ok &= curl_easy_setopt(c, opt, val) == CURLE_OK
+    SET(CURLOPT_URL, o->url);
+    SET(CURLOPT_PRIVATE, (char *)x);
+    SET(CURLOPT_ERRORBUFFER, x->errbuf);
+    SET(CURLOPT_NOSIGNAL, 1L);            /* hosts may be threaded; we never want SIGALRM */
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, x);
+    SET(CURLOPT_WRITEFUNCTION, on_write);
+    SET(CURLOPT_WRITEDATA, x);
+    SET(CURLOPT_HTTPHEADER, x->headers);
+    SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    SET(CURLOPT_TCP_KEEPALIVE, 1L);       /* long streams cross NATs that drop idle flows */
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_TIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : 0L);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 0L);
+    if (strncmp(o->url, "https:", 6) == 0)
+        SET(CURLOPT_PIPEWAIT, 1L);        /* prefer a stream on an HTTP/2 connection */
+    if (o->insecure) {
+        SET(CURLOPT_SSL_VERIFYPEER, 0L);
+        SET(CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (o->ca_file)
+        SET(CURLOPT_CAINFO, o->ca_file);
+    if (o->proxy)
+        SET(CURLOPT_PROXY, o->proxy);
+    if (strcmp(o->method, "GET") == 0) {
+        SET(CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(o->method, "POST") == 0) {
+        SET(CURLOPT_POST, 1L);
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(o->has_body ? o->body_len : 0));
+        SET(CURLOPT_POSTFIELDS, o->has_body ? o->body : "");
+    } else {
+        SET(CURLOPT_CUSTOMREQUEST, o->method);
+        if (o->has_body) {
+            SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+            SET(CURLOPT_POSTFIELDS, o->body);
+        }
+    }
+#undef SET
+    return ok;
+}
+
+static void release_buffers(anth_xfer *x)
+{
+    curl_slist_free_all(x->headers);
+    anth_headers_free(&x->hdr);
+    anth_buf_free(&x->body);
+    anth_sse_free(&x->sse);
+    anth_lines_free(&x->lines);
+    free_events(x->ev_head);
+}
+
+anth_xfer *anth_xfer_start(anth_engine *e, anth_xfer_opts *o, anth_xfer **owner_slot,
+                           char *err, size_t errlen)
+{
+    anth_xfer *x = calloc(1, sizeof *x);
+    if (x == NULL) {
+        curl_slist_free_all(o->headers);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    x->engine = e;
+    x->headers = o->headers;
+    o->headers = NULL;
+    x->owner_slot = owner_slot;
+    x->stream = o->stream;
+    x->max_retries = o->max_retries < 0 ? 0 : o->max_retries;
+    x->timeout_ms = o->timeout_ms;
+    x->connect_timeout_ms = o->connect_timeout_ms;
+    x->idle_timeout_ms = o->idle_timeout_ms;
+    x->retry_cap_s = o->retry_cap_s;
+    x->max_bytes = o->max_response_bytes;
+    x->outcome.retry_after = -1.0;
+    anth_headers_init(&x->hdr);
+    anth_sse_init(&x->sse);
+    anth_sse_set_max(&x->sse, x->max_bytes ? x->max_bytes : ANTH_DEFAULT_EVENT_MAX);
+    anth_lines_init(&x->lines, x->max_bytes);
+    x->easy = anth_engine_take_easy(e);
+    if (x->easy == NULL || !configure(x, o)) {
+        snprintf(err, errlen, "could not set up the transfer (bad URL or libcurl option)");
+        if (x->easy)
+            anth_engine_give_easy(e, x->easy);
+        release_buffers(x);
+        free(x);
+        return NULL;
+    }
+    x->next = e->xfers;
+    if (e->xfers)
+        e->xfers->prev = x;
+    e->xfers = x;
+    e->inflight++;
+    if (start_attempt(x, err, errlen) != 0) {
+        anth_xfer_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+void anth_xfer_free(anth_xfer *x)
+{
+    anth_engine *e;
+    if (x == NULL)
+        return;
+    e = x->engine;
+    leave_multi(x);
+    if (x->state != ANTH_X_DONE)
+        e->inflight--;
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        e->xfers = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+    if (x->owner_slot)
+        *x->owner_slot = NULL;
+    anth_engine_give_easy(e, x->easy);
+    release_buffers(x);
+    free(x);
+}
+
+void anth_xfer_cancel(anth_xfer *x)
+{
+    if (x->state != ANTH_X_DONE)
+        finish(x, ANTH_T_ABORTED, 0, "canceled by the caller");
+}
+
+double anth_xfer_retry(anth_xfer *x)
+{
+    if (x->attempts > x->max_retries)
+        return -1.0;
+    if (x->state == ANTH_X_DONE)
+        x->engine->inflight++;
+    return schedule_retry(x);
+}
+
+double anth_xfer_retry_unseen(anth_xfer *x)
+{
+    if (x->state != ANTH_X_DONE || !x->outcome.retryable)
+        return -1.0;
+    return anth_xfer_retry(x);
+}
+
+double anth_xfer_retry_stream_error(anth_xfer *x, const char *error_type)
+{
+    if (!anth_stream_error_retryable(error_type))
+        return -1.0;
+    return anth_xfer_retry(x);
+}
+
+enum anth_xfer_state anth_xfer_state(const anth_xfer *x) { return x->state; }
+int anth_xfer_attempts(const anth_xfer *x) { return x->attempts; }
+long anth_xfer_status(const anth_xfer *x) { return x->headers_done ? x->status : 0; }
+int anth_xfer_headers_done(const anth_xfer *x) { return x->headers_done; }
+int anth_xfer_stream_truncated(const anth_xfer *x) { return x->truncated; }
+const anth_outcome *anth_xfer_outcome(const anth_xfer *x) { return &x->outcome; }
+
+const char *anth_xfer_headers(const anth_xfer *x, size_t *len)
+{
+    *len = x->hdr.buf.len;
+    return x->hdr.buf.p ? x->hdr.buf.p : "";
+}
+
+int anth_xfer_header(const anth_xfer *x, const char *name, char *out, size_t outlen)
+{
+    size_t n;
+    const char *v = anth_headers_first(x->hdr.buf.p, x->hdr.buf.len, name, strlen(name), &n);
+    if (v == NULL || outlen == 0)
+        return 0;
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return 1;
+}
+
+const char *anth_xfer_body(const anth_xfer *x, size_t *len)
+{
+    *len = x->body.len;
+    return x->body.p ? x->body.p : "";
+}
+
+anth_event *anth_xfer_take_events(anth_xfer *x, size_t max)
+{
+    anth_event *head = x->ev_head, *last = NULL, *ev = head;
+    size_t n = 0, bytes = 0;
+    if (head == NULL)
+        return NULL;
+    while (ev && (max == 0 || n < max)) {
+        bytes += ev->name_len + ev->data_len;
+        last = ev;
+        ev = ev->next;
+        n++;
+    }
+    last->next = NULL;
+    x->ev_head = ev;
+    if (ev == NULL)
+        x->ev_tail = NULL;
+    x->queued_bytes -= bytes;
+    if (x->paused && x->in_multi && x->queued_bytes < ANTH_QUEUE_HIGH / 2) {
+        /* Called from Lua, never from a libcurl callback, so resuming here is allowed. The
+         * wait was the caller's, not the server's: it does not count as idle time. */
+        x->paused = 0;
+        x->last_event_at = anth_now_ms();
+        curl_easy_pause(x->easy, CURLPAUSE_CONT);
+    }
+    return head;
+}
+
+int anth_xfer_has_events(const anth_xfer *x)
+{
+    return x->ev_head != NULL;
+}

@@ -37,7 +37,7 @@ BUSTED ?= busted
 BUSTED_FLAGS ?= -o utfTerminal
 SPEC ?= spec
 
-.PHONY: all test test-lua test-all lint demo bench bench-hostile clean check-deps rockspec rock-install dist prism check-test-deps self-contained
+.PHONY: all test test-lua test-all lint demo bench bench-callbacks bench-hostile clean check-deps rockspec rock-install dist prism check-test-deps self-contained
 
 LUAROCKS ?= luarocks
 TREE ?= build/rocktree
@@ -84,7 +84,12 @@ demo: check-deps $(CORE_SO)
 bench: $(CORE_SO)
 	bash bench/run
 
-# The costs issue 15 bounds (scrubbing a key-filled error body; on_text over 1 MiB of deltas).
+# What the typed stream callbacks cost, with and without snapshots (bench/callbacks.lua).
+bench-callbacks: $(CORE_SO)
+	$(LUA) bench/callbacks.lua
+
+# The costs issue 15 bounds, end to end on loopback (scrubbing a key-filled error body;
+# on_text over 1 MiB of 16-byte deltas).
 bench-hostile: $(CORE_SO)
 	$(LUA) bench/hostile.lua
 

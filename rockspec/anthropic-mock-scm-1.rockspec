@@ -49,6 +49,7 @@ build = {
     ["anthropic.mock.schema"] = "lua/anthropic/mock/schema.lua",
     ["anthropic.mock.server"] = "lua/anthropic/mock/server.lua",
     ["anthropic.mock.sse"] = "lua/anthropic/mock/sse.lua",
+    ["anthropic.mock.turns"] = "lua/anthropic/mock/turns.lua",
     ["anthropic.mock.validate"] = "lua/anthropic/mock/validate.lua",
   },
   install = {

@@ -61,7 +61,13 @@ build = {
       ["anthropic.resource"] = "lua/anthropic/resource.lua",
       ["anthropic.resources"] = "lua/anthropic/resources.lua",
       ["anthropic.rope"] = "lua/anthropic/rope.lua",
+      ["anthropic.schema"] = "lua/anthropic/schema.lua",
+      ["anthropic.schema_api"] = "lua/anthropic/schema_api.lua",
       ["anthropic.stream"] = "lua/anthropic/stream.lua",
+      ["anthropic.stream_callbacks"] = "lua/anthropic/stream_callbacks.lua",
+      ["anthropic.structured"] = "lua/anthropic/structured.lua",
+      ["anthropic.tool_runner"] = "lua/anthropic/tool_runner.lua",
+      ["anthropic.tools"] = "lua/anthropic/tools.lua",
       ["anthropic.validate"] = "lua/anthropic/validate.lua",
     },
     bin = {

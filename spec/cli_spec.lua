@@ -349,3 +349,77 @@ describe("anthropic-lua usage", function()
     assert.are.equal("anthropic-lua " .. require("anthropic").VERSION .. "\n", out)
   end)
 end)
+
+describe("anthropic-lua ask --json-schema", function()
+  local QUEST = {
+    type = "object",
+    properties = { title = { type = "string" }, reward = { type = "integer", minimum = 10 } },
+    required = { "title", "reward" },
+  }
+  local schema_path
+  before_each(function()
+    schema_path = os.tmpname()
+    local f = assert(io.open(schema_path, "wb"))
+    f:write(cjson.encode(QUEST))
+    f:close()
+    mock.clear()
+  end)
+  after_each(function() os.remove(schema_path) end)
+
+  it("prints the checked value as JSON and sends the schema as the API takes it", function()
+    local out, err, code = cli { "ask", "-m", HAIKU, "--json-schema", schema_path, "a quest" }
+    assert.are.equal(0, code, err)
+    assert.are.same({ title = "mock-title", reward = 10 }, cjson.decode(out))
+    assert.are.equal("\n", out:sub(-1))
+    local body = mock.bodies("/v1/messages")[1]
+    assert.are.equal("json_schema", body.output_config.format.type)
+    assert.are.equal(false, body.output_config.format.schema.additionalProperties)
+    assert.are.equal("{minimum: 10}", body.output_config.format.schema.properties.reward.description)
+  end)
+
+  it("does the same with --stream, and puts parsed_output in --json", function()
+    local out, err, code = cli { "ask", "-m", HAIKU, "--stream", "--json-schema", schema_path, "a quest" }
+    assert.are.equal(0, code, err)
+    assert.are.same({ title = "mock-title", reward = 10 }, cjson.decode(out))
+    out, err, code = cli { "ask", "-m", HAIKU, "--json", "--json-schema", schema_path, "a quest" }
+    assert.are.equal(0, code, err)
+    assert.are.same({ title = "mock-title", reward = 10 }, cjson.decode(out).parsed_output)
+  end)
+
+  for _, stream in ipairs { false, true } do
+    it("exits 7 with the errors on stderr when the answer breaks the schema" .. (stream and " (--stream)" or ""),
+      function()
+        local args = { "ask", "-m", HAIKU, "--json-schema", schema_path,
+          "--header", fault_header { break_schema = true }, "a quest" }
+        if stream then table.insert(args, 2, "--stream") end
+        local out, err, code = cli(args)
+        assert.are.equal(7, code)
+        assert.are.equal("", out)
+        assert.matches("anthropic%-lua: error: ParseError: the reply does not match the schema", err)
+        assert.is_truthy(err:find('\nanthropic-lua:   $: missing required property "title"\n', 1, true), err)
+        assert.is_truthy(err:find('\nanthropic-lua: the answer was: {"reward":10}\n', 1, true), err)
+      end)
+  end
+
+  it("--json reports a broken answer with its errors and raw text", function()
+    local out, _, code = cli { "ask", "-m", HAIKU, "--json", "--json-schema", schema_path,
+      "--header", fault_header { text = "no JSON here" }, "a quest" }
+    assert.are.equal(7, code)
+    local doc = cjson.decode(out)
+    assert.are.equal("ParseError", doc.error.class)
+    assert.are.equal("no JSON here", doc.error.raw)
+    assert.are.equal("$", doc.error.errors[1].path)
+  end)
+
+  it("refuses a schema file that is missing or not JSON (exit 2)", function()
+    local _, err, code = cli { "ask", "--json-schema", "no-such-dir/schema.json", "hi" }
+    assert.are.equal(2, code)
+    assert.matches("%-%-json%-schema: cannot read", err)
+    local f = assert(io.open(schema_path, "wb"))
+    f:write("{ not json")
+    f:close()
+    _, err, code = cli { "ask", "--json-schema", schema_path, "hi" }
+    assert.are.equal(2, code)
+    assert.matches("not a JSON Schema object", err)
+  end)
+end)

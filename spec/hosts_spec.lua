@@ -3,7 +3,8 @@
 --                 in; built for each Lua this spec runs under): 16 ms frames,
 --                 and a poll(2) event loop on client:sockets()/client:timeout()
 --   frame loop    examples/frame_loop/ (a LÖVE-shaped love.update loop, under the Lua of this run)
---   Neovim        examples/neovim/ (headless nvim, LuaJIT, the stream driven by vim.uv watchers)
+--   Neovim        examples/neovim/ (headless nvim, LuaJIT, the stream driven by vim.uv watchers;
+--                 agent_driver.lua: the tool runner in a task, approval and tool awaiting the editor)
 -- Each must print its success line and exit 0; pointed at a port where nothing listens, each
 -- must report the failed streams and exit 1. Nothing is skipped: a missing tool fails the test
 -- with what to install.
@@ -64,6 +65,12 @@ local HOST_LUA = os.getenv("ANTHROPIC_TEST_LUA") or "lua5.4"
 local HOST_BIN = "build/host/" .. HOST_LUA .. "/anthropic-host"
 local function host_build() make("-f mk/host.mk host-build HOST_LUA=" .. q(HOST_LUA)) end
 
+local function prepare_nvim()
+  assert(have("nvim"), "nvim not found: install Neovim (Debian: apt-get install -y neovim) "
+    .. "to run the Neovim host test")
+  make("LUA=luajit")
+end
+
 local HOSTS = {
   {
     name = "C host (embedded " .. HOST_LUA .. " linked statically, core compiled in), 16 ms frames",
@@ -107,11 +114,7 @@ local HOSTS = {
   {
     name = "Neovim headless (LuaJIT, vim.uv watchers)",
     prefix = "neovim: ",
-    prepare = function()
-      assert(have("nvim"), "nvim not found: install Neovim (Debian: apt-get install -y neovim) "
-        .. "to run the Neovim host test")
-      make("LUA=luajit")
-    end,
+    prepare = prepare_nvim,
     command = function(url)
       return "nvim --headless -u NONE -c 'luafile examples/neovim/driver.lua'", { ANTHROPIC_MOCK_URL = url }
     end,
@@ -122,6 +125,21 @@ local HOSTS = {
       assert.is_true(f.polls <= 2 * f.events + 20, line)
     end,
     failed = "^neovim: FAILED .* problems: stream 1: ConnectionError",
+  },
+  {
+    name = "Neovim headless agent (tool runner in a task, approval and tool waiting on the editor)",
+    prefix = "neovim_agent: ",
+    prepare = prepare_nvim,
+    command = function(url)
+      return "nvim --headless -u NONE -c 'luafile examples/neovim/agent_driver.lua'", { ANTHROPIC_MOCK_URL = url }
+    end,
+    ok = "^neovim_agent: ok turns=2 ",
+    -- agent_driver.lua itself checks the answer, the tool result, the ticker and the poll count.
+    check = function(f, line)
+      assert.is_true(f.ticks > 5, line)
+      assert.is_true(f.polls < 200, line)
+    end,
+    failed = "^neovim_agent: FAILED .* error: ConnectionError",
   },
 }
 

@@ -11,6 +11,7 @@ local anthropic = require "anthropic"
 local cjson = require "cjson"
 local client_mod = require "anthropic.client"
 local prism = require "spec.support.prism"
+local support = require "spec.support.client"
 
 local HAIKU = "claude-haiku-4-5"
 -- A 1x1 PNG.
@@ -139,6 +140,21 @@ describe("schema conformance (prism)", function()
       return c.messages.count_tokens { model = HAIKU, messages = user("Hello") } end },
     { "messages.count_tokens with system blocks, tools, tool_choice, an image and thinking", function(c)
       return c.messages.count_tokens(count_params()) end },
+    { "a tool runner's conversation, sent again (tool_use, tool_result with is_error and with blocks)",
+      function(c)
+        -- The runner runs against the mock (scripted turns); what it built is sent to prism.
+        local runner = support.scripted({ { text = "Checking.", tool_use = {
+          { name = "get_weather", input = { location = "Paris, France" }, id = "toolu_01A" },
+          { name = "get_weather", input = { location = 3 }, id = "toolu_01B" },
+          { name = "get_time", input = {}, id = "toolu_01C" } } }, "Done." })
+          .messages.tool_runner({ model = HAIKU, max_tokens = 64, messages = user("Weather and time?"), tools = {
+            anthropic.tool { name = WEATHER.name, description = WEATHER.description,
+              input_schema = WEATHER.input_schema, run = function() return "18 C" end },
+            anthropic.tool { name = TIME.name, description = TIME.description, input_schema = TIME.input_schema,
+              run = function() return { { type = "text", text = "12:00" } } end } } })
+        runner:run_until_done()
+        return c.messages.create(runner.params)
+      end },
     { "models.list", function(c) return c.models.list() end },
     { "models.list with limit and after_id, and betas", function(c)
       return c.models.list { limit = 5, after_id = "claude-opus-4-7", betas = { "b1", "b2" } } end },

@@ -23,25 +23,14 @@ local TICK_MS = 10
 local MAX_GAP_MS = tonumber(os.getenv("NVIM_MAX_TICK_GAP_MS") or "") or 150
 local LIMIT_MS = 20000
 
-local src = debug.getinfo(1, "S").source:gsub("^@", "")
-local here = src:match("^(.*)/[^/]*$") or "."
+local here = debug.getinfo(1, "S").source:gsub("^@", ""):match("^(.*)/[^/]*$") or "."
+local headless = dofile(here .. "/headless.lua")
+headless.use_checkout(here)
 local root = here .. "/../.."
-package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. here .. "/?.lua;" .. package.path
-package.cpath = root .. "/build/luajit/?.so;" .. package.cpath
 
-local finished = false
 local mock_proc
-local guard = uv.new_timer()
-
-local function finish(ok, line)
-  if finished then return end
-  finished = true
-  guard:stop()
-  io.stdout:write(line, "\n")
-  io.stdout:flush()
-  if mock_proc then mock_proc:kill("sigterm") end
-  vim.schedule(function() vim.cmd("cquit " .. (ok and 0 or 1)) end)
-end
+local finish = headless.reporter(LIMIT_MS, "neovim: FAILED streams still running after " .. LIMIT_MS .. " ms",
+  function() if mock_proc then mock_proc:kill("sigterm") end end)
 
 local function fail(why)
   finish(false, "neovim: FAILED " .. why)
@@ -160,8 +149,6 @@ local function run(url)
   end
   driver:kick()
 end
-
-guard:start(LIMIT_MS, 0, function() fail("streams still running after " .. LIMIT_MS .. " ms") end)
 
 -- Any error in the setup fails the run at once (instead of waiting for the guard timer).
 local function run_checked(url)

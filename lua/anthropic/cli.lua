@@ -1,7 +1,7 @@
 -- anthropic.cli: the `anthropic-lua` command (bin/anthropic-lua is a thin launcher).
 --
 --   anthropic-lua check [MODEL...]                  which models may this key use?
---   anthropic-lua ask [--model M] [--fallback M2,M3] [--stream] PROMPT
+--   anthropic-lua ask [--model M] [--fallback M2,M3] [--stream] [--json-schema FILE] PROMPT
 --
 -- Output contract: stdout carries the result (the table, the answer, or one JSON document with
 -- --json); stderr carries the narration (which model answered, fallbacks, errors and hints), so
@@ -12,7 +12,7 @@
 -- Exit codes (M.EXIT; docs/cli.md and --help list them):
 --   0 ok · 1 internal error (a bug) · 2 usage error · 3 authentication failed or no key ·
 --   4 permission denied: no model in the chain (or, for check, none at all) may be used ·
---   5 other API error · 6 network error (connection, timeout).
+--   5 other API error · 6 network error (connection, timeout) · 7 the answer broke --json-schema.
 
 local anthropic = require "anthropic"
 local errors = require "anthropic.errors"
@@ -22,6 +22,7 @@ local access = require "anthropic.access"
 local client_mod = require "anthropic.client"
 local text_of = require("anthropic.stream").text_of
 local redact = client_mod.redact
+local structured = require "anthropic.structured"
 
 local cli_args = require "anthropic.cli_args"
 
@@ -47,6 +48,7 @@ function M.exit_code(err)
   if is(err, errors.AuthenticationFailed) then return M.EXIT.auth end
   if is(err, errors.PermissionDenied) or is(err, errors.NotFound) then return M.EXIT.permission end
   if is(err, errors.ConnectionError) then return M.EXIT.network end
+  if is(err, errors.ParseError) then return M.EXIT.parse end
   return M.EXIT.api
 end
 
@@ -73,6 +75,7 @@ local function error_json(err)
   return {
     class = err.class_name, status = err.status, type = err.type,
     message = err.message ~= nil and tostring(err.message) or nil, request_id = err.request_id,
+    errors = err.errors and json.array(err.errors) or nil, raw = err.raw,
   }
 end
 
@@ -188,13 +191,29 @@ local function describe_fallback(report)
   return from
 end
 
+-- The JSON Schema in --json-schema FILE (a usage failure when it cannot be read or is not JSON).
+local function read_schema(path)
+  local f, oerr = io.open(path, "rb")
+  if not f then fail_usage("--json-schema: cannot read " .. tostring(oerr)) end
+  local text = f:read("*a") or ""
+  f:close()
+  local s, jerr = json.decode(text)
+  if type(s) ~= "table" then
+    fail_usage("--json-schema " .. path .. ": not a JSON Schema object"
+      .. (jerr and (" (" .. tostring(jerr) .. ")") or ""))
+  end
+  return s
+end
+
 local function ask(o, env, out, state)
+  local want = o.json_schema and read_schema(o.json_schema)
   local client = new_client(o, env)
   state.client = client
   local params = {
     model = o.chain[1], max_tokens = o.max_tokens or M.DEFAULT_MAX_TOKENS,
     messages = { { role = "user", content = read_prompt(o, out.stdin) } },
     system = o.system,
+    output_config = want and { format = { type = "json_schema", schema = want } } or nil,
   }
   local fopts = { models = o.chain, on = o.on, ttl = 0 }
   if not o.json then
@@ -207,11 +226,12 @@ local function ask(o, env, out, state)
   local msg, report, text
   if o.stream then
     local s
+    -- messages.stream checks a json_schema answer itself (final_message().parsed_output).
     s, report = fallback.stream(client, params, fopts)
     state.report = report
     local wrote_any, last = false, ""
     for ev in s:events() do
-      if not o.json and ev.type == "content_block_delta" and type(ev.delta) == "table"
+      if not o.json and not o.json_schema and ev.type == "content_block_delta" and type(ev.delta) == "table"
         and ev.delta.type == "text_delta" then
         out.stdout:write(ev.delta.text)
         out.stdout:flush()
@@ -221,14 +241,17 @@ local function ask(o, env, out, state)
     end
     msg = s:final_message()
     text = text_of(msg)
-    if not o.json and (not wrote_any or last:sub(-1) ~= "\n") then out.stdout:write("\n") end
+    if not o.json and not o.json_schema and (not wrote_any or last:sub(-1) ~= "\n") then out.stdout:write("\n") end
     state.open_line = false
   else
-    msg, report = fallback.create(client, params, fopts)
+    local send = structured.prepare(params)
+    msg, report = fallback.create(client, send, fopts)
     state.report = report
+    if want then structured.attach(msg, want) end
     text = text_of(msg)
-    if not o.json then out.stdout:write(text, text:sub(-1) == "\n" and "" or "\n") end
+    if not o.json and not want then out.stdout:write(text, text:sub(-1) == "\n" and "" or "\n") end
   end
+  if want and not o.json then out.stdout:write(json.encode(msg.parsed_output), "\n") end
   client:close()
 
   local request_id = report.attempts[#report.attempts].request_id
@@ -236,6 +259,7 @@ local function ask(o, env, out, state)
     out.stdout:write(json.encode({
       model = report.used_model, text = text, stop_reason = msg.stop_reason, usage = msg.usage,
       request_id = request_id, fallback = report_json(report), message = msg,
+      parsed_output = want and msg.parsed_output or nil,
     }), "\n")
   else
     local from = describe_fallback(report)
@@ -367,6 +391,10 @@ run = function(argv, getenv, from_env, out)
     out.stdout:write(json.encode(doc), "\n")
   else
     note(out, "anthropic-lua: error: ", tostring(err), "\n")
+    if errors.is(err, errors.ParseError) then
+      for _, e in ipairs(err.errors or {}) do note(out, "anthropic-lua:   ", e.path, ": ", e.reason, "\n") end
+      if err.raw then note(out, "anthropic-lua: the answer was: ", err.raw, "\n") end
+    end
     if h then note(out, "anthropic-lua: hint: ", h, "\n") end
   end
   return code

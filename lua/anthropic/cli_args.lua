@@ -7,7 +7,7 @@ local access = require "anthropic.access"
 
 local M = {}
 
-M.EXIT = { ok = 0, internal = 1, usage = 2, auth = 3, permission = 4, api = 5, network = 6 }
+M.EXIT = { ok = 0, internal = 1, usage = 2, auth = 3, permission = 4, api = 5, network = 6, parse = 7 }
 M.DEFAULT_MODEL = "claude-sonnet-4-6"
 M.DEFAULT_MAX_TOKENS = 1024
 
@@ -30,6 +30,8 @@ Options for ask:
   --stream                 print the answer as it arrives
   --max-tokens N           the answer's token limit (default 1024)
   --system TEXT            a system prompt
+  --json-schema FILE       ask for JSON matching the JSON Schema in FILE; print the checked
+                           value as JSON (exit 7, with the errors, when the answer breaks it)
 Options for check:
   --probe KIND             messages (default: max_tokens=1, the request the API gates on
                            the model) or count_tokens (free, see docs/access.md)
@@ -55,6 +57,7 @@ Exit codes:
      (check: no model is available)
   5  other API error (400, 429, 529, 5xx, an error event in a stream, ...)
   6  network error (connection refused, DNS, TLS, timeout)
+  7  the answer is not JSON or breaks the --json-schema (the errors are on stderr)
 ]]
 
 -- ---------------------------------------------------------------------------------------
@@ -83,6 +86,7 @@ local OPTS = {
   ["--stream"] = { key = "stream", cmd = "ask" },
   ["--max-tokens"] = { key = "max_tokens", value = true, cmd = "ask" },
   ["--system"] = { key = "system", value = true, cmd = "ask" },
+  ["--json-schema"] = { key = "json_schema", value = true, cmd = "ask" },
   ["--probe"] = { key = "probe", value = true, cmd = "check" },
 }
 

@@ -65,6 +65,31 @@ end
 
 function Task:is_done() return self.done end
 
+--- engine.await(start) -> the values given to resume. Inside a task: calls start(resume) and
+--- suspends the task until resume(...) is called, at once or later from any callback of the
+--- host (a prompt's answer, a timer); only the first call counts. This is how a task waits for
+--- something that is not a request, without blocking the host.
+function engine.await(start)
+  if type(start) ~= "function" then errors.usage("start", "must be a function (resume)") end
+  if not engine.in_task() then
+    errors.usage(nil, "anthropic.await works inside a task (anthropic.spawn): outside one nothing "
+      .. "could run while it waits")
+  end
+  local task, state, values = current_task, "starting", nil
+  local function resume(...)
+    if state == "done" then return end
+    local waiting = state == "waiting"
+    state, values = "done", compat.pack(...)
+    if waiting then resume_task(task, nil) end
+  end
+  start(resume)
+  while state ~= "done" do
+    state = "waiting"
+    co_yield()
+  end
+  return compat.unpack(values, 1, values.n)
+end
+
 --- engine.in_task() -> true when called from a task's coroutine (waits would yield).
 function engine.in_task()
   if current_task == nil then return false end

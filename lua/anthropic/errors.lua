@@ -10,7 +10,8 @@
 -- The classes of failures the C core types (every API and transport failure) come from the
 -- core's kind table (anthropic.core.kinds(): name, parent, status, error type, retryable), the
 -- one place those facts are written. This module adds only the roots (AnthropicError,
--- APIError) and what C cannot know: UsageError, for bad arguments caught before any request.
+-- APIError) and what C cannot know: UsageError, for bad arguments caught before any request,
+-- and ParseError, for a structured answer that breaks its schema.
 -- tostring(err) is one line: class, status, type, message, request id. It never holds the API
 -- key: the client scrubs its own credentials from any text it puts in an error.
 
@@ -103,6 +104,9 @@ do
   end
 end
 define { name = "UsageError", parent = "AnthropicError" }
+-- A structured answer (messages.parse, a json_schema stream) that is not JSON or breaks its
+-- schema: the request succeeded, so it is no APIError.
+define { name = "ParseError", parent = "AnthropicError" }
 
 --- errors.new(Class or class name, fields) -> error object (not raised).
 function errors.new(class, fields)

@@ -373,4 +373,19 @@ function fallback.stream(client, params, opts)
   return s, runner.report
 end
 
+-- ---------------------------------------------------------------------------------------
+-- Tool runners
+
+--- fallback.tool_runner(client, params [, opts]) -> runner: client.messages.tool_runner with
+--- every turn sent through fallback.create (or fallback.stream with { stream = true }).
+--- opts are the runner's; opts.fallback (optional) holds this module's options (models, on,
+--- ttl, on_fallback). A turn that falls back moves the whole conversation to that model.
+function fallback.tool_runner(client, params, opts)
+  if opts ~= nil and type(opts) ~= "table" then usage("opts", "must be a table") end
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  if o.fallback == nil or o.fallback == false then o.fallback = true end
+  return require("anthropic.tool_runner").new(client, params, o)
+end
+
 return fallback

@@ -30,6 +30,20 @@ anthropic.new = client.new
 --- host's loop instead of blocking; client:poll() resumes it.
 anthropic.spawn = engine.spawn
 
+--- anthropic.await(start) -> values: inside a task, start(resume) is called and the task sleeps
+--- until resume(...) (e.g. from an editor prompt's callback); returns what resume was given.
+anthropic.await = engine.await
+
+--- anthropic.tool{ name, description, input_schema, run = function(input, ctx) ... end } -> a
+--- tool for client.messages.tool_runner (docs/tools.md).
+local tools = require "anthropic.tools"
+anthropic.tool = tools.define
+--- error(anthropic.ToolError{ content = ... }) inside run: send that content as the error result.
+anthropic.ToolError = tools.ToolError
+
+--- anthropic.schema.check(value, schema) -> true | false, errors: the JSON Schema checker.
+anthropic.schema = require "anthropic.schema"
+
 --- anthropic.compat.pcall: a pcall that a task may yield through on every Lua (plain 5.1's
 --- own pcall cannot); use it to catch errors around blocking calls inside a task.
 anthropic.compat = require "anthropic.compat"

@@ -193,8 +193,19 @@ end
 -- # through __len, missing fields through an __index function. (An __index table is fine: the
 -- walk is raw, and what a result inherits through it, like _request_id, is not sent.)
 local PROXY_EVENTS = { "__pairs", "__ipairs", "__len" }
+-- Metatables registered with json.send_raw: their tables are sent as they hold, whatever the
+-- metatable (anthropic.tools' Tool keeps its Lua-only fields, run, behind an __index function).
+local sent_raw = setmetatable({}, { __mode = "k" })
+
+--- json.send_raw(mt) -> mt: tables with this metatable are walked and sent raw, as they hold;
+--- for a library's own types whose metatable only adds what is not sent.
+function json.send_raw(mt)
+  sent_raw[mt] = true
+  return mt
+end
+
 local function proxy_event(mt)
-  if type(mt) ~= "table" then return nil end
+  if type(mt) ~= "table" or sent_raw[mt] then return nil end
   for i = 1, #PROXY_EVENTS do
     if rawget(mt, PROXY_EVENTS[i]) ~= nil then return PROXY_EVENTS[i] end
   end

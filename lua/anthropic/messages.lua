@@ -1,4 +1,4 @@
--- anthropic.messages: client.messages.create / stream / count_tokens.
+-- anthropic.messages: client.messages.create / parse / stream / count_tokens / tool_runner.
 --
 -- Builds the request body from the caller's params (validated first, never mutated) and hands
 -- it to the client. `betas` is taken out of the params and sent as the anthropic-beta header.
@@ -10,6 +10,8 @@ local json = require "anthropic.json"
 local validate = require "anthropic.validate"
 local client_mod = require "anthropic.client"
 local stream_mod = require "anthropic.stream"
+local structured = require "anthropic.structured"
+local stream_callbacks = require "anthropic.stream_callbacks"
 
 local M = {}
 
@@ -53,6 +55,9 @@ function M.attach(client)
     if options and (options.on_event or options.on_text) then
       errors.usage("options", "on_event/on_text need messages.stream")
     end
+    for _, name in ipairs(stream_callbacks.NAMES) do
+      if options and options[name] ~= nil then errors.usage("options." .. name, "needs messages.stream") end
+    end
     if not (o.timeout or client.timeout_explicit)
       and 3600 * params.max_tokens / 128000 > M.NONSTREAMING_LIMIT_S then
       errors.usage("max_tokens", string.format("a non-streaming request for %d tokens may take longer "
@@ -66,11 +71,35 @@ function M.attach(client)
     }
   end
 
-  --- messages.stream(params [, options]) -> Stream (see anthropic.stream).
+  --- messages.parse(params [, options]) -> the Message with .parsed_output: the first text
+  --- block's JSON, checked against output_config.format.schema (docs/structured.md). The schema
+  --- is sent as anthropic.schema.for_api(S); a reply that is not JSON or breaks S raises
+  --- ParseError. With options.on_done, on_done(err, message) gets the same.
+  function messages.parse(params, options)
+    validate.message_params(params, true)
+    local send, s = structured.require_schema(params)
+    if options and options.on_done then
+      local o, on_done = {}, options.on_done
+      for k, v in pairs(options) do o[k] = v end
+      o.on_done = function(err, msg)
+        if err == nil then
+          local ok, perr = pcall(structured.attach, msg, s)
+          if not ok then err, msg = perr, nil end
+        end
+        return on_done(err, msg)
+      end
+      return messages.create(send, o)
+    end
+    return structured.attach(messages.create(send, options), s)
+  end
+
+  --- messages.stream(params [, options]) -> Stream (see anthropic.stream). With a json_schema
+  --- format, final_message().parsed_output is checked as in parse, and on_parsed sees it grow.
   function messages.stream(params, options)
     params = M.checked(params, true)
     local o = validate.request_options(options)
-    return stream_mod.start(client, params, o, options or {})
+    local send, s = structured.prepare(params)
+    return stream_mod.start(client, send, o, options or {}, s)
   end
 
   --- messages.count_tokens(params [, options]) -> { input_tokens = n }. Fields only a create
@@ -84,6 +113,12 @@ function M.attach(client)
       options = o, headers = o.headers, handler = client_mod.json_handler,
       callbacks = { on_done = options and options.on_done },
     }
+  end
+
+  --- messages.tool_runner(params [, opts]) -> runner: the agent loop (anthropic.tool_runner,
+  --- docs/tools.md).
+  function messages.tool_runner(params, opts)
+    return require("anthropic.tool_runner").new(client, params, opts)
   end
 
   client.messages = messages

@@ -19,6 +19,8 @@ local json = require "anthropic.json"
 local engine = require "anthropic.engine"
 local client_mod = require "anthropic.client"
 local Accumulator = require "anthropic.accumulator"
+local structured = require "anthropic.structured"
+local stream_callbacks = require "anthropic.stream_callbacks"
 local reader = require "anthropic.reader"
 
 local M = {}
@@ -67,16 +69,30 @@ function Stream:_deliver(ev)
   if self.queueing then reader.push(self.q, ev) end
   if op.on_event and not op:call(op.on_event, ev) then return end
   if op.on_text and kind == "text" then
-    if not self.wants_snapshot then return op:call(op.on_text, value) end
-    -- The snapshot is the current text block's text, as in the official SDK's 'text' event.
-    -- A Lua string cannot grow in place, so each snapshot costs its length: it is made only
-    -- for a callback that takes it (see wants_snapshot).
-    if self.text_block ~= ev.index then
-      self.text_block, self.text_snapshot = ev.index, ""
+    local ok
+    if self.wants_snapshot then
+      -- The snapshot is the current text block's text, as in the official SDK's 'text' event.
+      -- A Lua string cannot grow in place, so each snapshot costs its length: it is made only
+      -- for a callback that takes it (stream_callbacks.wants_snapshot).
+      if self.text_block ~= ev.index then
+        self.text_block, self.text_snapshot = ev.index, ""
+      end
+      self.text_snapshot = self.text_snapshot .. value
+      ok = op:call(op.on_text, value, self.text_snapshot)
+    else
+      ok = op:call(op.on_text, value)
     end
-    self.text_snapshot = self.text_snapshot .. value
-    op:call(op.on_text, value, self.text_snapshot)
+    if not ok then return end
   end
+  if kind == "message_stop" and self.schema then
+    -- Checked before on_message and final_message() see it: they get parsed_output or fail.
+    local ok, perr = pcall(structured.attach, value, self.schema)
+    if not ok then
+      if type(perr) == "table" and perr.request_id == nil then perr.request_id = self.request_id end
+      return op:cancel(perr)
+    end
+  end
+  if self.typed then self.typed:fire(op, self.acc, kind, value, ev) end
 end
 
 function Stream:_flush_held()
@@ -197,29 +213,20 @@ function handler.finish(op)
   op:finish(nil, client_mod.attach_response(msg, f.status, f.headers, f.attempts, f.request_id))
 end
 
--- Does on_text take a second parameter? function(delta) does not, and then no snapshot is
--- built: 1 MiB of text in 16-byte deltas costs what the deltas cost, not 64 Ki copies of the
--- text so far. Where Lua cannot tell (5.1 has no nparams; C functions), it is built.
-local getinfo = rawget(_G, "debug") and debug.getinfo
-local function wants_snapshot(fn)
-  local info = getinfo and getinfo(fn, "Su")
-  if not info or info.nparams == nil or info.what == "C" then return true end
-  return info.isvararg or info.nparams >= 2
-end
-M.wants_snapshot = wants_snapshot
-
---- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks).
-function M.start(client, params, o, raw)
+--- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks),
+--- `schema` the caller's json_schema (params then already carry its API form), or nil.
+function M.start(client, params, o, raw, schema)
   local body = require("anthropic.messages").body(params, { stream = true })
   -- With betas the reply may carry beta-only blocks and fields: accumulate as the SDK's
   -- BetaMessageStream does.
   local beta = params.betas ~= nil
   local s = setmetatable({
     client = client, beta = beta, acc = Accumulator.new { beta = beta }, held = {}, committed = false,
+    schema = schema, typed = stream_callbacks.new(raw, schema ~= nil),
   }, Stream)
   local nonblocking = raw.on_done or raw.on_event or raw.on_text
   s.queueing = not nonblocking
-  s.wants_snapshot = raw.on_text ~= nil and wants_snapshot(raw.on_text)
+  s.wants_snapshot = raw.on_text ~= nil and stream_callbacks.wants_snapshot(raw.on_text)
   s.op = client:_send {
     method = "POST", path = "/v1/messages", body = body, betas = params.betas, stream = true,
     accept = "text/event-stream", options = o, headers = o.headers, handler = handler,

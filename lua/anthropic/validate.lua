@@ -22,6 +22,8 @@ validate.REQUEST_OPTIONS = {
   timeout = true, connect_timeout = true, idle_timeout = true, max_retries = true, headers = true,
   on_done = true, on_event = true, on_text = true,
 }
+-- The typed stream callbacks (anthropic.stream_callbacks) are request options of a stream too.
+for _, name in ipairs(require("anthropic.stream_callbacks").NAMES) do validate.REQUEST_OPTIONS[name] = true end
 
 --- Rejects keys not in `known` (a typo such as `max_retry` must not be silently ignored).
 function validate.known_keys(t, known, prefix)
@@ -150,6 +152,7 @@ function validate.request_options(o)
   for _, cb in ipairs { "on_done", "on_event", "on_text" } do
     if o[cb] ~= nil and type(o[cb]) ~= "function" then usage("options." .. cb, "must be a function") end
   end
+  require("anthropic.stream_callbacks").check(o, "options.")
   return out
 end
 

@@ -4,6 +4,7 @@
 --   mock.url()        base URL: $ANTHROPIC_MOCK_URL, else one mock started for
 --                     this process (stopped at exit) on a free port
 --   mock.requests()   the decoded request log (list)
+--   mock.bodies([route [, url]]) the decoded JSON bodies of the logged requests (on route)
 --   mock.clear()      DELETE /_mock/requests (log and fault counters)
 --   mock.request(method, path, headers, body [, opts]) -> status, headers, body [, err]
 --                     one request on a fresh connection (raw LuaSocket client)
@@ -305,6 +306,16 @@ function M.requests(url)
   local status, _, body = M.request("GET", "/_mock/requests", {}, nil, { url = url })
   assert(status == 200, "GET /_mock/requests failed: " .. tostring(status))
   return cjson.decode(body).requests
+end
+
+-- bodies([route [, url]]) -> the decoded JSON bodies of the logged requests, in order (only
+-- those on `route`, e.g. "/v1/messages", when given).
+function M.bodies(route, url)
+  local out = {}
+  for _, r in ipairs(M.requests(url)) do
+    if route == nil or r.route == route then out[#out + 1] = cjson.decode(r.body) end
+  end
+  return out
 end
 
 function M.clear(url)

@@ -24,6 +24,10 @@
 //   error    null, or what finalMessage() rejected with: {class, message, type, status, request_id}
 //   partial  when finalMessage() rejected: the message snapshot as accumulated up to the failure
 //            (null if no message_start was seen); null otherwise
+// and spec/fixtures/sse-expected/callbacks/<folder>__<file>.json: the typed events MessageStream
+// emitted, in order: ["text", delta, snapshot], ["thinking", delta, snapshot], ["signature", s],
+// ["inputJson", partial_json, snapshot], ["citation", citation, #citations so far],
+// ["contentBlock", block], ["message", id, stop_reason].
 //
 // Also writes spec/fixtures/sse-expected/partial-json.json: the SDK's partial-JSON parser (the
 // view of a tool input whose input_json_delta fragments are still arriving) on every prefix of a
@@ -118,10 +122,19 @@ async function replay(chunks, beta) {
   const events = [];
   let snapshot;
   stream.on('_rawEvent', (ev) => events.push(ev.type));
+  // The typed events MessageStream emits, in order, with what each carries (callbacks/).
+  const typed = [];
+  stream.on('text', (delta, snap) => typed.push(['text', delta, snap]));
+  stream.on('thinking', (delta, snap) => typed.push(['thinking', delta, snap]));
+  stream.on('signature', (sig) => typed.push(['signature', sig]));
+  stream.on('inputJson', (partial, snap) => typed.push(['inputJson', partial, plain(snap)]));
+  stream.on('citation', (citation, snap) => typed.push(['citation', plain(citation), snap.length]));
+  stream.on('contentBlock', (block) => typed.push(['contentBlock', plain(block)]));
+  stream.on('message', (msg) => typed.push(['message', msg.id, msg.stop_reason ?? null]));
   stream.on('streamEvent', (_ev, snap) => {
     snapshot = snap;
   });
-  const result = { events, message: null, error: null, partial: null };
+  const result = { events, message: null, error: null, partial: null, typed };
   try {
     const msg = plain(await stream.finalMessage());
     delete msg.parsed_output;
@@ -190,6 +203,7 @@ function partialCases() {
 async function main() {
   const dir = sseDir();
   fs.mkdirSync(path.join(outDir, 'beta'), { recursive: true });
+  fs.mkdirSync(path.join(outDir, 'callbacks'), { recursive: true });
   const folders = fs
     .readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
@@ -212,6 +226,12 @@ async function main() {
           throw new Error(`${folder}/${file}: SDK result depends on chunking (beta: ${beta})`);
         }
         const r = JSON.parse(runs.whole);
+        const callbacks = r.typed;
+        delete r.typed;
+        if (!beta) {
+          const cbOut = { source: `${folder}/${file}`, sdk: `@anthropic-ai/sdk ${sdkVersion} MessageStream`, callbacks };
+          fs.writeFileSync(path.join(outDir, 'callbacks', `${folder}__${file}.json`), JSON.stringify(sortKeys(cbOut), null, 2) + '\n');
+        }
         const out = {
           source: `${folder}/${file}`,
           sdk: `@anthropic-ai/sdk ${sdkVersion} ${beta ? 'BetaMessageStream' : 'MessageStream'}`,
@@ -233,7 +253,7 @@ async function main() {
       '\n]}\n',
   );
   console.log(`partial-json.json: ${cases.length} cases`);
-  console.log(`wrote ${count * 2 + 1} files to ${path.relative(process.cwd(), outDir) || '.'}`);
+  console.log(`wrote ${count * 3 + 1} files to ${path.relative(process.cwd(), outDir) || '.'}`);
 }
 
 main().catch((err) => {

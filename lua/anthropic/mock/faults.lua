@@ -10,6 +10,7 @@
 -- status means "the normal reply" (with the other fields still applied).
 
 local json = require "anthropic.mock.json"
+local turns = require "anthropic.mock.turns"
 
 local M = {}
 
@@ -21,8 +22,9 @@ local FIELDS = {
   error_after = "number", close_after = "number", close_mode = "string",
   no_stop = "boolean", pings_only = "boolean", ping_interval_ms = "number",
   not_json = "boolean", replay = "string", chunk = "chunk", seed = "number",
-  write_delay_ms = "number", text = "string", stop_reason = "string",
-  batch_pending_polls = "number", batch_end_ms = "number",
+  write_delay_ms = "number", content_type = "string", text = "string", stop_reason = "string",
+  batch_pending_polls = "number", batch_end_ms = "number", turns = "turns",
+  break_schema = "boolean",
 }
 -- extra fields allowed in config entries: which requests the entry applies to
 local MATCH = { path = "string", method = "string", model = "string" }
@@ -73,6 +75,10 @@ local function check_field(name, v, kind)
   if kind == "list" then ok = json.is_list(v)
   elseif kind == "object" then ok = json.is_object(v)
   elseif kind == "chunk" then ok = (is_int(v) and v >= 1) or v == "random"
+  elseif kind == "turns" then
+    local err = turns.check(v)
+    if err then return nil, err end
+    return true
   else ok = type(v) == kind end
   if not ok then
     local want = ({ list = "a list", object = "an object", chunk = "a positive integer or \"random\"",
@@ -87,6 +93,7 @@ local function check_field(name, v, kind)
     end
     if name == "status" and (v < 100 or v > 599) then return nil, "status: expected an HTTP status (100-599)" end
   end
+  if name == "content_type" and v:find("[%c]") then return nil, "content_type: not a valid header value" end
   if name == "close_mode" and v ~= "fin" and v ~= "reset" then
     return nil, "close_mode: expected \"fin\" or \"reset\""
   end

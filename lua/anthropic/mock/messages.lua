@@ -9,6 +9,7 @@ local json = require "anthropic.mock.json"
 local ids = require "anthropic.mock.ids"
 local validate = require "anthropic.mock.validate"
 local reply = require "anthropic.mock.reply"
+local turns = require "anthropic.mock.turns"
 local sse = require "anthropic.mock.sse"
 local auth = require "anthropic.mock.auth"
 local ratelimit = require "anthropic.mock.ratelimit"
@@ -52,7 +53,9 @@ function M.create(ex)
   local p, model = params(ex, "create")
   if not p then return end
   local f = ex.fault or {}
-  local plan = reply.plan(p, { deltas = f.deltas, text = f.text, stop_reason = f.stop_reason, make_id = ids.next })
+  local plan = reply.plan(p, { deltas = f.deltas, text = f.text, stop_reason = f.stop_reason, make_id = ids.next,
+    break_schema = f.break_schema,
+    turn = f.turns and turns.pick(f.turns, p) })
   local id = ids.next("msg")
   local rl = ratelimit.headers(ex.ctx.ratelimit, ex.key, auth.tier_of(ex.ctx.config, ex.key_rec),
     plan.input_tokens, plan.output_tokens)

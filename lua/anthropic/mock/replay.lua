@@ -1,5 +1,6 @@
 -- anthropic.mock.replay: the "replay" fault, a recorded transcript served
--- byte for byte as a 200 text/event-stream body.
+-- byte for byte as a 200 text/event-stream body (or, with content_type, as a
+-- 200 reply of that type: a recorded JSON Message).
 --
 -- The file is cut into writes of "chunk" bytes (1 = one byte per write) or,
 -- with chunk = "random", of sizes 1..64 drawn from a seeded generator that is
@@ -41,8 +42,14 @@ function M.read(path)
   return data
 end
 
--- serve(ex, fault): the reply (the file was read already by the router)
+-- serve(ex, fault): the reply (the file was read already by the router). With a
+-- content_type other than text/event-stream (a recorded JSON reply), the file is
+-- the whole body, sent with Content-Length.
 function M.serve(ex, fault, data)
+  local ct = fault.content_type
+  if ct and not ct:lower():find("^text/event%-stream") then
+    return ex:send(200, ct, data)
+  end
   local w = ex:sse()
   if not w.flush_head() then ex.keep_alive = false; return end
   local delay = (fault.write_delay_ms or 0) / 1000

@@ -15,6 +15,10 @@
 --             input satisfies its input_schema; with "auto" it is preceded by
 --             a short text block. Its JSON is streamed as input_json_delta
 --             fragments (a first "" then pieces of 7,5,9,3,11,... bytes).
+--   json      output_config.format json_schema (and no tool call): the text is a JSON
+--             document that satisfies the schema (the tool-input rules), streamed in the
+--             tool-input fragment sizes; opts.break_schema drops the first required property
+--             (or, without one, answers the string "mock-broken"), so checks can be tested.
 --   thinking  thinking.type "enabled"/"adaptive": a thinking block first.
 --   usage     input_tokens = 4 + ceil(#canonical JSON of system, messages,
 --             tools, tool_choice / 4); output_tokens = pieces + fragments.
@@ -24,6 +28,7 @@
 
 local json = require "anthropic.mock.json"
 local schema = require "anthropic.mock.schema"
+local turns = require "anthropic.mock.turns"
 
 local M = {}
 
@@ -164,9 +169,33 @@ local function word_pieces(base, n)
   return out
 end
 
+-- The schema of a json_schema output format, or nil.
+local function output_schema(params)
+  local oc = type(params.output_config) == "table" and params.output_config
+  local f = oc and type(oc.format) == "table" and oc.format
+  if f and f.type == "json_schema" and type(f.schema) == "table" then return f.schema end
+  return nil
+end
+
+-- The JSON document answering a json_schema format; broken = it misses the schema.
+local function structured_text(s, broken)
+  local value = schema.value(s)
+  if broken then
+    local first = type(s.required) == "table" and s.required[1]
+    if type(value) == "table" and type(first) == "string" then
+      value[first] = nil
+    else
+      value = "mock-broken"
+    end
+  end
+  return json.encode(value)
+end
+
 -- plan(params, opts) -> plan
 -- opts.deltas (exact text piece count), opts.text (exact reply text),
--- opts.stop_reason (override), opts.make_id(kind) (tool_use ids, signatures).
+-- opts.stop_reason (override), opts.make_id(kind) (tool_use ids, signatures),
+-- opts.break_schema (a json_schema answer that misses its schema),
+-- opts.turn (a scripted turn from anthropic.mock.turns: its blocks replace the rules above).
 function M.plan(params, opts)
   opts = opts or {}
   local user_text, has_result, result_text = M.last_user(params)
@@ -179,9 +208,19 @@ function M.plan(params, opts)
       signature = opts.make_id and opts.make_id("sig") or "sig_mock_000000" }
   end
 
-  local tool, forced = M.pick_tool(params, user_text, has_result)
-  local text
-  if opts.text then
+  local tool, forced, text, stop_reason, stop_sequence
+  if opts.turn then
+    -- A scripted turn (anthropic.mock.turns) says what the blocks are; stops and max_tokens
+    -- still apply below.
+    local scripted
+    scripted, stop_reason = turns.blocks(opts.turn, M.pieces, M.fragments, opts.make_id)
+    for _, b in ipairs(scripted) do blocks[#blocks + 1] = b end
+  else
+    tool, forced = M.pick_tool(params, user_text, has_result)
+  end
+  if opts.turn then
+    text = nil
+  elseif opts.text then
     text = opts.text
   elseif tool then
     text = not forced and ("I'll use the " .. tool.name .. " tool.") or nil
@@ -190,13 +229,16 @@ function M.plan(params, opts)
   else
     text = "You said: " .. (user_text ~= "" and utf8_cut(user_text, MAX_ECHO) or "(no text)")
   end
-  if opts.deltas then
+  local out_schema = not opts.turn and not opts.text and not tool and output_schema(params)
+  if out_schema then
+    blocks[#blocks + 1] = { type = "text", pieces = M.fragments(structured_text(out_schema, opts.break_schema)) }
+  elseif opts.deltas and not opts.turn then
     blocks[#blocks + 1] = { type = "text", pieces = word_pieces(text or "mock", opts.deltas) }
   elseif text then
     blocks[#blocks + 1] = { type = "text", pieces = M.pieces(text) }
   end
 
-  local stop_reason, stop_sequence = tool and "tool_use" or "end_turn", nil
+  if not opts.turn then stop_reason = tool and "tool_use" or "end_turn" end
 
   -- stop_sequences cut the (last) text block and drop what follows
   if type(params.stop_sequences) == "table" and #params.stop_sequences > 0 then
@@ -232,10 +274,11 @@ function M.plan(params, opts)
 
   -- max_tokens: each piece / fragment is one output token
   local budget = math.floor(tonumber(params.max_tokens) or math.huge)
+  if opts.turn and opts.turn.max_tokens then budget = math.min(budget, opts.turn.max_tokens) end
   local used = 0
   for bi, b in ipairs(blocks) do
     local n = #b.pieces
-    if not (opts.deltas and b.type == "text") and used + n > budget then
+    if not (opts.deltas and not opts.turn and b.type == "text") and used + n > budget then
       local keep = math.max(0, budget - used)
       for j = #b.pieces, keep + 1, -1 do b.pieces[j] = nil end
       b.partial = true

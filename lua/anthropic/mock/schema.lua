@@ -6,7 +6,9 @@
 -- minimum or 1 / 1.5; booleans true; arrays max(minItems, 1) items; objects
 -- every declared property (sorted by name); anyOf/oneOf/allOf take the first
 -- branch; local $ref (#/$defs/..., #/definitions/...) is followed. Depth is
--- bounded so a recursive schema still terminates.
+-- bounded so a recursive schema still terminates. Constraints that the SDKs' schema transform
+-- moved into a description ("Count.\n\n{maximum: 5, minimum: 1}") are read back first, as a
+-- model reading the description honours them.
 
 local json = require "anthropic.mock.json"
 
@@ -29,6 +31,31 @@ local function resolve(root, s)
   return s
 end
 
+-- The keywords in a description's trailing "{key: <JSON>, ...}", merged under s's own.
+local function described(s)
+  local d = type(s.description) == "string" and s.description:match("{([^\n]*)}$")
+  if not d then return s end
+  local out = {}
+  for k, v in pairs(s) do out[k] = v end
+  local rest = d
+  while rest ~= "" do
+    local key, after = rest:match("^([%w_$]+): (.*)$")
+    if not key then return out end
+    local value, tail, from = nil, nil, 1
+    repeat -- the shortest prefix that is JSON and ends at ", " or at the end
+      local stop = after:find(", ", from, true)
+      local piece = stop and after:sub(1, stop - 1) or after
+      local v = json.decode(piece)
+      if v ~= nil then value, tail = v, stop and after:sub(stop + 2) or "" end
+      if not stop and value == nil then return out end
+      from = stop and stop + 1
+    until value ~= nil
+    if out[key] == nil then out[key] = value end
+    rest = tail
+  end
+  return out
+end
+
 local gen
 
 local function first_type(t)
@@ -42,6 +69,7 @@ end
 gen = function(root, s, name, depth)
   s = resolve(root, s)
   if type(s) ~= "table" then return "mock-" .. name end
+  s = described(s)
   if s.default ~= nil then return s.default end
   if s.const ~= nil then return s.const end
   if type(s.enum) == "table" and s.enum[1] ~= nil then return s.enum[1] end

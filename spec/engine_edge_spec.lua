@@ -10,6 +10,7 @@ local core = require "anthropic.core"
 local cjson = require "cjson"
 local socket = require "socket"
 local mock = require "spec.support.mock"
+local hostile = require "spec.support.hostile"
 local support = require "spec.support.client"
 
 local HAIKU = "claude-haiku-4-5"
@@ -57,65 +58,15 @@ local function poll_until(c, pred, secs)
 end
 
 -- ---------------------------------------------------------------------------------------
--- A raw HTTP/1.1 server for replies the mock cannot script: one scripted reply per
+-- Replies the mock cannot script come from spec.support.hostile: one scripted reply per
 -- connection, in order; each connection is closed after its reply.
 
-local RAW_SERVER = [[
-local socket = require "socket"
-local replies = dofile(arg[1])
-local srv = assert(socket.bind("127.0.0.1", 0))
-local _, port = srv:getsockname()
-io.stdout:write("port ", port, "\n")
-io.stdout:flush()
-srv:settimeout(20)
-for _, r in ipairs(replies) do
-  local c = srv:accept()
-  if not c then break end
-  c:settimeout(5)
-  local len = 0
-  while true do
-    local line = c:receive("*l")
-    if not line or line == "" then break end
-    local v = line:lower():match("^content%-length:%s*(%d+)")
-    if v then len = tonumber(v) end
-  end
-  if len > 0 then c:receive(len) end
-  c:send(r)
-  c:close()
-end
-srv:close()
-]]
-
-local function tmpfile(content)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(content)
-  f:close()
-  return path
-end
+local tmpfile = hostile.tmpfile
 
 -- raw_server({ reply, ... }) -> base URL, stop(). Each reply is the exact bytes to send.
 local function raw_server(replies)
-  local list = {}
-  for i, r in ipairs(replies) do list[i] = string.format("%q", r) end
-  local script = tmpfile(RAW_SERVER)
-  local data = tmpfile("return { " .. table.concat(list, ", ") .. " }")
-  local p = assert(io.popen(string.format("exec %s %s %s </dev/null & echo pid $!",
-    mock.lua(), mock.shell_quote(script), mock.shell_quote(data)), "r"))
-  local pid, port
-  while not (pid and port) do
-    local line = p:read("*l")
-    if not line then break end
-    pid = pid or tonumber(line:match("^pid (%d+)$"))
-    port = port or tonumber(line:match("^port (%d+)$"))
-  end
-  p:close()
-  assert(port, "the raw server did not start")
-  return "http://127.0.0.1:" .. port, function()
-    os.execute("kill " .. pid .. " 2>/dev/null")
-    os.remove(script)
-    os.remove(data)
-  end
+  local srv = hostile.start { replies = replies }
+  return srv.url, srv.stop
 end
 
 local MESSAGE = cjson.encode {

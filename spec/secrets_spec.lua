@@ -14,28 +14,16 @@ local cjson = require "cjson"
 local mock = require "spec.support.mock"
 local run = require "spec.support.run"
 local support = require "spec.support.client"
+local reach = require "spec.support.reach"
 
 local KEY = "sk-ant-api03-SECRETkey-7f3c9a1e5b2d4c6e8f0a1b3c5d7e9f1a-XyZzY"
 local TOKEN = "sk-ant-oat01-SECRETtoken-0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d-QqQ"
--- Every place reachable from v (keys, values, metatables; functions' upvalues excluded: the
--- client keeps its credentials in a private table by design) where a string contains `secret`.
+-- Every place reachable from v (spec.support.reach) where a string contains `secret`.
 local function leaks(v, secret)
-  local found, seen = {}, {}
-  local function walk(x, path)
-    local t = type(x)
-    if t == "string" then
-      if x:find(secret, 1, true) then found[#found + 1] = path end
-    elseif t == "table" and not seen[x] then
-      seen[x] = true
-      for k, item in pairs(x) do
-        walk(k, path .. "<key>")
-        walk(item, path .. "." .. tostring(k))
-      end
-      local mt = getmetatable(x)
-      if type(mt) == "table" then walk(mt, path .. "<mt>") end
-    end
-  end
-  walk(v, "")
+  local found = {}
+  reach.strings(v, function(s, path)
+    if s:find(secret, 1, true) then found[#found + 1] = path end
+  end)
   return found
 end
 

@@ -29,6 +29,7 @@
 #include "engine.h"
 #include "errors.h"
 #include "platform.h"
+#include "redact.h"
 #include "utf8.h"
 
 #define ANTH_CORE_VERSION "0.1.0"
@@ -213,6 +214,44 @@ static int core_utf8_invalid(lua_State *L)
     return 1;
 }
 
+/* redact(text, secret...) -> text with every run of ANTH_REDACT_MIN_RUN or more characters of
+ * any secret replaced by ANTH_REDACT_MARK (the same string when there is none). When memory
+ * runs out, nothing of the text can be vouched for, so only the mark is returned. */
+static int core_redact(lua_State *L)
+{
+    size_t n, len, size;
+    int i, top = lua_gettop(L), found = 0;
+    const char *text = luaL_checklstring(L, 1, &n);
+    unsigned char *covered;
+    char *out;
+    for (i = 2; i <= top; i++)
+        luaL_checklstring(L, i, &len);
+    for (i = 2; i <= top && !found; i++) {
+        const char *s = lua_tolstring(L, i, &len);
+        found = anth_redact_mark(text, n, s, len, NULL);
+    }
+    if (found == 0) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    covered = found < 0 ? NULL : lua_newuserdata(L, n);   /* GC-owned: survives a raise */
+    if (covered)
+        memset(covered, 0, n);
+    for (i = 2; covered && i <= top; i++) {
+        const char *s = lua_tolstring(L, i, &len);
+        if (anth_redact_mark(text, n, s, len, covered) < 0)
+            covered = NULL;
+    }
+    if (covered == NULL) {
+        lua_pushliteral(L, ANTH_REDACT_MARK);
+        return 1;
+    }
+    size = anth_redact_size(n, covered);
+    out = lua_newuserdata(L, size ? size : 1);
+    lua_pushlstring(L, out, anth_redact_apply(text, n, covered, out));
+    return 1;
+}
+
 static const luaL_Reg client_methods[] = {
     { "request", anth_client_request },
     { "poll", client_poll },
@@ -241,6 +280,7 @@ static const luaL_Reg core_functions[] = {
     { "kinds", core_kinds },
     { "utf8_invalid", core_utf8_invalid },
     { "isatty", core_isatty },
+    { "redact", core_redact },
     { NULL, NULL }
 };
 

@@ -29,8 +29,16 @@
  * transfer. Taking the events resumes it. */
 #define ANTH_QUEUE_HIGH (64u * 1024u)
 
-/* Why a transfer was stopped from inside a callback (curl then reports a write error). */
-enum anth_cut { ANTH_CUT_NONE = 0, ANTH_CUT_TOO_LARGE, ANTH_CUT_NOMEM, ANTH_CUT_BAD_FRAME };
+/* Why a transfer was stopped from inside a callback (curl then reports a write error).
+ * BAD_FRAME: a corrupt AWS event-stream frame (nothing after it can be trusted).
+ * HEADERS: the header block passed ANTH_MAX_HEADER_BLOCK; HEADER_LINE: libcurl refused one
+ * header line longer than its CURL_MAX_HTTP_HEADER (it says "out of memory", which it is not). */
+enum anth_cut { ANTH_CUT_NONE = 0, ANTH_CUT_TOO_LARGE, ANTH_CUT_NOMEM, ANTH_CUT_HEADERS,
+                ANTH_CUT_HEADER_LINE, ANTH_CUT_BAD_FRAME };
+
+/* A reply's header block may hold at most this many bytes: below libcurl's own 300 KB cap
+ * (which it reports as a receive error), far above what any API reply sends. */
+#define ANTH_MAX_HEADER_BLOCK (256 * 1024)
 
 struct anth_xfer {
     anth_engine *engine;
@@ -88,6 +96,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     }
     if (x->max_bytes && x->header_bytes + len > x->max_bytes) {
         x->cut = ANTH_CUT_TOO_LARGE;
+        return 0;
+    }
+    if (x->header_bytes + len > ANTH_MAX_HEADER_BLOCK) {
+        x->cut = ANTH_CUT_HEADERS;
         return 0;
     }
     x->header_bytes += len;
@@ -301,8 +313,15 @@ static void describe(anth_xfer *x, anth_transport t, CURLcode code, char *msg, s
         snprintf(msg, len, "request timeout: no complete reply after %ld ms", x->timeout_ms);
         break;
     case ANTH_T_TOO_LARGE:
-        snprintf(msg, len, "reply larger than max_response_bytes (%lu bytes)",
-                 (unsigned long)x->max_bytes);
+        if (x->cut == ANTH_CUT_HEADERS)
+            snprintf(msg, len, "reply headers larger than %d bytes (the client's limit)",
+                     ANTH_MAX_HEADER_BLOCK);
+        else if (x->cut == ANTH_CUT_HEADER_LINE)
+            snprintf(msg, len, "a reply header line larger than %ld bytes (libcurl's "
+                     "CURL_MAX_HTTP_HEADER)", (long)CURL_MAX_HTTP_HEADER);
+        else
+            snprintf(msg, len, "reply larger than max_response_bytes (%lu bytes)",
+                     (unsigned long)x->max_bytes);
         break;
     default:
         if (x->cut == ANTH_CUT_NOMEM)
@@ -324,7 +343,13 @@ static anth_transport transport_of(anth_xfer *x, CURLcode code)
     curl_off_t ready = 0;
     if (code == CURLE_OPERATION_TIMEDOUT)
         curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &ready);
-    return anth_transport_from_curl((int)code, x->cut == ANTH_CUT_TOO_LARGE, ready > 0);
+    /* Before the final status line is complete, libcurl's "out of memory" is its refusal of
+     * a header line longer than CURL_MAX_HTTP_HEADER (a line we never saw). */
+    if (code == CURLE_OUT_OF_MEMORY && x->cut == ANTH_CUT_NONE && !x->headers_done)
+        x->cut = ANTH_CUT_HEADER_LINE;
+    return anth_transport_from_curl((int)code, x->cut == ANTH_CUT_TOO_LARGE ||
+                                    x->cut == ANTH_CUT_HEADERS || x->cut == ANTH_CUT_HEADER_LINE,
+                                    ready > 0);
 }
 
 void anth_xfer_attempt_done(anth_xfer *x, CURLcode code)

@@ -36,6 +36,7 @@
 local compat = require "anthropic.compat"
 local errors = require "anthropic.errors"
 local engine = require "anthropic.engine"
+local validate = require "anthropic.validate"
 local fallback = require "anthropic.fallback"
 
 local access = {}
@@ -66,10 +67,8 @@ end
 
 local function check_opts(opts)
   if opts ~= nil and type(opts) ~= "table" then usage("opts", "must be a table") end
-  opts = opts or {}
-  for k in pairs(opts) do
-    if not OPTIONS[k] then usage("opts." .. tostring(k), "unknown option") end
-  end
+  opts = validate.plain(opts or {}, "opts")
+  validate.known_keys(opts, OPTIONS, "opts.")
   local probe = opts.probe or "messages"
   if not access.PROBES[probe] then usage("opts.probe", "must be \"messages\" or \"count_tokens\"") end
   local ttl = opts.ttl

@@ -226,6 +226,7 @@ function M.attach(client)
   ---@param options? anthropic.RequestOptions
   ---@return table batch MessageBatch (an operation with options.on_done)
   function batches.create(params, options)
+    if type(params) == "table" then params = json.plain(params) end   -- checked is sent
     M.check_create_params(params)
     local o = resource.check_options(options)
     return resource.call(client, {

@@ -10,6 +10,7 @@ local core = require "anthropic.core"
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local engine = require "anthropic.engine"
+local compat = require "anthropic.compat"
 local validate = require "anthropic.validate"
 local headers_mod = require "anthropic.headers"
 
@@ -92,7 +93,7 @@ end
 ---@return anthropic.Client
 function M.new(opts, platform)
   if opts ~= nil and type(opts) ~= "table" then errors.usage("options", "must be a table") end
-  opts = opts or {}
+  opts = validate.plain(opts or {}, "options")
   validate.known_keys(opts, validate.CLIENT_OPTIONS, "")
   local api_key = opts.api_key
   local auth_token = opts.auth_token
@@ -339,22 +340,14 @@ function Client:_scrub(text, seen)
   return secrets[self].redact(text)
 end
 
---- M.redact(text, secrets) -> text with every occurrence of each secret (a list of non-empty
---- strings) replaced by "[redacted]". Plain find: secrets are not patterns.
+--- M.redact(text, secrets) -> text in which no run of 8 or more characters of any secret (a
+--- list of non-empty strings; a shorter secret: the whole of it) is left, wherever it sits:
+--- each such run becomes "[redacted]". Linear in #text (anthropic.core does the matching).
 ---@param text string
 ---@param list string[] the secrets
 ---@return string
 function M.redact(text, list)
-  for _, secret in ipairs(list) do
-    local from = 1
-    while true do
-      local a, b = text:find(secret, from, true)
-      if not a then break end
-      text = text:sub(1, a - 1) .. "[redacted]" .. text:sub(b + 1)
-      from = a + #"[redacted]"
-    end
-  end
-  return text
+  return core.redact(text, compat.unpack(list))
 end
 
 -- The reply's headers stay the core's parsed copy until someone reads
@@ -420,9 +413,12 @@ function Client:_error(f)
   end
   if f.class then class = f.class end
   self:_scrub(decoded)
-  local message = f.message or emsg
+  self:_scrub(f.partial)   -- a stream's text so far: a proxy may have echoed the key into it
+  etype = self:_scrub(etype)
+  -- Scrub first, then cut: a cut made first could split a key so that it no longer matches.
+  local message = (f.message or emsg) and self:_scrub(f.message or emsg)
   if not message then
-    if f.body and f.body ~= "" then message = f.body:sub(1, 300)
+    if f.body and f.body ~= "" then message = self:_scrub(f.body):sub(1, 300)
     elseif f.status then message = "HTTP " .. f.status end
   end
   local request_id = headers and (headers["request-id"] or headers["x-amzn-requestid"])   -- Bedrock's
@@ -430,7 +426,7 @@ function Client:_error(f)
   return errors.new(class, {
     status = f.status ~= 0 and f.status or nil,
     type = etype,
-    message = self:_scrub(message),
+    message = message,
     request_id = request_id,
     headers = headers,
     body = decoded ~= nil and decoded or self:_scrub(f.body),
@@ -472,6 +468,12 @@ function M.json_result(op)
   local value, perr = json.decode(f.body)
   if value == nil and f.body ~= "null" then
     f.class, f.message = "APIError", "reply is not JSON (" .. tostring(perr) .. ")"
+    return self:_error(f), nil
+  end
+  -- Every JSON reply of the API is an object; [1,2,3], 42, "x" or null must not pass for a
+  -- result. (cjson decodes [] and {} alike, so the text says which it was.)
+  if type(value) ~= "table" or not f.body:find("^[ \t\r\n]*{") then
+    f.class, f.message = "APIError", "reply is not a JSON object"
     return self:_error(f), nil
   end
   return nil, M.attach_response(value, f.status, f.headers, f.attempts, f.request_id)

@@ -28,6 +28,7 @@
 
 local compat = require "anthropic.compat"
 local stream_mod = require "anthropic.stream"
+local validate = require "anthropic.validate"
 local errors = require "anthropic.errors"
 local client_mod = require "anthropic.client"
 
@@ -131,10 +132,8 @@ local function prepare(client, params, opts)
   end
   if type(params) ~= "table" then usage("params", "must be a table") end
   if opts ~= nil and type(opts) ~= "table" then usage("opts", "must be a table") end
-  opts = opts or {}
-  for k in pairs(opts) do
-    if not OPTIONS[k] then usage("opts." .. tostring(k), "unknown option") end
-  end
+  opts = validate.plain(opts or {}, "opts")
+  validate.known_keys(opts, OPTIONS, "opts.")
 
   local chain, seen = {}, {}
   local function add(m, where)

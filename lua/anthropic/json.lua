@@ -10,6 +10,14 @@
 -- 3. JSON null is json.null (cjson.null, also exported as anthropic.null), so a field that is
 --    present but null is distinguishable from an absent one.
 --
+-- 4. Numbers are sent as they are. cjson 2.1.0 prints every number with 14 significant digits,
+--    so 2^53 + 1, 123456789012345678 or 0.1 + 0.2 would reach the API as another number; those
+--    few are written exactly (%d for integers, %.17g for floats) instead.
+-- 5. What is checked is what is sent. json.plain(value) is the one walk over the caller's
+--    tables: raw (no __index, __pairs or __len runs), refusing proxy tables and cycles, it
+--    returns a plain copy that validation reads and json.encode encodes, so no metamethod of
+--    the caller can make the two see different things, or raise in the middle.
+--
 -- Bad values (functions, NaN, sparse tables, mixed keys, invalid UTF-8) raise a UsageError that
 -- names the parameter path, e.g. "messages[2].content: invalid UTF-8 at byte 7".
 
@@ -26,9 +34,12 @@ json.object_mt = { __name = "anthropic.json.object" }
 local array_mt, object_mt = json.array_mt, json.object_mt
 local null = cjson.null
 local encode_raw, decode_raw = cjson.encode, cjson.decode
-local type, pairs, next, tostring = type, pairs, next, tostring
+local type, pairs, next, tostring, rawget, rawequal = type, pairs, next, tostring, rawget, rawequal
 local math_type, tointeger = math.type, math.tointeger
 local floor, huge = math.floor, math.huge
+local format, byte = string.format, string.byte
+-- The metatable itself, even behind a __metatable field (which getmetatable would return).
+local real_metatable = (rawget(_G, "debug") and debug.getmetatable) or getmetatable
 
 cjson.encode_sparse_array(false)        -- sparse tables are an error, reported by our walk
 cjson.decode_invalid_numbers(false)     -- "nan", "inf", hex are not JSON (JSON.parse refuses them)
@@ -61,15 +72,46 @@ local OPAQUE_KEYS = { input = true, properties = true, metadata = true, ["$defs"
 
 local SENTINEL = "\0anthropic.json.empty_array\0"
 local SENTINEL_PATTERN = encode_raw(SENTINEL):gsub("%p", "%%%0")
+-- A number cjson would print inexactly travels as the string NUMBER_PREFIX .. i .. "\0" and is
+-- put back as numbers[i] after encoding. Caller strings that start like a sentinel are refused,
+-- so no caller text can be replaced by accident.
+local NUMBER_PREFIX = "\0anthropic.json.number:"
+local RESERVED = "^%zanthropic%.json%."
+local NUMBER_PATTERN = encode_raw(NUMBER_PREFIX):sub(1, -2):gsub("%p", "%%%0") .. "(%d+)"
+  .. encode_raw("\0"):sub(2):gsub("%p", "%%%0")
+local numbers, nnumbers = {}, 0
 
-local function path_join(path, key)
-  if type(key) == "number" then return (path or "") .. "[" .. key .. "]" end
-  if path == nil or path == "" then return tostring(key) end
-  return path .. "." .. tostring(key)
+-- cjson prints numbers with "%.14g": exact for every integer below 10^14 in magnitude (the
+-- common case, checked without formatting) and for floats whose 14-digit form reads back equal.
+local function exact_in_cjson(x)
+  if x == floor(x) and x > -1e14 and x < 1e14 then return true end
+  return tonumber(format("%.14g", x)) == x
 end
 
+local function number_sentinel(x)
+  nnumbers = nnumbers + 1
+  if math_type and math_type(x) == "integer" then
+    numbers[nnumbers] = format("%d", x)
+  else
+    numbers[nnumbers] = format("%.17g", x)
+  end
+  return NUMBER_PREFIX .. nnumbers .. "\0"
+end
+
+local function path_join(path, key)
+  local tk = type(key)
+  if tk == "number" then return (path or "") .. "[" .. key .. "]" end
+  -- Never tostring() a caller's table or userdata key: its __tostring could raise.
+  if tk ~= "string" then return (path or "") .. "[<" .. tk .. ">]" end
+  if path == nil or path == "" then return key end
+  return path .. "." .. key
+end
+
+-- What the top of the value is called in a message when the path is empty.
+local top_name = "body"
+
 local function fail(path, message)
-  errors.usage(path ~= "" and path or "body", message)
+  errors.usage(path ~= "" and path or top_name, message)
 end
 
 -- The keys from the encoded value down to the one being prepared: the path of a bad value is
@@ -85,7 +127,9 @@ end
 local function bad_leaf(item, ti, depth)
   if ti == "number" then
     if item ~= item or item == huge or item == -huge then fail_at(depth, "number must be finite") end
-  elseif ti ~= "string" and ti ~= "boolean" and item ~= null then
+  elseif ti == "string" then
+    if byte(item, 1) == 0 and item:find(RESERVED) then fail_at(depth, "string is reserved by anthropic.json") end
+  elseif ti ~= "boolean" and item ~= null then
     fail_at(depth, "cannot encode a " .. ti .. " as JSON")
   end
 end
@@ -105,11 +149,12 @@ prepare = function(v, key, guess, depth)
   local n, nkeys, has_string, copy = 0, 0, false, nil
   local child_guess = guess and not OPAQUE_KEYS[key]
   local d1 = depth + 1
-  for k, item in pairs(v) do
+  for k, item in next, v do
     nkeys = nkeys + 1
     local tk = type(k)
     if tk == "string" then
       has_string = true
+      if byte(k, 1) == 0 and k:find(RESERVED) then fail_at(depth, "key is reserved by anthropic.json") end
     elseif tk == "number" then
       if k ~= floor(k) or k < 1 then fail_at(depth, "table has a non-positive or fractional key") end
       if k > n then n = k end
@@ -123,11 +168,21 @@ prepare = function(v, key, guess, depth)
       if changed then
         if not copy then
           copy = {}
-          for k2, v2 in pairs(v) do copy[k2] = v2 end
+          for k2, v2 in next, v do copy[k2] = v2 end
         end
         copy[k] = nv
       end
-    elseif ti ~= "string" then
+    elseif ti == "number" then
+      stack[d1] = k
+      bad_leaf(item, ti, d1)
+      if not exact_in_cjson(item) then
+        if not copy then
+          copy = {}
+          for k2, v2 in next, v do copy[k2] = v2 end
+        end
+        copy[k] = number_sentinel(item)
+      end
+    elseif ti ~= "string" or byte(item, 1) == 0 then
       stack[d1] = k
       bad_leaf(item, ti, d1)
     end
@@ -138,13 +193,86 @@ prepare = function(v, key, guess, depth)
   return v, false
 end
 
+-- A metatable that makes a table show something else than it holds: pairs() through __pairs,
+-- # through __len, missing fields through an __index function. (An __index table is fine: the
+-- walk is raw, and what a result inherits through it, like _request_id, is not sent.)
+local PROXY_EVENTS = { "__pairs", "__ipairs", "__len" }
+-- Metatables registered with json.send_raw: their tables are sent as they hold, whatever the
+-- metatable (anthropic.tools' Tool keeps its Lua-only fields, run, behind an __index function).
+local sent_raw = setmetatable({}, { __mode = "k" })
+
+--- json.send_raw(mt) -> mt: tables with this metatable are walked and sent raw, as they hold;
+--- for a library's own types whose metatable only adds what is not sent.
+---@param mt table
+---@return table mt
+function json.send_raw(mt)
+  sent_raw[mt] = true
+  return mt
+end
+
+local function proxy_event(mt)
+  if type(mt) ~= "table" or sent_raw[mt] then return nil end
+  for i = 1, #PROXY_EVENTS do
+    if rawget(mt, PROXY_EVENTS[i]) ~= nil then return PROXY_EVENTS[i] end
+  end
+  local index = rawget(mt, "__index")
+  if index ~= nil and type(index) ~= "table" then return "__index" end
+end
+
+-- walked[t] is true while t is being copied (seeing it again is a cycle), then its copy.
+local plain_copy
+plain_copy = function(v, depth, walked)
+  if depth > 900 then fail_at(depth, "nested too deeply") end
+  local mt = real_metatable(v)
+  -- rawequal: a metatable can have a metatable of its own, with an __eq that raises
+  local marker = rawequal(mt, array_mt) or rawequal(mt, object_mt)
+  if mt ~= nil and not marker then
+    local event = proxy_event(mt)
+    if event then
+      fail_at(depth, "is a proxy table (its metatable has " .. event .. "), so what it shows is not "
+        .. "what it holds: pass a plain table")
+    end
+  end
+  local done = walked[v]
+  if done == true then fail_at(depth, "table contains itself (a cycle)") end
+  if done then return done end   -- shared, not cyclic: the copy is shared the same way
+  walked[v] = true
+  local copy, d1 = {}, depth + 1
+  for k, item in next, v do
+    if type(item) == "table" then
+      stack[d1] = k
+      item = plain_copy(item, d1, walked)
+    end
+    copy[k] = item
+  end
+  if marker then setmetatable(copy, mt) end
+  walked[v] = copy
+  return copy
+end
+
+--- json.plain(value [, path]) -> a plain copy of value, made by one raw walk (next and rawget:
+--- no __index, __pairs or __len of the caller runs): tables are copied (json.array/json.object
+--- marks kept, other metatables dropped), everything else is returned as it is. Proxy tables
+--- (__pairs, __ipairs, __len or an __index function) and cycles raise a UsageError naming the
+--- path (`name` stands for an empty path, default "params"). Validate and encode the copy:
+--- both then see exactly the same data.
+---@param value any
+---@param path? string where value sits, for errors
+---@param name? string what an empty path is called (default "params")
+---@return any copy
+function json.plain(value, path, name)
+  if type(value) ~= "table" then return value end
+  base_path, top_name = path or "", name or "params"
+  return plain_copy(value, 0, {})
+end
+
 local utf8_invalid
 local function find_bad_utf8(v, path)
   if type(v) == "string" then
     local at = utf8_invalid(v)
     if at then return path, at end
   elseif type(v) == "table" then
-    for k, item in pairs(v) do
+    for k, item in next, v do
       if type(k) == "string" and utf8_invalid(k) then return path_join(path, "<key>"), utf8_invalid(k) end
       local p, at = find_bad_utf8(item, path_join(path, k))
       if p then return p, at end
@@ -159,15 +287,25 @@ end
 function json.encode(value, path)
   path = path or ""
   local prepared, changed = value, false
-  base_path = path
+  base_path, top_name = path, "body"
+  nnumbers = 0
   if type(value) == "table" then
     prepared, changed = prepare(value, nil, true, 0)
   else
     bad_leaf(value, type(value), 0)
+    if type(value) == "number" and not exact_in_cjson(value) then
+      prepared, changed = number_sentinel(value), true
+    end
   end
   local ok, text = pcall(encode_raw, prepared)
   if not ok then fail(path, tostring(text)) end
-  if changed then text = text:gsub(SENTINEL_PATTERN, "[]") end
+  if changed then
+    text = text:gsub(SENTINEL_PATTERN, "[]")
+    if nnumbers > 0 then
+      text = text:gsub(NUMBER_PATTERN, function(i) return numbers[tonumber(i)] end)
+      for i = 1, nnumbers do numbers[i] = nil end
+    end
+  end
   utf8_invalid = utf8_invalid or require("anthropic.core").utf8_invalid
   if utf8_invalid(text) then
     local where, at = find_bad_utf8(value, path)

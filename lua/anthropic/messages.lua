@@ -2,6 +2,8 @@
 --
 -- Builds the request body from the caller's params (validated first, never mutated) and hands
 -- it to the client. `betas` is taken out of the params and sent as the anthropic-beta header.
+-- What is validated is what is sent: M.checked makes one raw plain copy of the params
+-- (anthropic.json.plain), and both the checks and the encoder read that copy.
 
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
@@ -53,6 +55,17 @@ function M.route(client, params, stream)
       accept = "text/event-stream", stream = true }
   end
   return { path = "/v1/messages", body = M.body(params), betas = params.betas }
+end
+
+--- M.checked(params, need_max_tokens) -> the plain copy of params that passed validation.
+---@param params anthropic.MessageParams
+---@param need_max_tokens? boolean
+---@return anthropic.MessageParams
+function M.checked(params, need_max_tokens)
+  if type(params) ~= "table" then errors.usage("params", "must be a table") end
+  local p = json.plain(params)
+  validate.message_params(p, need_max_tokens)
+  return p
 end
 
 ---@class anthropic.MessageParam
@@ -108,7 +121,7 @@ function M.attach(client)
   ---@param options? anthropic.RequestOptions
   ---@return anthropic.Message message (an operation with options.on_done)
   function messages.create(params, options)
-    validate.message_params(params, true)
+    params = M.checked(params, true)
     local o = validate.request_options(options)
     if options and (options.on_event or options.on_text) then
       errors.usage("options", "on_event/on_text need messages.stream")
@@ -161,7 +174,7 @@ function M.attach(client)
   ---@param options? anthropic.RequestOptions on_event, on_text, on_done (and typed callbacks) make it non-blocking
   ---@return anthropic.Stream
   function messages.stream(params, options)
-    validate.message_params(params, true)
+    params = M.checked(params, true)
     local o = validate.request_options(options)
     local send, s = structured.prepare(params)
     return stream_mod.start(client, send, o, options or {}, s)
@@ -173,7 +186,7 @@ function M.attach(client)
   ---@param options? anthropic.RequestOptions
   ---@return { input_tokens: integer } count (an operation with options.on_done)
   function messages.count_tokens(params, options)
-    validate.message_params(params, false)
+    params = M.checked(params, false)
     local o = validate.request_options(options)
     local p = client._platform
     local path, body = "/v1/messages/count_tokens", nil

@@ -50,6 +50,7 @@ end
 function M.split_options(options)
   if options == nil then return validate.request_options(nil), nil end
   if type(options) ~= "table" then usage("options", "must be a table") end
+  options = validate.plain(options, "options")
   local rest = {}
   for k, v in pairs(options) do if k ~= "betas" then rest[k] = v end end
   return M.check_options(rest), validate.betas(options.betas, "options.betas")

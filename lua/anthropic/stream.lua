@@ -76,12 +76,20 @@ function Stream:_deliver(ev)
   if self.queueing then reader.push(self.q, ev) end
   if op.on_event and not op:call(op.on_event, ev) then return end
   if op.on_text and kind == "text" then
-    -- The snapshot is the current text block's text, as in the official SDK's 'text' event.
-    if self.text_block ~= ev.index then
-      self.text_block, self.text_snapshot = ev.index, ""
+    local ok
+    if self.wants_snapshot then
+      -- The snapshot is the current text block's text, as in the official SDK's 'text' event.
+      -- A Lua string cannot grow in place, so each snapshot costs its length: it is made only
+      -- for a callback that takes it (stream_callbacks.wants_snapshot).
+      if self.text_block ~= ev.index then
+        self.text_block, self.text_snapshot = ev.index, ""
+      end
+      self.text_snapshot = self.text_snapshot .. value
+      ok = op:call(op.on_text, value, self.text_snapshot)
+    else
+      ok = op:call(op.on_text, value)
     end
-    self.text_snapshot = self.text_snapshot .. value
-    if not op:call(op.on_text, value, self.text_snapshot) then return end
+    if not ok then return end
   end
   if kind == "message_stop" and self.schema then
     -- Checked before on_message and final_message() see it: they get parsed_output or fail.
@@ -257,6 +265,7 @@ function M.start(client, params, o, raw, schema, again)
   -- A platform whose stream is not SSE (Bedrock's event-stream) turns each of its events
   -- into the Anthropic event it carries.
   s.translate = client._platform and client._platform.stream_event
+  s.wants_snapshot = raw.on_text ~= nil and stream_callbacks.wants_snapshot(raw.on_text)
   s.op = client:_send {
     method = "POST", path = route.path, body = route.body, betas = route.betas, stream = route.stream,
     accept = route.accept, options = o, headers = o.headers, handler = handler,

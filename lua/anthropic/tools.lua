@@ -34,6 +34,7 @@ local Tool = {
   __tostring = function(t) return "anthropic.Tool(" .. tostring(rawget(t, "name")) .. ")" end,
 }
 tools.Tool = Tool
+json.send_raw(Tool)   -- what a tool holds is its definition; run stays behind __index
 
 --- tools.NAME_MAX: the API's limit on a custom tool's name (pattern ^[a-zA-Z0-9_-]{1,128}$).
 tools.NAME_MAX = 128

@@ -4,6 +4,7 @@
 -- "max_tokens: must be a positive integer" tells the caller exactly what to fix.
 
 local errors = require "anthropic.errors"
+local json = require "anthropic.json"
 
 local validate = {}
 
@@ -39,11 +40,30 @@ for _, name in ipairs(require("anthropic.stream_callbacks").NAMES) do validate.R
 ---@param known table<string, boolean>
 ---@param prefix string put before a key in the error ("options.")
 function validate.known_keys(t, known, prefix)
-  for k in pairs(t) do
+  for k in next, t do
     if not known[k] then
-      usage(prefix .. tostring(k), "unknown option")
+      usage(prefix .. validate.describe_key(k), "unknown option")
     end
   end
+end
+
+--- A key as text for a message. Only strings and numbers are shown: a caller's table or
+--- userdata key could have a __tostring that raises.
+---@param k any
+---@return string
+function validate.describe_key(k)
+  local tk = type(k)
+  if tk == "string" or tk == "number" then return tostring(k) end
+  return "<" .. tk .. " key>"
+end
+
+--- validate.plain(t, name) -> a plain copy of the table t (see anthropic.json.plain): what the
+--- checks read is then what is used, and no metamethod of the caller runs (or raises) in them.
+---@param t table
+---@param name string the field, for errors
+---@return table copy
+function validate.plain(t, name)
+  return json.plain(t, name, name)
 end
 
 local function is_integer(v)
@@ -142,6 +162,7 @@ validate.MAX_HEADERS = 50
 function validate.headers(h, name)
   if h == nil then return {} end
   if type(h) ~= "table" then usage(name, "must be a table of name = value strings") end
+  h = validate.plain(h, name)
   local out, n = {}, 0
   for k, v in pairs(h) do
     n = n + 1
@@ -149,7 +170,7 @@ function validate.headers(h, name)
       usage(name, "must not have more than " .. validate.MAX_HEADERS .. " headers")
     end
     if type(k) ~= "string" or not k:match(TOKEN) then
-      usage(name, "header name " .. string.format("%q", tostring(k)) .. " is not a valid token")
+      usage(name, "header name " .. string.format("%q", validate.describe_key(k)) .. " is not a valid token")
     end
     if type(v) == "number" then v = tostring(v) end
     if type(v) ~= "string" then usage(name .. "." .. k, "header value must be a string") end
@@ -165,6 +186,7 @@ end
 function validate.request_options(o)
   if o == nil then return {} end
   if type(o) ~= "table" then usage("options", "must be a table") end
+  o = validate.plain(o, "options")
   validate.known_keys(o, validate.REQUEST_OPTIONS, "options.")
   local out = {}
   out.timeout = validate.seconds(o.timeout, "options.timeout", nil)
@@ -189,7 +211,7 @@ function validate.list(v, name)
   local n = 0
   for k in pairs(v) do
     if not is_integer(k) or k < 1 then
-      usage(name, "must be a list (a table with items 1..n), found key " .. tostring(k))
+      usage(name, "must be a list (a table with items 1..n), found key " .. validate.describe_key(k))
     end
     if k > n then n = k end
   end

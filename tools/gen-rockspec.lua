@@ -111,18 +111,20 @@ dependencies = {
   "lua-cjson >= 2.1.0",
   "luasocket >= 3.0",
 }
+-- Pure Lua, installed file by file: the "builtin" type would also copy all of lua/, and with
+-- it the client's modules, into this rock.
 build = {
-  type = "builtin",
-  modules = {
-%s
-  },
+  type = "none",
   install = {
+    lua = {
+%s
+    },
     bin = {
       ["anthropic-mock"] = "bin/anthropic-mock",
     },
   },
 }
-]]):format(modules(true):gsub("\n      ", "\n    "):gsub("^      ", "    "))
+]]):format(modules(true))
 
 local outputs = {
   { "rockspec/anthropic-scm-1.rockspec", client },

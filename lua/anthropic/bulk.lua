@@ -206,7 +206,8 @@ local function submit(run, b)
     end
   end
   b.intent_at = os.time()
-  b.attempts = (b.attempts or 0) + 1
+  local attempts = (run.attempts[b] or 0) + 1     -- per run: a rerun starts afresh
+  run.attempts[b] = attempts
   save(run)
   local parts = {}
   for k, i in ipairs(list) do parts[k] = job.texts[i] end
@@ -222,7 +223,7 @@ local function submit(run, b)
     save(run)
     return true
   end
-  if type(res) == "table" and res.retryable and b.attempts < run.o.submit_attempts then
+  if type(res) == "table" and res.retryable and attempts < run.o.submit_attempts then
     run.wait = math.max(run.wait or 0, tonumber(res.retry_after) or 1)
     return false
   end
@@ -297,7 +298,7 @@ end
 
 local function run_job(client, job, o)
   local st = o.state_file and state_mod.load(o.state_file, job.fingerprint, job.total)
-  local run = { client = client, job = job, o = o, st = st }
+  local run = { client = client, job = job, o = o, st = st, attempts = {} }
   if not st then
     st = state_mod.new(job.fingerprint, job.total)
     local all = {}

@@ -296,7 +296,7 @@ function engine.sleep(client, seconds)
     return
   end
   while true do
-    local left = at - timers.now_ms()
+    local left = math.ceil(at - timers.now_ms())
     if left <= 0 then return end
     if client._nops > 0 then engine.poll(client, left) else core_sleep_ms(left) end
   end

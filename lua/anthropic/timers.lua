@@ -46,7 +46,9 @@ function M.bound(client, wait_ms)
     local left = list[i].at - now
     if left < wait_ms then wait_ms = left end
   end
-  return wait_ms > 0 and wait_ms or 0
+  -- Whole ms, rounded up: the core's sleep and poll truncate, and a wake-up 0.4 ms early
+  -- would find nothing due and spin through polls of 0 ms until it is.
+  return wait_ms > 0 and math.ceil(wait_ms) or 0
 end
 
 --- Runs (and removes) every wake-up that is due. Ones added while they run wait for a later poll.

@@ -71,7 +71,8 @@ describe("anthropic.bulk.run input", function()
   end
   local big = string.rep("x", 2000)
   local rows = {
-    { "not a list", "x", {}, "requests: must be a list or an iterator function of { custom_id = ..., params = { ... } }" },
+    { "not a list", "x", {},
+      "requests: must be a list or an iterator function of { custom_id = ..., params = { ... } }" },
     { "an empty list", {}, {}, "requests: must hold at least one request" },
     { "a missing custom_id", with(requests(3), 2, { params = request(2).params }), {},
       "requests[2].custom_id: must be a string" },
@@ -82,7 +83,8 @@ describe("anthropic.bulk.run input", function()
     { "an unknown field", with(requests(2), 1, { custom_id = "a", params = request(1).params, extra = 1 }), {},
       "requests[1].extra: unknown field" },
     { "a request larger than a batch may be", with(requests(2), 2,
-      { custom_id = "big", params = { model = HAIKU, max_tokens = 5, messages = { { role = "user", content = big } } } }),
+      { custom_id = "big", params = { model = HAIKU, max_tokens = 5,
+        messages = { { role = "user", content = big } } } }),
       { max_bytes = 1000 }, nil },
     { "an unknown option", requests(1), { poll = 1 }, "opts.poll: unknown option" },
     { "a poll_interval of 0", requests(1), { poll_interval = 0 },
@@ -195,7 +197,8 @@ describe("anthropic.bulk.run", function()
   end)
 
   it("without retry_errored delivers a retryable error as it is", function()
-    local s = anthropic.bulk.run(client, requests(2, { [1] = "errored_once:overloaded_error" }), { poll_interval = FAST })
+    local s = anthropic.bulk.run(client, requests(2, { [1] = "errored_once:overloaded_error" }),
+      { poll_interval = FAST })
     assert.are.equal(1, s.errored)
     assert.are.equal(1, #created())
   end)
@@ -241,7 +244,7 @@ describe("anthropic.bulk.run with a state file", function()
     os.remove(state)
   end)
 
-  it("after an error in on_result, a rerun redelivers only the interrupted result, flagged, and submits nothing", function()
+  it("after an error in on_result, a rerun redelivers only the interrupted result, flagged, submits nothing", function()
     local first = {}
     local err = raises(anthropic.bulk.run, client, requests(20), { state_file = state, max_requests = 8,
       poll_interval = FAST, on_result = function(id)
@@ -313,7 +316,8 @@ describe("anthropic.bulk.run killed with kill -9", function()
   end)
 
   local function child_cmd(stop_after, fault)
-    return string.format("%s %s %s %s %s %s %d %s", run.interpreter(), run.quote(mock.root() .. "/spec/support/bulk_child.lua"),
+    return string.format("%s %s %s %s %s %s %d %s", run.interpreter(),
+      run.quote(mock.root() .. "/spec/support/bulk_child.lua"),
       run.quote(server.url), run.quote(state), run.quote(log), run.quote(progress), stop_after, run.quote(fault or ""))
   end
 

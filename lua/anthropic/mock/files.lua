@@ -168,6 +168,14 @@ function M.content(ex, id)
   if not ok then ex.keep_alive = false end
 end
 
+--- content_of(f) -> the file's bytes as one string (for the mock's own GET /_mock/files/{id}).
+function M.content_of(f)
+  if f.chunks then return table.concat(f.chunks) end
+  local out = {}
+  generated(f.size, function(piece) out[#out + 1] = piece return true end)
+  return table.concat(out)
+end
+
 --- make(ctx, spec) -> the metadata of a downloadable file, as one the API made itself
 --- (POST /_mock/files). spec: filename, mime_type, size_bytes, content (all optional).
 function M.make(ctx, spec)

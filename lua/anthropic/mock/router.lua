@@ -87,10 +87,10 @@ end
 
 -- handle(ctx, conn, req) -> exchange (its keep_alive says if the connection lives on)
 function M.handle(ctx, conn, req)
-  local which = control.route(req.path)
+  local which, id = control.route(req.path)
   if which then
     local ex = exchange.new(ctx, conn, req, nil)
-    control.handle(ex, which)
+    control.handle(ex, which, id)
     return ex
   end
   -- The cloud platforms' routes check their own credentials (anthropic.mock.bedrock, .vertex).

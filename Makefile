@@ -6,6 +6,7 @@
 #   make demo            the demo: mock server, access check, fallback, wrong key
 #   make bench           the benchmark harness (bench/REPORT.md)
 #   make bench-hostile   the costs of issue 15 (scrubbing, on_text) in one process
+#   make bench-bulk      what a 10,000-request bulk job costs here, with and without a state file
 #
 # Everything runs in place: LUA_PATH/LUA_CPATH point at lua/ and build/$(LUA)/.
 
@@ -37,7 +38,7 @@ BUSTED ?= busted
 BUSTED_FLAGS ?= -o utfTerminal
 SPEC ?= spec
 
-.PHONY: all test test-lua test-all lint demo bench bench-callbacks bench-hostile clean check-deps rockspec rock-install dist prism check-test-deps self-contained love-test
+.PHONY: all test test-lua test-all lint demo bench bench-callbacks bench-hostile bench-bulk clean check-deps rockspec rock-install dist prism check-test-deps self-contained love-test
 
 LUAROCKS ?= luarocks
 TREE ?= build/rocktree
@@ -97,6 +98,9 @@ bench-callbacks: $(CORE_SO)
 # on_text over 1 MiB of 16-byte deltas).
 bench-hostile: $(CORE_SO)
 	$(LUA) bench/hostile.lua
+
+bench-bulk: $(CORE_SO)
+	$(LUA) bench/bulk.lua
 
 rockspec:
 	$(LUA) tools/gen-rockspec.lua

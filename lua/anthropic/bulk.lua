@@ -19,8 +19,9 @@
 -- With state_file, each step is recorded (anthropic.bulk_state) before and after it happens:
 --   submit    intent_at saved, POST (no automatic retry: a retried POST could create a second
 --             batch), id saved. A crash between the two is resolved by anthropic.bulk_find.
---   deliver   the result's custom_id saved as `delivering`, on_result, then the line count and
---             the custom_id of the last handled line saved. A results file never changes once
+--   deliver   the result's custom_id saved as `delivering` (with the line count and custom_id
+--             of the last handled line), on_result; the next line's save records it handled (or
+--             a save of its own when no next line is read yet: one save per result). A results file never changes once
 --             its batch ended, so a rerun skips that many lines (checking the last custom_id).
 --             The one result being delivered when the process died is delivered again, with
 --             info.redelivery = true: a consumer that commits its output before returning can
@@ -266,6 +267,7 @@ local function deliver(run, b)
         st.retry[#st.retry + 1] = i
         st.counts.retried = st.counts.retried + 1
       else
+        -- One save marks the lines before as handled and this one as being delivered.
         local again = b.delivering == id
         b.delivering = id
         save(run)
@@ -275,7 +277,9 @@ local function deliver(run, b)
         st.counts[t] = (st.counts[t] or 0) + 1
       end
       b.consumed, b.last_id = line, id
-      save(run)
+      -- With the next line already read the next save records this one; else save now (the
+      -- results may stall, and a crash meanwhile would redeliver a result that was handled).
+      if not results:ready() then save(run) end
     end
   end
   b.ended = true

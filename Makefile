@@ -6,6 +6,7 @@
 #   make demo            the demo: mock server, access check, fallback, wrong key
 #   make bench           the benchmark harness (bench/REPORT.md)
 #   make bench-hostile   the costs of issue 15 (scrubbing, on_text) in one process
+#   make bench-files     peak RSS of a 200 MB upload and a 200 MB download to a path
 #   make bench-bulk      what a 10,000-request bulk job costs here, with and without a state file
 #
 # Everything runs in place: LUA_PATH/LUA_CPATH point at lua/ and build/$(LUA)/.
@@ -38,7 +39,7 @@ BUSTED ?= busted
 BUSTED_FLAGS ?= -o utfTerminal
 SPEC ?= spec
 
-.PHONY: all test test-lua test-all lint demo bench bench-callbacks bench-hostile bench-bulk clean check-deps rockspec rock-install dist prism check-test-deps self-contained love-test
+.PHONY: all test test-lua test-all lint demo bench bench-callbacks bench-hostile bench-files bench-bulk clean check-deps rockspec rock-install dist prism check-test-deps self-contained love-test
 
 LUAROCKS ?= luarocks
 TREE ?= build/rocktree
@@ -92,12 +93,10 @@ bench: $(CORE_SO)
 
 # What the typed stream callbacks cost, with and without snapshots (bench/callbacks.lua).
 bench-callbacks: $(CORE_SO)
-	$(LUA) bench/callbacks.lua
 
-# The costs issue 15 bounds, end to end on loopback (scrubbing a key-filled error body;
-# on_text over 1 MiB of 16-byte deltas).
-bench-hostile: $(CORE_SO)
-	$(LUA) bench/hostile.lua
+# What a 200 MB upload and a 200 MB download to a path raise peak RSS by (bench/files_rss.lua).
+bench-files: $(CORE_SO)
+	$(LUA) bench/files_rss.lua
 
 bench-bulk: $(CORE_SO)
 	$(LUA) bench/bulk.lua

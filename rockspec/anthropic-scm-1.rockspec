@@ -60,6 +60,7 @@ build = {
       ["anthropic.engine"] = "lua/anthropic/engine.lua",
       ["anthropic.errors"] = "lua/anthropic/errors.lua",
       ["anthropic.fallback"] = "lua/anthropic/fallback.lua",
+      ["anthropic.files"] = "lua/anthropic/files.lua",
       ["anthropic.headers"] = "lua/anthropic/headers.lua",
       ["anthropic.health"] = "lua/anthropic/health.lua",
       ["anthropic.history"] = "lua/anthropic/history.lua",

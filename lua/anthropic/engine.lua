@@ -213,7 +213,10 @@ end
 
 local function service(op, req)
   -- Headers first: events and completion may refer to them (request id, status).
-  if op.handler.progress then op.handler.progress(op) end
+  if op.handler.progress then
+    op.handler.progress(op)
+    if op.done then return end     -- a callback it ran (on_progress) failed and canceled the op
+  end
   local n, more = req:take_events(op.buf, engine.MAX_EVENTS_PER_POLL)
   op.more = more
   if n > 0 and op.handler.events then

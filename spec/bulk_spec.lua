@@ -252,6 +252,7 @@ describe("anthropic.bulk.run with a state file", function()
         first[#first + 1] = id
       end })
     assert.matches("disk full", tostring(err))
+    assert.are.equal(0, client:inflight())       -- the results download stopped with the job
     local posts = #created()
     local again, flagged = {}, {}
     local s = anthropic.bulk.run(client, requests(20), { state_file = state, max_requests = 8, poll_interval = FAST,

@@ -271,7 +271,13 @@ local function deliver(run, b)
         local again = b.delivering == id
         b.delivering = id
         save(run)
-        if o.on_result then o.on_result(id, result, { batch_id = b.id, redelivery = again or nil }) end
+        if o.on_result then
+          local ok, err = compat.pcall(o.on_result, id, result, { batch_id = b.id, redelivery = again or nil })
+          if not ok then
+            results:close()           -- the download stops with the job
+            error(err, 0)
+          end
+        end
         b.delivering = nil
         local t = tostring(result.type)
         st.counts[t] = (st.counts[t] or 0) + 1

@@ -33,8 +33,8 @@ CHECK_CFLAGS = $(CORE_FLAGS) -Werror \
 CHECK_LIBS = $(shell pkg-config --libs libcurl libcrypto zlib)
 CHECK_BUSTED ?= $(shell command -v busted)
 # Specs that drive the C paths: transfers, streams (SSE) and batch results (JSONL), retries,
-# timers, callbacks and tasks, errors, TLS, limits, finalizers, hostile servers, params walks,
-# the engine's sleep and bulk jobs (the core's clock and sleep)
+# timers (the engine's sleep and bulk jobs drive the core's clock and sleep), callbacks and
+# tasks, errors, TLS, limits, finalizers, hostile servers, params walks
 # (the property spec runs a 60-case sample under valgrind); the CLI's subprocesses load the
 # sanitized module too. Left out: the mock's own specs and the pure-Lua accumulator (no C),
 # hosts_spec (its C host links its own static build of the core).

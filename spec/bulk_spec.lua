@@ -330,15 +330,16 @@ describe("anthropic.bulk.run killed with kill -9", function()
     for _, p in ipairs { dir, state, log, progress, state .. ".tmp" } do os.remove(p) end
   end)
 
-  local function child_cmd(stop_after, fault)
-    return string.format("%s %s %s %s %s %s %d %s", run.interpreter(),
+  local function child_cmd(stop_after, fault, mode)
+    return string.format("%s %s %s %s %s %s %d %s %s", run.interpreter(),
       run.quote(mock.root() .. "/spec/support/bulk_child.lua"),
-      run.quote(server.url), run.quote(state), run.quote(log), run.quote(progress), stop_after, run.quote(fault or ""))
+      run.quote(server.url), run.quote(state), run.quote(log), run.quote(progress), stop_after, run.quote(fault or ""),
+      run.quote(mode or ""))
   end
 
   -- Starts the child in the background; returns its pid.
-  local function start(stop_after, fault)
-    local p = assert(io.popen("exec " .. child_cmd(stop_after, fault) .. " >/dev/null 2>&1 </dev/null & echo $!"))
+  local function start(stop_after, fault, mode)
+    local p = assert(io.popen("exec " .. child_cmd(stop_after, fault, mode) .. " >/dev/null 2>&1 </dev/null & echo $!"))
     local pid = tonumber(p:read("*l"))
     p:close()
     return pid
@@ -352,12 +353,19 @@ describe("anthropic.bulk.run killed with kill -9", function()
     end
   end
 
+  -- Alive and not a zombie (the child is orphaned, and init may take a while to reap it).
+  local function running(pid)
+    local f = io.open("/proc/" .. pid .. "/stat")
+    if not f then return false end
+    local stat = f:read("*l") or ""
+    f:close()
+    local pstate = stat:match("%)%s+(%a)")
+    return pstate ~= nil and pstate ~= "Z" and pstate ~= "X"
+  end
+
   local function kill9(pid)
     os.execute("kill -9 " .. pid .. " 2>/dev/null")
-    wait_for("the child to die", function()
-      local r = os.execute("kill -0 " .. pid .. " 2>/dev/null")
-      return not (r == true or r == 0)
-    end)
+    wait_for("the child to die", function() return not running(pid) end)
   end
 
   local function delivered()
@@ -369,20 +377,24 @@ describe("anthropic.bulk.run killed with kill -9", function()
     return ids
   end
 
-  local function assert_exactly_once(n)
+  -- Each of the n results delivered exactly once (the log), and each request in exactly one
+  -- created batch (the mock's log), `twice` (custom_id -> true) in two: the retried ones.
+  local function assert_exactly_once(n, format, twice)
+    format, twice = format or "item-%03d", twice or {}
     local count = {}
     for _, id in ipairs(delivered()) do count[id] = (count[id] or 0) + 1 end
     for i = 1, n do
-      local id = string.format("item-%03d", i)
+      local id = string.format(format, i)
       assert.are.equal(1, count[id], id .. " delivered " .. tostring(count[id]) .. " times")
     end
     assert.are.equal(n, #delivered())
     local in_batches = {}
     for _, ids in ipairs(created()) do
-      for _, id in ipairs(ids) do
-        assert.is_nil(in_batches[id], id .. " was submitted twice")
-        in_batches[id] = true
-      end
+      for _, id in ipairs(ids) do in_batches[id] = (in_batches[id] or 0) + 1 end
+    end
+    for i = 1, n do
+      local id = string.format(format, i)
+      assert.are.equal(twice[id] and 2 or 1, in_batches[id], id .. " in " .. tostring(in_batches[id]) .. " batches")
     end
   end
 
@@ -420,4 +432,27 @@ describe("anthropic.bulk.run killed with kill -9", function()
     assert.are.equal(3, #created())
     assert_exactly_once(30)
   end)
+  it("killed again and again at one of its first state saves, before or after the rename, until a run ends "
+    .. "the job: every result once, none submitted twice", function()
+      -- Run r dies at its save 1..6 (cycling), before the rename for six runs, after it for the
+      -- next six: the job moves a few saves per run, so the kills fall all along it.
+      local runs, kills = 0, {}
+      while true do
+        local k, when = runs % 6 + 1, math.floor(runs / 6) % 2 == 0 and "before" or "after"
+        local out, code = run.command(child_cmd(0, nil, "retry"), { BULK_DIE_AT = k .. ":" .. when })
+        runs = runs + 1
+        if code == 0 then
+          assert.matches("^done 30 ", out)
+          break
+        end
+        assert.are.equal(137, code, out)        -- 128 + SIGKILL
+        kills[when] = (kills[when] or 0) + 1
+        assert.is_true(runs < 200, "the job does not end")
+      end
+      print(string.format("\n  [bulk kill -9] %d runs killed at a save (%d before its rename, %d after), "
+        .. "the last ran to the end", runs - 1, kills.before or 0, kills.after or 0))
+      assert.is_true(runs > 12, "only " .. runs .. " runs")
+      assert_exactly_once(30, "rnd-%03d", { ["rnd-007"] = true, ["rnd-019"] = true })
+    end)
 end)
+

@@ -91,27 +91,32 @@ local function check_opts(opts)
   return o
 end
 
--- A canonical text of a checked value (keys sorted), for the job's fingerprint only: cjson
--- writes an object's keys in table order, which differs between two runs of one job.
+-- A canonical text of a checked value (object keys sorted), for the job's fingerprint only:
+-- cjson writes an object's keys in table order, which differs between two runs of one job.
+-- Strings carry their length, so no two values share a text.
 local function canonical(v, out)
   local t = type(v)
-  if t == "table" then
+  if t == "string" then
+    out[#out + 1] = #v .. ":" .. v
+  elseif t ~= "table" then
+    out[#out + 1] = t:sub(1, 1) .. tostring(v) .. ";"
+  elseif #v > 0 and next(v, #v) == nil then      -- a list: its order is its own
+    out[#out + 1] = "["
+    for i = 1, #v do canonical(v[i], out) end
+    out[#out + 1] = "]"
+  else
     local keys = {}
     for k in pairs(v) do keys[#keys + 1] = k end
-    table.sort(keys, function(a, b)
-      if type(a) == type(b) then return a < b end
-      return type(a) == "number"
+    table.sort(keys, function(x, y)
+      if type(x) == type(y) then return x < y end
+      return type(x) == "number"
     end)
-    out[#out + 1] = getmetatable(v) == json.array_mt and "[" or "{"
+    out[#out + 1] = "{"
     for _, k in ipairs(keys) do
-      out[#out + 1] = type(k) .. ":" .. tostring(k) .. "="
+      canonical(k, out)
       canonical(v[k], out)
     end
     out[#out + 1] = "}"
-  elseif t == "string" then
-    out[#out + 1] = "s" .. #v .. ":" .. v
-  else
-    out[#out + 1] = t:sub(1, 1) .. tostring(v) .. ";"
   end
   return out
 end
@@ -146,7 +151,7 @@ local function read_requests(requests, o)
         #text + WRAP_BYTES, o.max_bytes))
     end
     ids[n], texts[n] = id, text
-    hashes[n] = sha(table.concat(canonical(r.params, { "s" .. #id .. ":" .. id })))
+    hashes[n] = sha(table.concat(canonical(r.params, { #id .. ":" .. id })))
   end
   if n == 0 then usage("requests", "must hold at least one request") end
   return { ids = ids, texts = texts, index = seen, total = n, fingerprint = sha(table.concat(hashes)) }

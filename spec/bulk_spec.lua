@@ -203,6 +203,50 @@ describe("anthropic.bulk.run", function()
     assert.are.equal(1, #created())
   end)
 
+  it("a failed results download or retrieval (5xx) is tried again in a later round; none delivered twice", function()
+    -- the requests carrying this header: create, retrieve (in progress), retrieve -> 503; retrieve
+    -- (ended), results (its retrieve, then the download -> 500); retrieve, results in full
+    local flaky = { headers = { ["x-mock-fault"] = '{"sequence":[{},{},{"status":503},{},{},{"status":500}]}' } }
+    local got = {}
+    local s = anthropic.bulk.run(client, requests(4), { poll_interval = FAST, options = flaky,
+      on_result = function(id)
+        assert.is_nil(got[id], id .. " delivered twice")
+        got[id] = true
+      end })
+    assert.are.equal(4, s.succeeded)
+    local seen = {}
+    for _, r in ipairs(mock.requests(server.url)) do
+      seen[#seen + 1] = r.method .. " " .. (r.path:match("/results$") and "results" or r.path:match("/batches$")
+        and "batches" or "batch") .. " " .. string.format("%d", r.status)
+    end
+    assert.are.same({ "POST batches 200", "GET batch 200", "GET batch 503", "GET batch 200", "GET batch 200",
+      "GET results 500", "GET batch 200", "GET batch 200", "GET results 200" }, seen)
+  end)
+
+  it("a results download cut off after 3 lines: the next round reads on from line 4", function()
+    -- the 5th request carrying this header is the first download (after create and 3 retrievals)
+    local cut = { headers = { ["x-mock-fault"] = '{"sequence":[{},{},{},{},{"close_after":3}]}' } }
+    local order = {}
+    local s = anthropic.bulk.run(client, requests(6), { poll_interval = FAST, options = cut,
+      on_result = function(id) order[#order + 1] = id end })
+    assert.are.same({ "item-001", "item-002", "item-003", "item-004", "item-005", "item-006" }, order)
+    assert.are.equal(6, s.succeeded)
+    local downloads = 0
+    for _, r in ipairs(mock.requests(server.url)) do
+      if r.path:match("/results$") then downloads = downloads + 1 end
+    end
+    assert.are.equal(2, downloads)
+  end)
+
+  it("a failure that stays gives up after submit_attempts tries, with the API's error", function()
+    local down = { headers = {
+      ["x-mock-fault"] = '{"sequence":[{},{},{"status":503},{"status":503},{"status":503}]}' } }
+    local err = raises(anthropic.bulk.run, client, requests(2), { poll_interval = FAST, options = down,
+      submit_attempts = 3 })
+    assert.is_true(errors.InternalServerError.is_class_of(err), tostring(err))
+    assert.are.equal(503, err.status)
+  end)
+
   it("with on_done runs as a task that client:poll drives, without blocking the host", function()
     local done, got_err, summary, frames = false, nil, nil, 0
     local task = anthropic.bulk.run(client, requests(12), { max_requests = 5, poll_interval = FAST,

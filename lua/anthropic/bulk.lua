@@ -196,6 +196,17 @@ local function claimed(st)
   return set
 end
 
+-- A retryable failure of a call for batch b (a results download cut off, a 5xx, a lost create
+-- reply): true while b has attempts left in this run, with the wait before the next round.
+local function transient(run, b, err)
+  if type(err) ~= "table" or not errors.AnthropicError.is_class_of(err) or not err.retryable then return false end
+  local attempts = (run.attempts[b] or 0) + 1
+  run.attempts[b] = attempts
+  if attempts >= run.o.submit_attempts then return false end
+  run.wait = math.max(run.wait or 0, tonumber(err.retry_after) or 1)
+  return true
+end
+
 -- Submits batch entry b (see the file's header for the order of saves). Returns true once b
 -- has an id; false when a retryable failure left it for the next round.
 local function submit(run, b)
@@ -212,8 +223,6 @@ local function submit(run, b)
     end
   end
   b.intent_at = os.time()
-  local attempts = (run.attempts[b] or 0) + 1     -- per run: a rerun starts afresh
-  run.attempts[b] = attempts
   save(run)
   local parts = {}
   for k, i in ipairs(list) do parts[k] = job.texts[i] end
@@ -229,10 +238,7 @@ local function submit(run, b)
     save(run)
     return true
   end
-  if type(res) == "table" and res.retryable and attempts < run.o.submit_attempts then
-    run.wait = math.max(run.wait or 0, tonumber(res.retry_after) or 1)
-    return false
-  end
+  if transient(run, b, res) then return false end
   error(res, 0)
 end
 
@@ -245,10 +251,15 @@ local function retryable(result)
 end
 
 -- Hands the results of the ended batch b to on_result, from the first line not yet handled.
+local function bad_results(results, fmt, ...)
+  if results then results:close() end
+  error(errors.new(errors.APIError, { message = "bulk: " .. string.format(fmt, ...) }), 0)
+end
+
 local function deliver(run, b)
   local job, st, o = run.job, run.st, run.o
-  local mine = {}
-  for _, i in ipairs(members(b)) do mine[job.ids[i]] = i end
+  local list, mine, seen = members(b), {}, {}
+  for _, i in ipairs(list) do mine[job.ids[i]] = i end
   local results = run.client.messages.batches.results(b.id, o.request_options)
   local line = 0
   while true do
@@ -257,17 +268,16 @@ local function deliver(run, b)
     line = line + 1
     local id = entry.custom_id
     if line == b.consumed and id ~= b.last_id then
-      results:close()
-      error(errors.new(errors.APIError, { message = string.format("bulk: the results of batch %s changed since "
-        .. "they were read (line %d is %s, was %s)", b.id, line, tostring(id), tostring(b.last_id)) }), 0)
+      bad_results(results, "the results of batch %s changed since they were read (line %d is %s, was %s)",
+        b.id, line, tostring(id), tostring(b.last_id))
     end
+    local i, result = mine[id], entry.result
+    if i == nil or type(result) ~= "table" or seen[id] then
+      bad_results(results, "results line %d of batch %s is not one of its requests or repeats one (custom_id %s)",
+        line, b.id, tostring(id))
+    end
+    seen[id] = true
     if line > b.consumed then
-      local i, result = mine[id], entry.result
-      if i == nil or type(result) ~= "table" then
-        results:close()
-        error(errors.new(errors.APIError, { message = string.format("bulk: results line %d of batch %s is not "
-          .. "one of its requests (custom_id %s)", line, b.id, tostring(id)) }), 0)
-      end
       if o.retry_errored and not b.retry and result.type == "errored" and retryable(result) then
         st.retry[#st.retry + 1] = i
         st.counts.retried = st.counts.retried + 1
@@ -280,6 +290,7 @@ local function deliver(run, b)
           local ok, err = compat.pcall(o.on_result, id, result, { batch_id = b.id, redelivery = again or nil })
           if not ok then
             results:close()           -- the download stops with the job
+            run.user_error = err      -- never taken for a network failure, whatever it holds
             error(err, 0)
           end
         end
@@ -292,6 +303,9 @@ local function deliver(run, b)
       -- results may stall, and a crash meanwhile would redeliver a result that was handled).
       if not results:ready() then save(run) end
     end
+  end
+  if line ~= #list then         -- a result missing: say so rather than lose it
+    bad_results(nil, "the results of batch %s hold %d lines for its %d requests", b.id, line, #list)
   end
   b.ended = true
   if #st.retry > 0 then            -- the retry batches and the emptied list: one save
@@ -331,10 +345,20 @@ local function run_job(client, job, o)
     end
     for _, b in ipairs(st.batches) do
       if b.id and not b.ended then
-        local info = client.messages.batches.retrieve(b.id, o.request_options)
-        if info.processing_status == "ended" then
-          deliver(run, b)
-          moved = true
+        local got, info = compat.pcall(client.messages.batches.retrieve, b.id, o.request_options)
+        if not got then
+          if not transient(run, b, info) then error(info, 0) end
+          open = true
+        elseif info.processing_status == "ended" then
+          local ok, err = compat.pcall(deliver, run, b)
+          if ok then
+            moved = true
+          elseif err ~= run.user_error and transient(run, b, err) then
+            save(run)                    -- what was handled; the next round reads on from there
+            open = true
+          else
+            error(err, 0)
+          end
         else
           open = true
         end

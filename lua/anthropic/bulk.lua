@@ -21,11 +21,14 @@
 --             batch), id saved. A crash between the two is resolved by anthropic.bulk_find.
 --   deliver   the result's custom_id saved as `delivering` (with the line count and custom_id
 --             of the last handled line), on_result; the next line's save records it handled (or
---             a save of its own when no next line is read yet: one save per result). A results file never changes once
---             its batch ended, so a rerun skips that many lines (checking the last custom_id).
---             The one result being delivered when the process died is delivered again, with
+--             a save of its own when no next line is read yet: one save per result). A results
+--             file never changes once its batch ended, so a rerun (or the next round, after a
+--             download cut off) skips that many lines, checking the last custom_id. The one
+--             result being delivered when the process died is delivered again, with
 --             info.redelivery = true: a consumer that commits its output before returning can
 --             tell it has it (docs/bulk.md says why nothing can do better).
+--   failures  a retryable one (5xx, 429, a connection lost) of a batch's create, retrieval or
+--             download is tried again a round later, submit_attempts times per batch and run.
 --   retry     an errored result whose error type the core calls retryable (the same rule as a
 --             stream's `event: error`) is not delivered: it is recorded, and once its batch is
 --             handled the recorded ones become a retry batch, in the same save. Once only.

@@ -93,6 +93,9 @@ describe("anthropic.bulk.run input", function()
       "opts.max_requests: must be an integer from 1 to 100000" },
     { "on_done in the request options", requests(1), { options = { on_done = print } },
       "opts.options.on_done: use opts.on_done: the job calls back once" },
+    { "a bad request option", requests(1), { options = { timeout = -1 } },
+      "opts.options.timeout: must be a number of seconds > 0 and at most 31536000" },
+    { "request options not a table", requests(1), { options = 5 }, "opts.options: must be a table" },
   }
   for _, row in ipairs(rows) do
     it("raises UsageError for " .. row[1] .. " before sending anything", function()

@@ -84,7 +84,14 @@ local function check_opts(opts)
   -- Request options for every call of the job; the job's own calls are blocking ones (they
   -- yield in its task), so callbacks have no place here.
   local raw = opts.options
-  o.options = resource.check_options(raw)
+  local ok, checked = pcall(resource.check_options, raw)
+  if not ok then
+    if errors.UsageError.is_class_of(checked) then     -- named as the caller wrote it
+      checked.message, checked.param = "opts." .. checked.message, "opts." .. (checked.param or "options")
+    end
+    error(checked, 0)
+  end
+  o.options = checked
   if raw ~= nil and raw.on_done ~= nil then
     usage("opts.options.on_done", "use opts.on_done: the job calls back once")
   end
@@ -253,12 +260,13 @@ local function retryable(result)
   return yes
 end
 
--- Hands the results of the ended batch b to on_result, from the first line not yet handled.
+-- A results file that does not match its batch: an APIError, the download stopped.
 local function bad_results(results, fmt, ...)
   if results then results:close() end
   error(errors.new(errors.APIError, { message = "bulk: " .. string.format(fmt, ...) }), 0)
 end
 
+-- Hands the results of the ended batch b to on_result, from the first line not yet handled.
 local function deliver(run, b)
   local job, st, o = run.job, run.st, run.o
   local list, mine, seen = members(b), {}, {}

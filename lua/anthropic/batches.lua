@@ -217,6 +217,10 @@ function Results:close()
 end
 Results.__close = Results.close
 
+--- results:ready() -> true when the next line is already read: next() returns without waiting.
+---@return boolean
+function Results:ready() return reader.has_items(self.q) end
+
 ---@return boolean done every entry was handed out
 function Results:is_done() return self.op.done and not reader.has_items(self.q) end
 

@@ -241,6 +241,7 @@ static int start_attempt(anth_xfer *x, char *err, size_t errlen)
         return -1;
     }
     x->in_multi = 1;
+    x->engine->active++;
     return 0;
 }
 
@@ -249,7 +250,15 @@ static void leave_multi(anth_xfer *x)
     if (x->in_multi) {
         curl_multi_remove_handle(x->engine->multi, x->easy);
         x->in_multi = 0;
+        x->engine->active--;
     }
+}
+
+/* A transfer that is due but waits for one of the engine's ANTH_MAX_ACTIVE slots. */
+static int waits_for_slot(const anth_xfer *x, double now)
+{
+    return x->state == ANTH_X_WAITING && x->wake_at <= now &&
+           x->engine->active >= ANTH_MAX_ACTIVE;
 }
 
 static const char *first_header(const anth_xfer *x, const char *name, char *out, size_t outlen)
@@ -429,7 +438,7 @@ void anth_xfer_check_idle(anth_xfer *x, double now)
 
 void anth_xfer_start_due(anth_xfer *x, double now)
 {
-    if (x->state == ANTH_X_WAITING && x->wake_at <= now) {
+    if (x->state == ANTH_X_WAITING && x->wake_at <= now && !waits_for_slot(x, now)) {
         char err[128];
         if (start_attempt(x, err, sizeof err) != 0)
             finish(x, ANTH_T_OTHER, 0, err);
@@ -438,6 +447,9 @@ void anth_xfer_start_due(anth_xfer *x, double now)
 
 double anth_xfer_deadline(const anth_xfer *x)
 {
+    /* One waiting for a slot has no timer: a transfer that ends frees it, in a poll. */
+    if (waits_for_slot(x, anth_now_ms()))
+        return -1.0;
     if (x->state == ANTH_X_WAITING)
         return x->wake_at;
     if (x->state == ANTH_X_RUNNING && x->stream != ANTH_BODY_BUFFER && !x->paused &&
@@ -449,6 +461,11 @@ double anth_xfer_deadline(const anth_xfer *x)
 anth_xfer *anth_xfer_next(const anth_xfer *x)
 {
     return x->next;
+}
+
+anth_xfer *anth_xfer_prev(const anth_xfer *x)
+{
+    return x->prev;
 }
 
 /* ---- transfers --------------------------------------------------------------------------- */
@@ -572,6 +589,11 @@ fail:
         e->xfers->prev = x;
     e->xfers = x;
     e->inflight++;
+    if (e->active >= ANTH_MAX_ACTIVE) {
+        x->state = ANTH_X_WAITING;        /* queued: the engine starts it when a slot frees */
+        x->wake_at = anth_now_ms();
+        return x;
+    }
     if (start_attempt(x, err, errlen) != 0) {
         anth_xfer_free(x);
         return NULL;

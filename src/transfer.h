@@ -110,6 +110,7 @@ int anth_xfer_stream_truncated(const anth_xfer *x);
 
 /* ---- for the engine (engine.c) ---------------------------------------------------------- */
 anth_xfer *anth_xfer_next(const anth_xfer *x);
+anth_xfer *anth_xfer_prev(const anth_xfer *x);
 /* libcurl reported the running attempt finished with `code`. */
 void anth_xfer_attempt_done(anth_xfer *x, CURLcode code);
 /* Starts a waiting attempt whose backoff ended by `now`. */

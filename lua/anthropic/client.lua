@@ -172,15 +172,21 @@ local function check_open(self)
   if self._core:is_closed() then errors.usage(nil, "attempt to use a closed client") end
 end
 
---- client:poll([timeout_ms]) -> operations still in flight. Waits at most timeout_ms (default 0).
+--- client:poll([timeout_ms [, max_events]]) -> operations still in flight. Waits at most
+--- timeout_ms (default 0). max_events bounds the work of this poll (a frame's budget): at most
+--- that many events are handed out, shared among the operations; the rest wait in order.
 ---@param timeout_ms? number the longest wait for network activity (default 0: none)
+---@param max_events? integer the most events handed to callbacks and streams in this poll
 ---@return integer inflight operations not yet finished
-function Client:poll(timeout_ms)
+function Client:poll(timeout_ms, max_events)
   check_open(self)
   if timeout_ms ~= nil and (type(timeout_ms) ~= "number" or timeout_ms ~= timeout_ms or timeout_ms < 0) then
     errors.usage("timeout_ms", "must be a number >= 0")
   end
-  return engine.poll(self, timeout_ms or 0)
+  if max_events ~= nil and (type(max_events) ~= "number" or max_events < 1 or max_events % 1 ~= 0) then
+    errors.usage("max_events", "must be an integer >= 1")
+  end
+  return engine.poll(self, timeout_ms or 0, max_events)
 end
 
 --- client:sockets() -> { [fd] = "r" | "w" | "rw" }: what libcurl wants watched right now.

@@ -142,6 +142,24 @@ describe("client.files.upload", function()
     assert.equal(6, f.size_bytes)
   end)
 
+  it("sends the whole body again on a retry (the multipart body rewinds, from a path and from bytes)", function()
+    local bytes = pattern(150000)
+    local path = write_file("retry.bin", bytes)
+    local retrying = new_client { max_retries = 1 }
+    for _, params in ipairs { { path = path }, { data = bytes, filename = "retry.bin" } } do
+      clear()
+      local f = retrying.files.upload(params, support.fault { sequence = { { status = 529, headers = { ["retry-after-ms"] = "1" } } } })
+      assert.equal(2, f._response.attempts)
+      assert.equal(#bytes, f.size_bytes)
+      local entries = log()
+      assert.equal(2, #entries)
+      assert.equal(entries[1].body_bytes, entries[2].body_bytes)
+      local _, _, body = mock.request("GET", "/_mock/files/" .. f.id, {}, nil, { url = server.url })
+      assert.is_true(body == bytes)
+    end
+    retrying:close()
+  end)
+
   it("fires on_progress(sent, total) from poll, ending at the body's size", function()
     local path = write_file("big.txt", ("0123456789abcdef"):rep(65536))   -- 1 MiB
     local calls = {}

@@ -55,6 +55,7 @@ struct anth_xfer {
     long timeout_ms, connect_timeout_ms, idle_timeout_ms;
     double retry_cap_s;
     size_t max_bytes;
+    size_t max_ok_bytes;          /* a buffered 2xx body's own cap (a download into a string) */
     double wake_at;               /* WAITING: when the next attempt starts (monotonic ms) */
     double last_event_at;         /* RUNNING stream: last non-ping event, or attempt start */
     int saw_event;                /* set by the event callback, folded into last_event_at */
@@ -191,7 +192,9 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
         }
         return len;
     }
-    if (x->max_bytes && x->body.len + len > x->max_bytes) {
+    if (x->max_ok_bytes && x->status >= 200 && x->status < 300
+            ? x->body.len + len > x->max_ok_bytes
+            : x->max_bytes && x->body.len + len > x->max_bytes) {
         x->cut = ANTH_CUT_TOO_LARGE;
         return 0;
     }
@@ -538,6 +541,7 @@ anth_xfer *anth_xfer_start(anth_engine *e, anth_xfer_opts *o, anth_xfer **owner_
     x->idle_timeout_ms = o->idle_timeout_ms;
     x->retry_cap_s = o->retry_cap_s;
     x->max_bytes = o->max_response_bytes;
+    x->max_ok_bytes = o->max_ok_bytes;
     x->outcome.retry_after = -1.0;
     anth_headers_init(&x->hdr);
     anth_sse_init(&x->sse);

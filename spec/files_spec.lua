@@ -148,7 +148,8 @@ describe("client.files.upload", function()
     local retrying = new_client { max_retries = 1 }
     for _, params in ipairs { { path = path }, { data = bytes, filename = "retry.bin" } } do
       clear()
-      local f = retrying.files.upload(params, support.fault { sequence = { { status = 529, headers = { ["retry-after-ms"] = "1" } } } })
+      local once = { status = 529, headers = { ["retry-after-ms"] = "1" } }
+      local f = retrying.files.upload(params, support.fault { sequence = { once } })
       assert.equal(2, f._response.attempts)
       assert.equal(#bytes, f.size_bytes)
       local entries = log()

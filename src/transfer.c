@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "download.h"
+#include "easy_options.h"
 #include "errors_aws.h"
 #include "eventstream.h"
 #include "headers.h"
@@ -55,6 +56,7 @@ struct anth_xfer {
     long timeout_ms, connect_timeout_ms, idle_timeout_ms;
     double retry_cap_s;
     size_t max_bytes;
+    size_t max_ok_bytes;          /* a buffered 2xx body's own cap (a download into a string) */
     double wake_at;               /* WAITING: when the next attempt starts (monotonic ms) */
     double last_event_at;         /* RUNNING stream: last non-ping event, or attempt start */
     int saw_event;                /* set by the event callback, folded into last_event_at */
@@ -191,7 +193,9 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
         }
         return len;
     }
-    if (x->max_bytes && x->body.len + len > x->max_bytes) {
+    if (x->max_ok_bytes && x->status >= 200 && x->status < 300
+            ? x->body.len + len > x->max_ok_bytes
+            : x->max_bytes && x->body.len + len > x->max_bytes) {
         x->cut = ANTH_CUT_TOO_LARGE;
         return 0;
     }
@@ -472,53 +476,14 @@ anth_xfer *anth_xfer_prev(const anth_xfer *x)
 
 static int configure(anth_xfer *x, const anth_xfer_opts *o)
 {
-    CURL *c = x->easy;
-    int ok = 1;
-#define SET(opt, val) ok &= curl_easy_setopt(c, opt, val) == CURLE_OK
-    SET(CURLOPT_URL, o->url);
-    SET(CURLOPT_PRIVATE, (char *)x);
-    SET(CURLOPT_ERRORBUFFER, x->errbuf);
-    SET(CURLOPT_NOSIGNAL, 1L);            /* hosts may be threaded; we never want SIGALRM */
-    SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, x);
-    SET(CURLOPT_WRITEFUNCTION, on_write);
-    SET(CURLOPT_WRITEDATA, x);
-    SET(CURLOPT_HTTPHEADER, x->headers);
-    SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-    SET(CURLOPT_TCP_KEEPALIVE, 1L);       /* long streams cross NATs that drop idle flows */
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    SET(CURLOPT_FOLLOWLOCATION, 0L);
-    SET(CURLOPT_TIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : 0L);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 0L);
-    if (strncmp(o->url, "https:", 6) == 0)
-        SET(CURLOPT_PIPEWAIT, 1L);        /* prefer a stream on an HTTP/2 connection */
-    if (o->insecure) {
-        SET(CURLOPT_SSL_VERIFYPEER, 0L);
-        SET(CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    if (o->ca_file)
-        SET(CURLOPT_CAINFO, o->ca_file);
-    if (o->proxy)
-        SET(CURLOPT_PROXY, o->proxy);
-    if (x->mime) {
-        SET(CURLOPT_MIMEPOST, x->mime);   /* sets POST; the body is read as it is sent */
-        return ok;
-    }
-    if (strcmp(o->method, "GET") == 0) {
-        SET(CURLOPT_HTTPGET, 1L);
-    } else if (strcmp(o->method, "POST") == 0) {
-        SET(CURLOPT_POST, 1L);
-        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(o->has_body ? o->body_len : 0));
-        SET(CURLOPT_POSTFIELDS, o->has_body ? o->body : "");
-    } else {
-        SET(CURLOPT_CUSTOMREQUEST, o->method);
-        if (o->has_body) {
-            SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
-            SET(CURLOPT_POSTFIELDS, o->body);
-        }
-    }
-#undef SET
-    return ok;
+    anth_easy_hooks h;
+    h.ud = x;
+    h.errbuf = x->errbuf;
+    h.on_header = on_header;
+    h.on_write = on_write;
+    h.headers = x->headers;
+    h.mime = x->mime;
+    return anth_easy_configure(x->easy, o, &h);
 }
 
 static void release_buffers(anth_xfer *x)
@@ -555,6 +520,7 @@ anth_xfer *anth_xfer_start(anth_engine *e, anth_xfer_opts *o, anth_xfer **owner_
     x->idle_timeout_ms = o->idle_timeout_ms;
     x->retry_cap_s = o->retry_cap_s;
     x->max_bytes = o->max_response_bytes;
+    x->max_ok_bytes = o->max_ok_bytes;
     x->outcome.retry_after = -1.0;
     anth_headers_init(&x->hdr);
     anth_sse_init(&x->sse);

@@ -45,6 +45,7 @@ typedef struct anth_xfer_opts {
     int max_retries;
     double retry_cap_s;           /* largest server-given delay that is honoured */
     size_t max_response_bytes;    /* cap on a buffered body and on one SSE event; 0 = none */
+    size_t max_ok_bytes;          /* if set, the cap on a buffered 2xx body instead */
     int insecure;                 /* turn TLS verification off */
     const char *ca_file;
     const char *proxy;

@@ -279,7 +279,8 @@ end
 --- client:_send(spec) -> op. spec = { method, path, query, body (string), stream, accept,
 --- headers (extra, validated), betas, options (per-request overrides), handler, callbacks,
 --- multipart (a list of parts the core sends as multipart/form-data: anthropic.files),
---- download_path (a 2xx body streamed to this file), max_response_bytes (this request's cap) }.
+--- download_path (a 2xx body streamed to this file), max_ok_bytes (the cap of this request's
+--- 2xx body in memory; headers and error replies keep max_response_bytes) }.
 --- A file the core cannot use (multipart path, download_path) is a UsageError naming
 --- spec.file_param.
 function Client:_send(spec)
@@ -321,7 +322,8 @@ function Client:_send(spec)
     idle_timeout_ms = idle_ms,
     max_retries = o.max_retries or self.max_retries,
     retry_cap_ms = self._retry_cap_ms,
-    max_response_bytes = spec.max_response_bytes or self.max_response_bytes,
+    max_response_bytes = self.max_response_bytes,
+    max_ok_bytes = spec.max_ok_bytes,
     insecure = self.insecure_skip_tls_verify,
     ca_file = self.ca_file,
     proxy = self.proxy or (self._direct and "" or nil),

@@ -273,6 +273,27 @@ static int core_isatty(lua_State *L)
     return 1;
 }
 
+/* core.now() -> wall-clock seconds since the epoch, with fractions: what RFC 3339 times from
+ * the server (rate-limit resets) are compared with. */
+static int core_now(lua_State *L)
+{
+    lua_pushnumber(L, anth_wall_seconds());
+    return 1;
+}
+
+/* core.sleep(ms): a Lua scheduler that holds work until a deadline with no transfer in flight
+ * waits here (a client poll with nothing in flight returns at once). At most a day. */
+static int core_sleep(lua_State *L)
+{
+    lua_Number ms = luaL_checknumber(L, 1);
+    if (ms != ms || ms < 0)
+        return luaL_argerror(L, 1, "ms must be a number >= 0");
+    if (ms > 86400000.0)
+        ms = 86400000.0;
+    anth_sleep_ms((long)ms);
+    return 0;
+}
+
 static const luaL_Reg core_functions[] = {
     { "client", client_new },
     { "classify", core_classify },
@@ -281,6 +302,8 @@ static const luaL_Reg core_functions[] = {
     { "utf8_invalid", core_utf8_invalid },
     { "isatty", core_isatty },
     { "redact", core_redact },
+    { "now", core_now },
+    { "sleep", core_sleep },
     { NULL, NULL }
 };
 

@@ -25,6 +25,26 @@ double anth_now_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+double anth_wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void anth_sleep_ms(long ms)
+{
+    struct timespec ts;
+    if (ms <= 0)
+        return;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    /* A signal cuts the sleep short: carry on with what is left, so the caller's deadline
+     * holds (a shorter sleep would make its loop spin until the deadline). */
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
 double anth_engine_rand01(anth_engine *e)
 {
     uint64_t x = e->rng;

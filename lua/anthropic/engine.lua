@@ -14,6 +14,7 @@
 
 local compat = require "anthropic.compat"
 local errors = require "anthropic.errors"
+local core = require "anthropic.core"
 
 local engine = {}
 
@@ -248,6 +249,71 @@ local function raise_pending(client)
   if #errs > 0 then error(table.remove(errs, 1), 0) end
 end
 
+-- ---------------------------------------------------------------------------------------
+-- Timed work: something that holds requests until a deadline (a rate-limited queue).
+--
+-- A source is a table with due_ms() -> milliseconds until it wants to run (0: now), or nil
+-- when it holds nothing; and run(), which starts what is due. Polls run due sources first and
+-- wait no longer than the next one wants, and client:timeout() reports it, so hosts sleep
+-- exactly until then. A source runs library code only (it starts requests); it is removed by
+-- whoever added it once it holds nothing, so a client without one pays nothing.
+
+--- engine.add_timed(client, source) / engine.remove_timed(client, source).
+---@param client anthropic.Client
+---@param source table { due_ms = fun(): number|nil, run = fun() }
+function engine.add_timed(client, source)
+  local timed = client._timed
+  if not timed then timed = {}; client._timed = timed end
+  if not timed[source] then
+    timed[source] = true
+    if client._wake then client._wake() end
+  end
+end
+
+function engine.remove_timed(client, source)
+  local timed = client._timed
+  if timed and timed[source] then
+    timed[source] = nil
+    if next(timed) == nil then client._timed = nil end
+  end
+end
+
+-- Runs the sources that are due; returns the milliseconds until the soonest one is due next
+-- (nil: none holds anything).
+local function run_timed(client)
+  local list = {}
+  for source in pairs(client._timed) do list[#list + 1] = source end
+  local soonest
+  for i = 1, #list do
+    local source = list[i]
+    local ms = source.due_ms()
+    if ms and ms <= 0 then
+      source.run()
+      ms = source.due_ms()
+    end
+    if ms and (soonest == nil or ms < soonest) then soonest = ms end
+  end
+  return soonest
+end
+
+--- engine.timeout(client) -> milliseconds until the client next needs a poll (-1: nothing
+--- pending): libcurl's and the engine's timers, and the timed sources.
+---@param client anthropic.Client
+---@return integer ms
+function engine.timeout(client)
+  local t = client._core:timeout()
+  local timed = client._timed
+  if not timed then return t end
+  for source in pairs(timed) do
+    local ms = source.due_ms()
+    if ms then
+      ms = ms <= 0 and 0 or math.ceil(ms)
+      if t < 0 or ms < t then t = ms end
+    end
+  end
+  return t
+end
+
 --- engine.poll(client, timeout_ms) -> number of ops still in flight. Bounded: waits at most
 --- timeout_ms for network activity, then services every op. Raises (after all ops are
 --- serviced) the first error thrown by an on_done callback; further ones are raised by the
@@ -265,7 +331,18 @@ function engine.poll(client, timeout_ms)
     -- cannot take them, and waiting for it would spin.
     if op.more and not op.servicing then wait = 0 end
   end
-  client._core:poll(wait)
+  local core_client = client._core
+  if client._timed then
+    local due = run_timed(client)
+    if due and due < wait then wait = due > 0 and due or 0 end
+    -- Work is held until a deadline and no transfer is live (the core poll would return at
+    -- once): sleep until then rather than have the caller spin.
+    if due and wait > 0 and core_client:inflight() == 0 then
+      core.sleep(wait)
+      wait = 0
+    end
+  end
+  core_client:poll(wait)
   for i = 1, #ops do ops[i]:service() end
   -- Whoever polled, the sockets and the next deadline may have changed: the driver resyncs.
   if client._wake then client._wake() end

@@ -3,17 +3,23 @@
 --   GET    /_mock/requests   the request log: {"requests":[...]}
 --   DELETE /_mock/requests   clear the log, every fault sequence counter and
 --                            the rate-limit windows
+--   GET    /_mock/ratelimit  the rate-limit settings and counts: {"enforce","window_ms",
+--                            "requests","input_tokens","output_tokens","counted","limited"}
+--   PUT    /_mock/ratelimit  new settings (the same fields but the counts); windows and
+--                            counts start afresh
 --   GET    /_mock/health     {"ok":true}
 -- No authentication; never logged themselves. Any path prefix works.
 
 local faults = require "anthropic.mock.faults"
 local ratelimit = require "anthropic.mock.ratelimit"
+local json = require "anthropic.mock.json"
 
 local M = {}
 
 -- route(path) -> "requests" | "health" | nil
 function M.route(path)
   return path:match("/_mock/(requests)/?$") or path:match("/_mock/(health)/?$")
+    or path:match("/_mock/(ratelimit)/?$")
     or (path:find("/_mock/", 1, true) == 1 and "unknown") or nil
 end
 
@@ -26,6 +32,14 @@ function M.handle(ex, which)
     faults.reset(ctx.faults)
     ratelimit.reset(ctx.ratelimit)
     return ex:json(200, '{"cleared":' .. n .. "}")
+  elseif which == "ratelimit" and method == "GET" then
+    return ex:json(200, json.encode(ratelimit.stats(ctx.ratelimit)))
+  elseif which == "ratelimit" and (method == "PUT" or method == "POST") then
+    local settings = json.decode(ex.req.body or "")
+    local err = settings == nil and "the body is not valid JSON" or ratelimit.check(settings)
+    if err then return ex:error(400, "invalid_request_error", "ratelimit: " .. err) end
+    ratelimit.configure(ctx.ratelimit, settings)
+    return ex:json(200, json.encode(ratelimit.stats(ctx.ratelimit)))
   elseif which == "health" and method == "GET" then
     return ex:json(200, '{"ok":true}')
   elseif which == "unknown" then

@@ -2,8 +2,8 @@
 -- asked to, the limits themselves.
 --
 -- Shaped like the recorded headers (limit / remaining / reset as an RFC 3339 time). Usage is
--- counted per key in fixed windows (60 s unless configured), opened by the key's first
--- request in them. By default remaining never goes below 0 and nothing is refused (a 429 comes
+-- counted per key in fixed windows (60 s unless configured), each opened by the key's first
+-- request after the last one ended. By default remaining never goes below 0 and nothing is refused (a 429 comes
 -- only from a fault). With `enforce`, a request the key's window cannot take is refused with
 -- the API's 429 rate_limit_error, the same headers and a `retry-after` (whole seconds until
 -- the window resets, as the API sends it); a refused request is not counted.
@@ -73,8 +73,10 @@ local function window(state, key, now)
   local w = state.settings.window_ms / 1000
   local u = state.by_key[key]
   if not u or now >= u.start + w then
-    -- Whole-second windows open on a whole second (resets print as the API's, to the second).
-    u = { start = (w == floor(w)) and floor(now) or now, requests = 0, input = 0, output = 0 }
+    -- Reporting only, windows open on a whole second (resets print to the second, as the
+    -- recorded ones); enforced, a window is exactly window_ms long (its reset may carry
+    -- milliseconds), so a short window is never cut shorter.
+    u = { start = state.settings.enforce and now or floor(now), requests = 0, input = 0, output = 0 }
     state.by_key[key] = u
   end
   return u, u.start + w

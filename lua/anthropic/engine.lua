@@ -258,7 +258,7 @@ end
 -- exactly until then. A source runs library code only (it starts requests); it is removed by
 -- whoever added it once it holds nothing, so a client without one pays nothing.
 
---- engine.add_timed(client, source) / engine.remove_timed(client, source).
+--- engine.add_timed(client, source): polls run source when it is due (until removed).
 ---@param client anthropic.Client
 ---@param source table { due_ms = fun(): number|nil, run = fun() }
 function engine.add_timed(client, source)
@@ -270,6 +270,9 @@ function engine.add_timed(client, source)
   end
 end
 
+--- engine.remove_timed(client, source): the source holds nothing any more.
+---@param client anthropic.Client
+---@param source table
 function engine.remove_timed(client, source)
   local timed = client._timed
   if timed and timed[source] then

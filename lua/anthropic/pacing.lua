@@ -83,10 +83,13 @@ function M.cost(body_bytes, max_tokens)
   return { requests = 1, input = input, output = output, tokens = input + output }
 end
 
+---@class anthropic.Pacer
+---@field margin integer whole requests' cost kept unspent (after a 429 got through)
 local Pacer = {}
 Pacer.__index = Pacer
 
 --- M.new() -> a pacer with nothing known: one request may start, and then each reply says more.
+---@return anthropic.Pacer
 function M.new()
   return setmetatable({
     budgets = {},        -- kind -> { limit, remaining, reset, spent, past } (past: an old reset)

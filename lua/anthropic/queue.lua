@@ -195,7 +195,10 @@ end
 function QueuedOp:cancel(err)
   if self.done then return end
   self.canceled = true
-  if self.inner then return self.inner:cancel(err) end
+  if self.inner then
+    self.inner:cancel(err)
+    return
+  end
   self:finish(err or errors.new(errors.ConnectionError, { message = "canceled by the caller",
     transport = "aborted" }), nil)
 end

@@ -7,6 +7,7 @@
 #   make bench           the benchmark harness (bench/REPORT.md)
 #   make bench-hostile   the costs of issue 15 (scrubbing, on_text) in one process
 #   make bench-queue     a rate-limited queue's time against the minimum its limit allows
+#   make bench-files     peak RSS of a 200 MB upload and a 200 MB download to a path
 #
 # Everything runs in place: LUA_PATH/LUA_CPATH point at lua/ and build/$(LUA)/.
 
@@ -38,7 +39,7 @@ BUSTED ?= busted
 BUSTED_FLAGS ?= -o utfTerminal
 SPEC ?= spec
 
-.PHONY: all test test-lua test-all lint demo bench bench-callbacks bench-hostile bench-queue clean check-deps rockspec rock-install dist prism check-test-deps self-contained love-test
+.PHONY: all test test-lua test-all lint demo bench bench-callbacks bench-hostile bench-files bench-queue clean check-deps rockspec rock-install dist prism check-test-deps self-contained love-test
 
 LUAROCKS ?= luarocks
 TREE ?= build/rocktree
@@ -92,7 +93,10 @@ bench: $(CORE_SO)
 
 # What the typed stream callbacks cost, with and without snapshots (bench/callbacks.lua).
 bench-callbacks: $(CORE_SO)
-	$(LUA) bench/callbacks.lua
+
+# What a 200 MB upload and a 200 MB download to a path raise peak RSS by (bench/files_rss.lua).
+bench-files: $(CORE_SO)
+	$(LUA) bench/files_rss.lua
 
 # A rate-limited queue against the minimum time its limit allows (bench/queue.lua).
 bench-queue: $(CORE_SO)

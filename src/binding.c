@@ -273,21 +273,28 @@ static int core_isatty(lua_State *L)
     return 1;
 }
 
-/* core.now() -> wall-clock seconds since the epoch, with fractions: what RFC 3339 times from
- * the server (rate-limit resets) are compared with. */
-static int core_now(lua_State *L)
+/* core.now_ms() -> the engine's monotonic clock in ms (fractions kept). Lua has only os.time's
+ * seconds and os.clock's CPU time; timers (engine.sleep) need wall time that never jumps. */
+static int core_now_ms(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)anth_now_ms());
+    return 1;
+}
+
+/* core.wall_seconds() -> wall-clock seconds since the epoch, with fractions: what RFC 3339
+ * times from the server (rate-limit resets) are compared with (os.time has whole seconds). */
+static int core_wall_seconds(lua_State *L)
 {
     lua_pushnumber(L, anth_wall_seconds());
     return 1;
 }
 
-/* core.sleep(ms): a Lua scheduler that holds work until a deadline with no transfer in flight
- * waits here (a client poll with nothing in flight returns at once). At most a day. */
-static int core_sleep(lua_State *L)
+/* core.sleep_ms(ms) blocks the thread for ms (at most a day). Only for a blocking caller with
+ * nothing in flight: whoever has transfers polls the engine instead. */
+static int core_sleep_ms(lua_State *L)
 {
     lua_Number ms = luaL_checknumber(L, 1);
-    if (ms != ms || ms < 0)
-        return luaL_argerror(L, 1, "ms must be a number >= 0");
+    luaL_argcheck(L, ms == ms && ms >= 0, 1, "ms must be a number >= 0");
     if (ms > 86400000.0)
         ms = 86400000.0;
     anth_sleep_ms((long)ms);
@@ -302,8 +309,9 @@ static const luaL_Reg core_functions[] = {
     { "utf8_invalid", core_utf8_invalid },
     { "isatty", core_isatty },
     { "redact", core_redact },
-    { "now", core_now },
-    { "sleep", core_sleep },
+    { "now_ms", core_now_ms },
+    { "sleep_ms", core_sleep_ms },
+    { "wall_seconds", core_wall_seconds },
     { NULL, NULL }
 };
 

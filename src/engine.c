@@ -35,12 +35,8 @@ double anth_wall_seconds(void)
 void anth_sleep_ms(long ms)
 {
     struct timespec ts;
-    if (ms <= 0)
-        return;
     ts.tv_sec = ms / 1000;
     ts.tv_nsec = (ms % 1000) * 1000000L;
-    /* A signal cuts the sleep short: carry on with what is left, so the caller's deadline
-     * holds (a shorter sleep would make its loop spin until the deadline). */
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }

@@ -50,10 +50,6 @@ struct anth_engine {
 /* Wall-clock seconds since the epoch, with fractions: the clock of the API's RFC 3339 times
  * (rate-limit resets), which Lua's os.time() has only to the second. */
 double anth_wall_seconds(void);
-/* Sleeps ms milliseconds (resumed after a signal). For a caller with nothing in flight that
- * holds work until a deadline: anth_engine_poll does not sleep when no transfer is live. */
-void anth_sleep_ms(long ms);
-
 anth_engine *anth_engine_new(char *err, size_t errlen);
 void anth_engine_free(anth_engine *e);
 /* Bounded work: waits at most timeout_ms for socket activity or a timer, then moves every
@@ -74,6 +70,8 @@ CURL *anth_engine_take_easy(anth_engine *e);
 void anth_engine_give_easy(anth_engine *e, CURL *easy);
 /* Monotonic milliseconds. */
 double anth_now_ms(void);
+/* Blocks the calling thread for ms (nanosleep, resumed after a signal). */
+void anth_sleep_ms(long ms);
 /* A number in [0, 1) for backoff jitter (xorshift64*: independent between clients, not
  * cryptographic). */
 double anth_engine_rand01(anth_engine *e);

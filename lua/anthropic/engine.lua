@@ -14,11 +14,12 @@
 
 local compat = require "anthropic.compat"
 local errors = require "anthropic.errors"
-local core = require "anthropic.core"
+local timers = require "anthropic.timers"
 
 local engine = {}
 
 local pcall, type, error = compat.pcall, type, error
+local core_sleep_ms = require("anthropic.core").sleep_ms
 local co_running, co_yield, co_resume, co_status, co_create =
   coroutine.running, coroutine.yield, coroutine.resume, coroutine.status, coroutine.create
 
@@ -212,7 +213,10 @@ end
 
 local function service(op, req)
   -- Headers first: events and completion may refer to them (request id, status).
-  if op.handler.progress then op.handler.progress(op) end
+  if op.handler.progress then
+    op.handler.progress(op)
+    if op.done then return end     -- a callback it ran (on_progress) failed and canceled the op
+  end
   local n, more = req:take_events(op.buf, engine.MAX_EVENTS_PER_POLL)
   op.more = more
   if n > 0 and op.handler.events then
@@ -249,74 +253,6 @@ local function raise_pending(client)
   if #errs > 0 then error(table.remove(errs, 1), 0) end
 end
 
--- ---------------------------------------------------------------------------------------
--- Timed work: something that holds requests until a deadline (a rate-limited queue).
---
--- A source is a table with due_ms() -> milliseconds until it wants to run (0: now), or nil
--- when it holds nothing; and run(), which starts what is due. Polls run due sources first and
--- wait no longer than the next one wants, and client:timeout() reports it, so hosts sleep
--- exactly until then. A source runs library code only (it starts requests); it is removed by
--- whoever added it once it holds nothing, so a client without one pays nothing.
-
---- engine.add_timed(client, source): polls run source when it is due (until removed).
----@param client anthropic.Client
----@param source table { due_ms = fun(): number|nil, run = fun() }
-function engine.add_timed(client, source)
-  local timed = client._timed
-  if not timed then timed = {}; client._timed = timed end
-  if not timed[source] then
-    timed[source] = true
-    if client._wake then client._wake() end
-  end
-end
-
---- engine.remove_timed(client, source): the source holds nothing any more.
----@param client anthropic.Client
----@param source table
-function engine.remove_timed(client, source)
-  local timed = client._timed
-  if timed and timed[source] then
-    timed[source] = nil
-    if next(timed) == nil then client._timed = nil end
-  end
-end
-
--- Runs the sources that are due; returns the milliseconds until the soonest one is due next
--- (nil: none holds anything).
-local function run_timed(client)
-  local list = {}
-  for source in pairs(client._timed) do list[#list + 1] = source end
-  local soonest
-  for i = 1, #list do
-    local source = list[i]
-    local ms = source.due_ms()
-    if ms and ms <= 0 then
-      source.run()
-      ms = source.due_ms()
-    end
-    if ms and (soonest == nil or ms < soonest) then soonest = ms end
-  end
-  return soonest
-end
-
---- engine.timeout(client) -> milliseconds until the client next needs a poll (-1: nothing
---- pending): libcurl's and the engine's timers, and the timed sources.
----@param client anthropic.Client
----@return integer ms
-function engine.timeout(client)
-  local t = client._core:timeout()
-  local timed = client._timed
-  if not timed then return t end
-  for source in pairs(timed) do
-    local ms = source.due_ms()
-    if ms then
-      ms = ms <= 0 and 0 or math.ceil(ms)
-      if t < 0 or ms < t then t = ms end
-    end
-  end
-  return t
-end
-
 --- engine.poll(client, timeout_ms) -> number of ops still in flight. Bounded: waits at most
 --- timeout_ms for network activity, then services every op. Raises (after all ops are
 --- serviced) the first error thrown by an on_done callback; further ones are raised by the
@@ -334,23 +270,52 @@ function engine.poll(client, timeout_ms)
     -- cannot take them, and waiting for it would spin.
     if op.more and not op.servicing then wait = 0 end
   end
-  local core_client = client._core
-  if client._timed then
-    local due = run_timed(client)
-    if due and due < wait then wait = due > 0 and due or 0 end
-    -- Work is held until a deadline and no transfer is live (the core poll would return at
-    -- once): sleep until then rather than have the caller spin.
-    if due and wait > 0 and core_client:inflight() == 0 then
-      core.sleep(wait)
+  if timers.count(client) > 0 then
+    wait = timers.bound(client, wait)
+    -- With nothing in flight the core's poll returns at once: sleep here for the wake-up.
+    if client._core:inflight() == 0 then
+      if wait > 0 then core_sleep_ms(wait) end
       wait = 0
     end
   end
-  core_client:poll(wait)
+  client._core:poll(wait)
   for i = 1, #ops do ops[i]:service() end
+  timers.run_due(client)
   -- Whoever polled, the sockets and the next deadline may have changed: the driver resyncs.
   if client._wake then client._wake() end
   raise_pending(client)
-  return client._nops
+  return client._nops + timers.count(client)
+end
+
+--- engine.timeout(client) -> milliseconds until the client next needs a poll (-1: nothing
+--- pending): the core's timers (libcurl's, retries, idle checks) and the wake-ups of
+--- anthropic.timers (a held queue, a sleeping bulk job), whichever comes first.
+---@param client anthropic.Client
+---@return integer ms
+function engine.timeout(client)
+  local t = client._core:timeout()
+  if timers.count(client) == 0 then return t end
+  local w = timers.bound(client, math.huge)
+  if t < 0 or w < t then t = w end
+  return t
+end
+
+--- engine.sleep(client, seconds): inside a task, suspends it and lets client:poll() wake it
+--- (poll counts the sleeping task as in flight, so a host loop keeps polling); outside one,
+--- blocks, still servicing the client's operations meanwhile.
+---@param client anthropic.Client
+---@param seconds number
+function engine.sleep(client, seconds)
+  local at = timers.now_ms() + seconds * 1000
+  if engine.in_task() then
+    engine.await(function(resume) timers.add(client, at, resume) end)
+    return
+  end
+  while true do
+    local left = math.ceil(at - timers.now_ms())
+    if left <= 0 then return end
+    if client._nops > 0 then engine.poll(client, left) else core_sleep_ms(left) end
+  end
 end
 
 --- engine.wait(op [, until_fn]) blocks (or yields, inside a task) until op is done or

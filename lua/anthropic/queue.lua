@@ -10,9 +10,9 @@
 -- client:poll() and can be canceled; once started, it is an ordinary request, retried by the
 -- core as any other (a 429 never surfaces while retries remain). What may start is the pacer's
 -- decision (anthropic.pacing, fed by every reply's rate-limit headers); the queue holds the
--- rest, and tells the engine when it next wants to run (a timed source), so a poll sleeps
+-- rest, with a wake-up (anthropic.timers) at the time the pacer names, so a poll sleeps
 -- until then and client:timeout() reports it to an event loop. Nothing queued, nothing costs:
--- the source exists only while something is held.
+-- a wake-up is only set while something is held.
 
 local compat = require "anthropic.compat"
 local engine = require "anthropic.engine"
@@ -20,7 +20,10 @@ local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local validate = require "anthropic.validate"
 local pacing = require "anthropic.pacing"
+local timers = require "anthropic.timers"
 local core = require "anthropic.core"
+
+local wall = core.wall_seconds
 
 local M = {}
 
@@ -54,12 +57,13 @@ function M.new(client, opts)
     ops = {},            -- every operation submitted, in order
     waiting = {}, head = 1, tail = 0,   -- the ones not started yet (FIFO)
     running = 0,
-    next_at = nil,       -- wall-clock time the pacer asked to be asked again (nil: at a reply)
+    wake_at = nil,       -- the pending wake-up (timers' clock, ms), if any
+    held = false,        -- the head of the line waits for a time (not for a reply)
   }, Queue)
-  q.source = {
-    due_ms = function() return q:_due_ms() end,
-    run = function() q:_pump() end,
-  }
+  q.on_wake = function()
+    q.wake_at = nil
+    q:_pump()
+  end
   return q
 end
 
@@ -120,7 +124,7 @@ end
 
 function Queue:_finished(op, seq, err, result)
   self.running = self.running - 1
-  if self.pacer then self.pacer:observe(seq, reply_of(err, result), core.now()) end
+  if self.pacer then self.pacer:observe(seq, reply_of(err, result), wall()) end
   op.inner = nil
   self:_pump()            -- refill first: the next request is on its way while on_done runs
   op:finish(err, result)
@@ -160,12 +164,12 @@ end
 -- Seconds the head of the line must still wait (0: it may start), false: until a reply.
 function Queue:_head_wait(op)
   if not self.pacer then return 0 end
-  return self.pacer:wait(op.cost, core.now())
+  return self.pacer:wait(op.cost, wall())
 end
 
---- Starts what may start; holds the rest, with the engine told when to ask again.
+--- Starts what may start; holds the rest, with a wake-up for when to ask again.
 function Queue:_pump()
-  self.next_at = nil
+  self.held = false
   while self.running < self.max_in_flight and self.head <= self.tail do
     local op = self.waiting[self.head]
     if op.done then            -- canceled while it waited
@@ -173,20 +177,24 @@ function Queue:_pump()
     else
       local wait = self:_head_wait(op)
       if wait ~= 0 then
-        if wait then self.next_at = core.now() + wait end
+        if wait then self:_wake_in(wait) end
         break
       end
       self.waiting[self.head], self.head = nil, self.head + 1
       self:_start(op)
     end
   end
-  if self.next_at then engine.add_timed(self.client, self.source)
-  else engine.remove_timed(self.client, self.source) end
 end
 
-function Queue:_due_ms()
-  if not self.next_at then return nil end
-  return (self.next_at - core.now()) * 1000
+-- One wake-up at a time: a later one is not added while an earlier one is pending (that one
+-- pumps, and sets the next if the line is still held).
+function Queue:_wake_in(seconds)
+  self.held = true
+  local at = timers.now_ms() + seconds * 1000
+  if self.wake_at and self.wake_at <= at then return end
+  self.wake_at = at
+  timers.add(self.client, at, self.on_wake)
+  if self.client._wake then self.client._wake() end   -- an event-loop driver re-arms its timer
 end
 
 --- op:cancel([err]) for a queued operation: not started yet, it is dropped from the queue;
@@ -234,9 +242,9 @@ end
 function Queue:stats()
   local done = 0
   for _, op in ipairs(self.ops) do if op.done then done = done + 1 end end
-  local due = self:_due_ms()
+  local held = self.held and self.wake_at and math.max(0, self.wake_at - timers.now_ms()) or nil
   return { queued = #self.ops - done - self.running, running = self.running, done = done,
-    submitted = #self.ops, held_ms = due and math.max(0, due) or nil }
+    submitted = #self.ops, held_ms = held }
 end
 
 Queue.__tostring = function(self)

@@ -17,7 +17,9 @@ local engine = require "anthropic.engine"
 
 local M = {}
 
--- "2026-01-02T03:04:05.123456Z" -> seconds since the epoch (UTC), or nil.
+--- M.iso_seconds("2026-01-02T03:04:05.123456Z") -> seconds since the epoch (UTC), or nil.
+---@param s any
+---@return number|nil
 function M.iso_seconds(s)
   if type(s) ~= "string" then return nil end
   local y, mo, d, h, mi, sec = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)")

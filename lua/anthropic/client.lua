@@ -200,8 +200,14 @@ end
 ---@return integer ms
 function Client:timeout()
   check_open(self)
-  return self._core:timeout()
+  return engine.timeout(self)
 end
+
+--- client:queue{ max_in_flight = 16 } -> a queue that paces requests by the rate-limit
+--- headers (docs/queue.md).
+---@param opts? table
+---@return anthropic.Queue
+function Client:queue(opts) check_open(self); return require("anthropic.queue").new(self, opts) end
 
 --- client:inflight() -> operations not yet finished.
 ---@return integer

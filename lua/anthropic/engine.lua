@@ -294,6 +294,19 @@ function engine.poll(client, timeout_ms, max_events)
   return client._nops + timers.count(client)
 end
 
+--- engine.timeout(client) -> milliseconds until the client next needs a poll (-1: nothing
+--- pending): the core's timers (libcurl's, retries, idle checks) and the wake-ups of
+--- anthropic.timers (a held queue, a sleeping bulk job), whichever comes first.
+---@param client anthropic.Client
+---@return integer ms
+function engine.timeout(client)
+  local t = client._core:timeout()
+  if timers.count(client) == 0 then return t end
+  local w = timers.bound(client, math.huge)
+  if t < 0 or w < t then t = w end
+  return t
+end
+
 --- engine.sleep(client, seconds): inside a task, suspends it and lets client:poll() wake it
 --- (poll counts the sleeping task as in flight, so a host loop keeps polling); outside one,
 --- blocks, still servicing the client's operations meanwhile.

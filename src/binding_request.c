@@ -207,6 +207,20 @@ static int request_attempts(lua_State *L)
     return 1;
 }
 
+/* last_retry() -> retries, delay (s), reason: what the engine decided each time it scheduled
+ * an attempt again (0 retries: none yet). For logs; the decision itself stays in C. */
+static int request_last_retry(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    double delay;
+    const char *reason;
+    int n = anth_xfer_last_retry(r->x, &delay, &reason);
+    lua_pushinteger(L, n);
+    lua_pushnumber(L, delay);
+    lua_pushstring(L, reason);
+    return 3;
+}
+
 static int request_truncated(lua_State *L)
 {
     anth_lrequest *r = check_request(L);
@@ -446,6 +460,7 @@ static const luaL_Reg request_methods[] = {
     { "body", request_body },
     { "outcome", request_outcome },
     { "attempts", request_attempts },
+    { "last_retry", request_last_retry },
     { "truncated", request_truncated },
     { "take_events", request_take_events },
     { "retry_unseen", request_retry_unseen },

@@ -221,6 +221,14 @@ static int request_last_retry(lua_State *L)
     return 3;
 }
 
+/* elapsed_ms() -> milliseconds from the start to the outcome (to now while running). */
+static int request_elapsed_ms(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    lua_pushnumber(L, anth_xfer_elapsed_ms(r->x));
+    return 1;
+}
+
 static int request_truncated(lua_State *L)
 {
     anth_lrequest *r = check_request(L);
@@ -461,6 +469,7 @@ static const luaL_Reg request_methods[] = {
     { "outcome", request_outcome },
     { "attempts", request_attempts },
     { "last_retry", request_last_retry },
+    { "elapsed_ms", request_elapsed_ms },
     { "truncated", request_truncated },
     { "take_events", request_take_events },
     { "retry_unseen", request_retry_unseen },

@@ -65,6 +65,7 @@ struct anth_xfer {
     int retries;                  /* attempts scheduled again so far, and the last one's ... */
     double retry_delay;           /* ... delay in seconds and ... */
     char retry_reason[64];        /* ... cause ("HTTP 529", "reset", "idle timeout", ...) */
+    double started_at, ended_at;  /* monotonic ms: the first attempt's start, the outcome */
     size_t header_bytes;          /* raw bytes of this reply's header block, for the cap */
     anth_headers hdr;
     anth_buf body;
@@ -278,6 +279,7 @@ static void finish(anth_xfer *x, anth_transport t, int code, const char *msg)
     if (x->state != ANTH_X_DONE)
         x->engine->inflight--;
     x->state = ANTH_X_DONE;
+    x->ended_at = anth_now_ms();
     x->outcome.transport = t;
     x->outcome.curl_code = code;
     x->outcome.retryable = decide_retry(x, t);
@@ -546,6 +548,7 @@ anth_xfer *anth_xfer_start(anth_engine *e, anth_xfer_opts *o, anth_xfer **owner_
         anth_xfer_free(x);
         return NULL;
     }
+    x->started_at = x->last_event_at;
     return x;
 }
 
@@ -614,6 +617,11 @@ double anth_xfer_retry_stream_error(anth_xfer *x, const char *error_type)
 
 enum anth_xfer_state anth_xfer_state(const anth_xfer *x) { return x->state; }
 int anth_xfer_attempts(const anth_xfer *x) { return x->attempts; }
+
+double anth_xfer_elapsed_ms(const anth_xfer *x)
+{
+    return (x->state == ANTH_X_DONE ? x->ended_at : anth_now_ms()) - x->started_at;
+}
 
 int anth_xfer_last_retry(const anth_xfer *x, double *delay, const char **reason)
 {

@@ -86,6 +86,9 @@ int anth_xfer_attempts(const anth_xfer *x);
 /* How many times the engine scheduled another attempt; the last one's delay (seconds) and
  * cause in *delay and *reason (valid while x lives; "" and 0 before the first retry). */
 int anth_xfer_last_retry(const anth_xfer *x, double *delay, const char **reason);
+/* Milliseconds from the request's start to its outcome (to now while it runs), retries and
+ * their waits included. */
+double anth_xfer_elapsed_ms(const anth_xfer *x);
 long anth_xfer_status(const anth_xfer *x);           /* 0 until the final headers arrived */
 int anth_xfer_headers_done(const anth_xfer *x);
 /* The final reply's headers, parsed (headers.h packed list; walk with anth_headers_next). */

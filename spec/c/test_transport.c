@@ -278,6 +278,9 @@ static void t_retry_waiting_and_cancel(void)
     run_until(e, x, ANTH_X_DONE, 8000, 0);
     CHECK(anth_xfer_status(x) == 200 && anth_xfer_attempts(x) == 2, "then 200 on attempt 2 (got %ld, %d)",
           anth_xfer_status(x), anth_xfer_attempts(x));
+    /* retry() rescheduled the wait with backoff: 0.5 s less at most 25 % jitter. */
+    CHECK(anth_xfer_elapsed_ms(x) >= 375.0 && anth_xfer_elapsed_ms(x) < 8000.0,
+          "elapsed_ms covers both attempts and the wait between (got %g)", anth_xfer_elapsed_ms(x));
     CHECK(anth_engine_inflight(e) == 0, "inflight 0");
 
     /* cancel while WAITING */

@@ -13,6 +13,9 @@ local engine = require "anthropic.engine"
 local compat = require "anthropic.compat"
 local validate = require "anthropic.validate"
 local headers_mod = require "anthropic.headers"
+local observe = require "anthropic.observe"
+local usage = require "anthropic.usage"
+local defaults = require "anthropic.defaults"
 
 local M = {}
 
@@ -42,6 +45,11 @@ M.DEFAULTS = {
 ---@field ca_file? string a CA bundle to verify the server with
 ---@field proxy? string a proxy URL (default: libcurl's environment variables)
 ---@field allow_insecure_http? boolean plain http:// to a host that is not loopback
+---@field default_query? table<string, string|number|boolean> appended to every URL
+---@field log_level? "debug"|"info"|"warn"|"error"|"off" default $ANTHROPIC_LOG, else off
+---@field logger? fun(level: string, message: string, fields: table) default: a line on stderr
+---@field on_request? fun(req: table) before a request is sent (may set req.headers)
+---@field on_response? fun(res: table) when a request ended
 
 ---@class anthropic.Client
 ---@field base_url string
@@ -69,11 +77,12 @@ local function ms(seconds)
   return math.min(math.max(math.ceil(seconds * 1000), 1), 2147483647)
 end
 
---- M.from_env([getenv]) -> { api_key, auth_token, base_url } from ANTHROPIC_API_KEY,
---- ANTHROPIC_AUTH_TOKEN and ANTHROPIC_BASE_URL (an empty value counts as unset); getenv
---- defaults to os.getenv. The one place the environment's credentials are read.
+--- M.from_env([getenv]) -> { api_key, auth_token, base_url, custom_headers, log } from
+--- ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, ANTHROPIC_BASE_URL, ANTHROPIC_CUSTOM_HEADERS and
+--- ANTHROPIC_LOG (an empty value counts as unset); getenv defaults to os.getenv. The one place
+--- the environment is read for a client.
 ---@param getenv? fun(name: string): string?
----@return { api_key: string?, auth_token: string?, base_url: string? }
+---@return { api_key: string?, auth_token: string?, base_url: string?, custom_headers: string?, log: string? }
 function M.from_env(getenv)
   getenv = getenv or os.getenv
   local function get(name)
@@ -82,7 +91,68 @@ function M.from_env(getenv)
     return v
   end
   return { api_key = get("ANTHROPIC_API_KEY"), auth_token = get("ANTHROPIC_AUTH_TOKEN"),
-           base_url = get("ANTHROPIC_BASE_URL") }
+           base_url = get("ANTHROPIC_BASE_URL"), custom_headers = get("ANTHROPIC_CUSTOM_HEADERS"),
+           log = get("ANTHROPIC_LOG") }
+end
+
+-- The request defaults of a client, from opts over `base` (the client a derived one comes
+-- from) or M.DEFAULTS, and the environment (from_env; only for a new client).
+local function configure(self, opts, base, env)
+  local d = base and {
+    timeout = base.timeout_s, connect_timeout = base.connect_timeout, idle_timeout = base.idle_timeout,
+    max_retries = base.max_retries, retry_cap = base.retry_cap, max_response_bytes = base.max_response_bytes,
+  } or M.DEFAULTS
+  self.timeout_explicit = opts.timeout ~= nil or (base ~= nil and base.timeout_explicit)
+  self.timeout_s = validate.seconds(opts.timeout, "timeout", d.timeout)   -- not .timeout: that is the method
+  self.connect_timeout = validate.seconds(opts.connect_timeout, "connect_timeout", d.connect_timeout)
+  self.idle_timeout = validate.seconds(opts.idle_timeout, "idle_timeout", d.idle_timeout, true)
+  self.max_retries = validate.count(opts.max_retries, "max_retries", d.max_retries, 100)
+  self.retry_cap = validate.seconds(opts.retry_cap, "retry_cap", d.retry_cap)
+  self.max_response_bytes = validate.count(opts.max_response_bytes, "max_response_bytes",
+    d.max_response_bytes, 2^31 - 1, 1)
+  -- Headers: ANTHROPIC_CUSTOM_HEADERS, then default_headers (a derived client's over its
+  -- parent's), then each request's own.
+  local h = base and {} or defaults.custom_headers(env.custom_headers)
+  for k, v in pairs(base and base.default_headers or {}) do h[k] = v end
+  for k, v in pairs(validate.headers(opts.default_headers, "default_headers")) do h[k] = v end
+  self.default_headers = h
+  local q = defaults.check_query(opts.default_query, "default_query")
+  if base and base.default_query then
+    local merged = {}
+    for k, v in pairs(base.default_query) do merged[k] = v end
+    for k, v in pairs(q or {}) do merged[k] = v end
+    q = merged
+  end
+  self.default_query = q and next(q) ~= nil and q or nil
+  self._watch = observe.watch(opts, env and env.log, base and base._watch)
+  self._timeout_ms = ms(self.timeout_s)
+  self._connect_ms = ms(self.connect_timeout)
+  self._idle_ms = ms(self.idle_timeout)
+  self._retry_cap_ms = ms(self.retry_cap)
+end
+
+-- The client's credentials, out of its sight, with the header cache (it holds them too) and
+-- the redactor. Values of default headers that carry a credential (a gateway's key from
+-- ANTHROPIC_CUSTOM_HEADERS) are scrubbed like the key. A platform keeps its credentials to
+-- itself; the redactor asks it for them each time (so a refreshed token is scrubbed too).
+local function keep_secrets(self, api_key, auth_token)
+  local list = {}
+  if api_key then list[#list + 1] = api_key end
+  if auth_token then list[#list + 1] = auth_token end
+  for name, value in pairs(self.default_headers) do
+    if value ~= "" and require("anthropic.log").secret_header(name) then list[#list + 1] = value end
+  end
+  local platform = self._platform
+  secrets[self] = { api_key = api_key, auth_token = auth_token, headers = {}, list = list }
+  secrets[self].redact = function(text)
+    if type(text) ~= "string" then return text end
+    if platform then
+      local all = { compat.unpack(platform:secrets()) }
+      for i = 1, #list do all[#all + 1] = list[i] end
+      return M.redact(text, all)
+    end
+    return M.redact(text, list)
+  end
 end
 
 --- M.new(opts [, platform]) -> Client. Every option is optional; see README "Configuration".
@@ -122,16 +192,7 @@ function M.new(opts, platform)
   -- from the environment (http_proxy, ALL_PROXY) must not carry it, key and all, elsewhere.
   -- libcurl takes an empty proxy string as "no proxy, whatever the environment says".
   self._direct = loopback_http
-  local d = M.DEFAULTS
-  self.timeout_explicit = opts.timeout ~= nil
-  self.timeout_s = validate.seconds(opts.timeout, "timeout", d.timeout)   -- not .timeout: that is the method
-  self.connect_timeout = validate.seconds(opts.connect_timeout, "connect_timeout", d.connect_timeout)
-  self.idle_timeout = validate.seconds(opts.idle_timeout, "idle_timeout", d.idle_timeout, true)
-  self.max_retries = validate.count(opts.max_retries, "max_retries", d.max_retries, 100)
-  self.retry_cap = validate.seconds(opts.retry_cap, "retry_cap", d.retry_cap)
-  self.max_response_bytes = validate.count(opts.max_response_bytes, "max_response_bytes",
-    d.max_response_bytes, 2^31 - 1, 1)
-  self.default_headers = validate.headers(opts.default_headers, "default_headers")
+  configure(self, opts, nil, from_env)
   if opts.insecure_skip_tls_verify ~= nil and type(opts.insecure_skip_tls_verify) ~= "boolean" then
     errors.usage("insecure_skip_tls_verify", "must be a boolean")
   end
@@ -140,31 +201,54 @@ function M.new(opts, platform)
   self.proxy = validate.optional_string(opts.proxy, "proxy")
 
   -- The header cache holds the key too, so it lives here, out of the client's sight.
-  secrets[self] = { api_key = api_key, auth_token = auth_token, headers = {} }
-  local list = api_key and { api_key, auth_token } or { auth_token }  -- no holes
-  secrets[self].list = list
-  -- A platform keeps its credentials to itself; the redactor asks it for them each time (so a
-  -- refreshed token is scrubbed too).
   self._platform = platform
-  secrets[self].redact = function(text)
-    if type(text) ~= "string" then return text end
-    return M.redact(text, platform and platform:secrets() or list)
-  end
-  self._timeout_ms = ms(self.timeout_s)
-  self._connect_ms = ms(self.connect_timeout)
-  self._idle_ms = ms(self.idle_timeout)
-  self._retry_cap_ms = ms(self.retry_cap)
+  keep_secrets(self, api_key, auth_token)
   self._core = core.client()
   self._ops = {}
   self._nops = 0
   self._callback_errors = {}
+  self._root = self   -- whose core and operations this client uses (client:with_options)
+  self._usage = usage.ledger()
   require("anthropic.resources").attach(self)
   return self
 end
 
 local function check_open(self)
   if getmetatable(self) ~= Client then errors.usage("client", "expected a Client (use client:method())") end
-  if self._core:is_closed() then errors.usage(nil, "attempt to use a closed client") end
+  if self._closed or self._core:is_closed() then errors.usage(nil, "attempt to use a closed client") end
+end
+
+--- client:with_options(opts) -> a client that shares this one's engine, connections,
+--- operations and credentials, with other defaults: timeout, connect_timeout, idle_timeout,
+--- max_retries, retry_cap, max_response_bytes, default_headers and default_query (merged over
+--- this client's), on_request, on_response, log_level, logger. Its usage is its own and is
+--- also counted in this client's.
+---@param opts table
+---@return anthropic.Client
+function Client:with_options(opts)
+  check_open(self)
+  return defaults.derive(self, opts, function(child, o, parent)
+    configure(child, o, parent)
+    keep_secrets(child, secrets[parent].api_key, secrets[parent].auth_token)
+    child._usage = usage.ledger(parent._usage)
+    require("anthropic.resources").attach(child)
+    if child._platform then require("anthropic.platforms").restrict(child, child._platform.name) end
+  end)
+end
+
+--- client:usage([opts]) -> { total = counts, models = { [model] = counts } }, counts being
+--- requests, errors, input_tokens, output_tokens, cache_creation_input_tokens,
+--- cache_read_input_tokens of every Messages request so far (docs/observability.md).
+--- opts.reset = true clears the counts (after reading them).
+---@param opts? { reset?: boolean }
+---@return anthropic.UsageReport
+function Client:usage(opts)
+  if getmetatable(self) ~= Client then errors.usage("client", "expected a Client (use client:method())") end
+  if opts ~= nil and type(opts) ~= "table" then errors.usage("options", "must be a table { reset = true }") end
+  if opts then validate.known_keys(opts, { reset = true }, "options.") end
+  local report = usage.report(self._usage)
+  if opts and opts.reset then usage.reset(self._usage) end
+  return report
 end
 
 --- client:poll([timeout_ms]) -> operations still in flight. Waits at most timeout_ms (default 0).
@@ -175,7 +259,7 @@ function Client:poll(timeout_ms)
   if timeout_ms ~= nil and (type(timeout_ms) ~= "number" or timeout_ms ~= timeout_ms or timeout_ms < 0) then
     errors.usage("timeout_ms", "must be a number >= 0")
   end
-  return engine.poll(self, timeout_ms or 0)
+  return engine.poll(self._root, timeout_ms or 0)
 end
 
 --- client:sockets() -> { [fd] = "r" | "w" | "rw" }: what libcurl wants watched right now.
@@ -196,19 +280,23 @@ end
 ---@return integer
 function Client:inflight()
   check_open(self)
-  return self._nops
+  return self._root._nops
 end
 
---- client:close() cancels every operation and frees the connections. Idempotent.
+--- client:close() cancels every operation and frees the connections. Idempotent. A derived
+--- client (with_options) cancels only its own operations; the connections stay its parent's.
 function Client:close()
   if getmetatable(self) ~= Client then errors.usage("client", "expected a Client (use client:method())") end
-  if self._core:is_closed() then return end
+  if self._closed or self._core:is_closed() then return end
+  local derived = self._root ~= self
   local ops = {}
-  for op in pairs(self._ops) do ops[#ops + 1] = op end
+  for op in pairs(self._ops) do
+    if not derived or op.obs == self then ops[#ops + 1] = op end
+  end
   for i = 1, #ops do
     ops[i]:cancel(errors.new(errors.ConnectionError, { message = "client closed", transport = "aborted" }))
   end
-  self._core:close()
+  if derived then self._closed = true else self._core:close() end
 end
 Client.__close = Client.close   -- Lua 5.4: local client <close> = anthropic.new{}
 -- No __gc here: the core userdata frees the connections when the client is collected.
@@ -293,8 +381,16 @@ function Client:_send(spec)
     if o.idle_timeout == nil then idle_ms = self._idle_ms else idle_ms = ms(o.idle_timeout) end
   end
   local url = spec.url or (self.base_url .. spec.path .. query_string(spec.query))
+  if self.default_query then url = defaults.add_query(url, self.default_query, urlencode) end
+  -- Hooks and the log (anthropic.observe) run here, in Lua, before the core request exists.
+  local watch, trace = self._watch, nil
+  if watch then
+    list, trace = observe.before(self, watch, spec, url, list)
+    if not list then return observe.failed(self, spec, url, trace) end
+  end
   -- A cloud platform signs or authorises each request (SigV4 needs the URL and the body).
   if self._platform then list = self._platform:authorize(self, spec, url, list) end
+  if watch then observe.started(self, watch, trace, spec, url, list) end
   local req = self._core:request {
     method = spec.method,
     url = url,
@@ -311,7 +407,12 @@ function Client:_send(spec)
     ca_file = self.ca_file,
     proxy = self.proxy or (self._direct and "" or nil),
   }
-  return engine.start(self, req, spec.handler, spec.callbacks)
+  local logs = watch and watch.log and watch.log.level <= 3   -- warn: retry lines
+  local op = engine.start(self._root, req, logs and observe.handler(spec.handler) or spec.handler, spec.callbacks)
+  -- Seen by op:finish: the usage of a Messages request (spec.model), hooks and the end line.
+  op.obs = self
+  if spec.model or watch then op.observe, op.model, op.trace = observe.finish, spec.model, trace end
+  return op
 end
 
 -- ---------------------------------------------------------------------------------------

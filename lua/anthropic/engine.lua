@@ -169,6 +169,12 @@ end
 ---@private
 function Op:finish(err, result)
   if self.done then return end
+  -- Usage, on_response and the end line (anthropic.observe), before anyone sees the result.
+  local observe = self.observe
+  if observe then
+    self.observe = nil   -- once, even if a hook closes the client (which cancels this op)
+    err, result = observe(self, err, result)
+  end
   self.done, self.err, self.result = true, err, result
   local client = self.client
   if client._ops[self] then

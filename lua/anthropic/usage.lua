@@ -66,18 +66,19 @@ function M.record(ledger, model, usage, failed)
 end
 
 --- M.record_result(ledger, model, err, result): a Messages request ended with (err, result):
---- the message's usage, or the usage of what a failed stream delivered (err.partial).
+--- the tokens of the message it got (result), else of what a failed stream delivered
+--- (err.partial); it is an error when err is set (a hook may fail a request that was answered).
 ---@param ledger table
 ---@param model? string
 ---@param err any
 ---@param result any
 function M.record_result(ledger, model, err, result)
   local usage
-  if err ~= nil then
-    local partial = type(err) == "table" and rawget(err, "partial")
-    usage = type(partial) == "table" and partial.usage or nil
-  elseif type(result) == "table" then
+  if type(result) == "table" then
     usage = result.usage
+  elseif type(err) == "table" then
+    local partial = rawget(err, "partial")
+    usage = type(partial) == "table" and partial.usage or nil
   end
   M.record(ledger, model, usage, err ~= nil)
 end
@@ -136,7 +137,7 @@ end
 ---@return string
 function M.format(report)
   local function line(name, r)
-    return string.format("%s: %d request%s%s, input %d, output %d, cache write %d, cache read %d",
+    return string.format("%s: %d request%s%s, input %.0f, output %.0f, cache write %.0f, cache read %.0f",
       name, r.requests, r.requests == 1 and "" or "s",
       r.errors > 0 and string.format(" (%d failed)", r.errors) or "",
       r.input_tokens, r.output_tokens, r.cache_creation_input_tokens, r.cache_read_input_tokens)

@@ -69,13 +69,7 @@ Client.__tostring = function(self)
   return string.format("anthropic.Client(%s%s)", self.base_url, self._core:is_closed() and ", closed" or "")
 end
 
--- Seconds -> the whole milliseconds the core takes: 0 stays 0 ("no limit"), anything else is at
--- least 1 ms (0.0001 s must not become "no limit") and at most 2^31-1 ms (~24.8 days; the core
--- refuses more, and validate allows up to a year).
-local function ms(seconds)
-  if not seconds or seconds <= 0 then return 0 end
-  return math.min(math.max(math.ceil(seconds * 1000), 1), 2147483647)
-end
+local ms = defaults.ms   -- seconds -> the whole milliseconds the core takes
 
 --- M.from_env([getenv]) -> { api_key, auth_token, base_url, custom_headers, log } from
 --- ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, ANTHROPIC_BASE_URL, ANTHROPIC_CUSTOM_HEADERS and
@@ -95,63 +89,17 @@ function M.from_env(getenv)
            log = get("ANTHROPIC_LOG") }
 end
 
--- The request defaults of a client, from opts over `base` (the client a derived one comes
--- from) or M.DEFAULTS, and the environment (from_env; only for a new client).
-local function configure(self, opts, base, env)
-  local d = base and {
-    timeout = base.timeout_s, connect_timeout = base.connect_timeout, idle_timeout = base.idle_timeout,
-    max_retries = base.max_retries, retry_cap = base.retry_cap, max_response_bytes = base.max_response_bytes,
-  } or M.DEFAULTS
-  self.timeout_explicit = opts.timeout ~= nil or (base ~= nil and base.timeout_explicit)
-  self.timeout_s = validate.seconds(opts.timeout, "timeout", d.timeout)   -- not .timeout: that is the method
-  self.connect_timeout = validate.seconds(opts.connect_timeout, "connect_timeout", d.connect_timeout)
-  self.idle_timeout = validate.seconds(opts.idle_timeout, "idle_timeout", d.idle_timeout, true)
-  self.max_retries = validate.count(opts.max_retries, "max_retries", d.max_retries, 100)
-  self.retry_cap = validate.seconds(opts.retry_cap, "retry_cap", d.retry_cap)
-  self.max_response_bytes = validate.count(opts.max_response_bytes, "max_response_bytes",
-    d.max_response_bytes, 2^31 - 1, 1)
-  -- Headers: ANTHROPIC_CUSTOM_HEADERS, then default_headers (a derived client's over its
-  -- parent's), then each request's own.
-  local h = base and {} or defaults.custom_headers(env.custom_headers)
-  for k, v in pairs(base and base.default_headers or {}) do h[k] = v end
-  for k, v in pairs(validate.headers(opts.default_headers, "default_headers")) do h[k] = v end
-  self.default_headers = h
-  local q = defaults.check_query(opts.default_query, "default_query")
-  if base and base.default_query then
-    local merged = {}
-    for k, v in pairs(base.default_query) do merged[k] = v end
-    for k, v in pairs(q or {}) do merged[k] = v end
-    q = merged
-  end
-  self.default_query = q and next(q) ~= nil and q or nil
-  self._watch = observe.watch(opts, env and env.log, base and base._watch)
-  self._timeout_ms = ms(self.timeout_s)
-  self._connect_ms = ms(self.connect_timeout)
-  self._idle_ms = ms(self.idle_timeout)
-  self._retry_cap_ms = ms(self.retry_cap)
-end
-
 -- The client's credentials, out of its sight, with the header cache (it holds them too) and
 -- the redactor. Values of default headers that carry a credential (a gateway's key from
 -- ANTHROPIC_CUSTOM_HEADERS) are scrubbed like the key. A platform keeps its credentials to
 -- itself; the redactor asks it for them each time (so a refreshed token is scrubbed too).
 local function keep_secrets(self, api_key, auth_token)
-  local list = {}
-  if api_key then list[#list + 1] = api_key end
-  if auth_token then list[#list + 1] = auth_token end
-  for name, value in pairs(self.default_headers) do
-    if value ~= "" and require("anthropic.log").secret_header(name) then list[#list + 1] = value end
-  end
+  local list = defaults.header_secrets(self.default_headers, { api_key, auth_token })
   local platform = self._platform
   secrets[self] = { api_key = api_key, auth_token = auth_token, headers = {}, list = list }
   secrets[self].redact = function(text)
     if type(text) ~= "string" then return text end
-    if platform then
-      local all = { compat.unpack(platform:secrets()) }
-      for i = 1, #list do all[#all + 1] = list[i] end
-      return M.redact(text, all)
-    end
-    return M.redact(text, list)
+    return M.redact(text, platform and defaults.join(platform:secrets(), list) or list)
   end
 end
 
@@ -192,7 +140,7 @@ function M.new(opts, platform)
   -- from the environment (http_proxy, ALL_PROXY) must not carry it, key and all, elsewhere.
   -- libcurl takes an empty proxy string as "no proxy, whatever the environment says".
   self._direct = loopback_http
-  configure(self, opts, nil, from_env)
+  defaults.configure(self, opts, nil, from_env)
   if opts.insecure_skip_tls_verify ~= nil and type(opts.insecure_skip_tls_verify) ~= "boolean" then
     errors.usage("insecure_skip_tls_verify", "must be a boolean")
   end
@@ -218,37 +166,23 @@ local function check_open(self)
   if self._closed or self._core:is_closed() then errors.usage(nil, "attempt to use a closed client") end
 end
 
---- client:with_options(opts) -> a client that shares this one's engine, connections,
---- operations and credentials, with other defaults: timeout, connect_timeout, idle_timeout,
---- max_retries, retry_cap, max_response_bytes, default_headers and default_query (merged over
---- this client's), on_request, on_response, log_level, logger. Its usage is its own and is
---- also counted in this client's.
+--- client:with_options(opts) -> a client on this one's engine, connections and credentials,
+--- with other request defaults (anthropic.defaults.derive; docs/observability.md).
 ---@param opts table
 ---@return anthropic.Client
 function Client:with_options(opts)
   check_open(self)
-  return defaults.derive(self, opts, function(child, o, parent)
-    configure(child, o, parent)
-    keep_secrets(child, secrets[parent].api_key, secrets[parent].auth_token)
-    child._usage = usage.ledger(parent._usage)
-    require("anthropic.resources").attach(child)
-    if child._platform then require("anthropic.platforms").restrict(child, child._platform.name) end
-  end)
+  local s = secrets[self]
+  return defaults.derive(self, opts, function(child) keep_secrets(child, s.api_key, s.auth_token) end)
 end
 
---- client:usage([opts]) -> { total = counts, models = { [model] = counts } }, counts being
---- requests, errors, input_tokens, output_tokens, cache_creation_input_tokens,
---- cache_read_input_tokens of every Messages request so far (docs/observability.md).
---- opts.reset = true clears the counts (after reading them).
+--- client:usage([{ reset = true }]) -> { total = counts, models = { [model] = counts } }: what
+--- this client's Messages requests spent (anthropic.usage; docs/observability.md).
 ---@param opts? { reset?: boolean }
 ---@return anthropic.UsageReport
 function Client:usage(opts)
   if getmetatable(self) ~= Client then errors.usage("client", "expected a Client (use client:method())") end
-  if opts ~= nil and type(opts) ~= "table" then errors.usage("options", "must be a table { reset = true }") end
-  if opts then validate.known_keys(opts, { reset = true }, "options.") end
-  local report = usage.report(self._usage)
-  if opts and opts.reset then usage.reset(self._usage) end
-  return report
+  return usage.of(self._usage, opts)
 end
 
 --- client:poll([timeout_ms]) -> operations still in flight. Waits at most timeout_ms (default 0).

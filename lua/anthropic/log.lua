@@ -195,7 +195,7 @@ function M.new(opts, env_level, base)
     end
   end
   if level == nil and base then level = base.level end
-  if level == nil and opts.logger then level = M.LEVELS.info end
+  if level == nil and opts.logger and env_level == nil then level = M.LEVELS.info end
   if not level then return nil end
   return { level = level, logger = logger }
 end

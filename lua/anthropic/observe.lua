@@ -60,7 +60,7 @@ local CREDENTIAL = { ["x-api-key"] = true, authorization = true }
 -- Runs on_request on { method, url, headers = { name = value } (names lower-case), body } and
 -- returns the header list it leaves. The credential headers are shown as "[redacted]" (a hook
 -- for tracing must not see the key): left so, the real value is sent; replaced, the hook's.
-local function run_on_request(client, hook, spec, url, list)
+local function run_on_request(hook, spec, url, list)
   local headers, real = {}, {}
   for i = 1, #list do
     local name, value = list[i]:match("^([^:]+):%s*(.*)$")
@@ -104,7 +104,7 @@ end
 function M.before(client, watch, spec, url, list)
   local trace = { retries = 0 }
   if watch.on_request then
-    local ok, out, req = pcall(run_on_request, client, watch.on_request, spec, url, list)
+    local ok, out, req = pcall(run_on_request, watch.on_request, spec, url, list)
     if not ok then return nil, hook_error(client, "on_request", out) end
     list, trace.request = out, req
   end
@@ -218,7 +218,9 @@ function M.finish(op, err, result)
       local h = req:headers()
       log.emit(lg, "debug", "response headers", { id = f.id, headers = log.headers(client, h and h() or {}) })
       local body = req:body()
-      if body and body ~= "" then log.emit(lg, "debug", "response body", { id = f.id, body = log.body(client, body) }) end
+      if body and body ~= "" then
+        log.emit(lg, "debug", "response body", { id = f.id, body = log.body(client, body) })
+      end
     end
   end
   return err, result

@@ -14,6 +14,9 @@
 -- derived client (client:with_options) keeps a ledger of its own whose counts also go to its
 -- parent's.
 
+local errors = require "anthropic.errors"
+local validate = require "anthropic.validate"
+
 local M = {}
 
 M.FIELDS = { "requests", "errors", "input_tokens", "output_tokens",
@@ -112,6 +115,19 @@ function M.report(ledger)
   local models = {}
   for name, row in pairs(ledger.models) do models[name] = copy(row) end
   return { total = copy(ledger.total), models = models }
+end
+
+--- M.of(ledger, opts) -> client:usage(opts): the report; opts.reset = true then clears the
+--- counts (read and cleared at once, so no request falls between the two).
+---@param ledger table
+---@param opts? { reset?: boolean }
+---@return anthropic.UsageReport
+function M.of(ledger, opts)
+  if opts ~= nil and type(opts) ~= "table" then errors.usage("options", "must be a table { reset = true }") end
+  if opts then validate.known_keys(opts, { reset = true }, "options.") end
+  local report = M.report(ledger)
+  if opts and opts.reset then M.reset(ledger) end
+  return report
 end
 
 --- M.reset(ledger): back to zero (the parent's counts are kept).

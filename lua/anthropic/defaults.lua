@@ -100,6 +100,10 @@ end
 --- M.configure(client, opts, base, env): a client's request defaults, from opts over `base`
 --- (the client a derived one comes from) or client.DEFAULTS, and the environment (env: what
 --- client.from_env read; only for a new client).
+---@param self anthropic.Client
+---@param opts table
+---@param base? anthropic.Client
+---@param env? table
 function M.configure(self, opts, base, env)
   local d = base and {
     timeout = base.timeout_s, connect_timeout = base.connect_timeout, idle_timeout = base.idle_timeout,

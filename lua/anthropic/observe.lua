@@ -113,6 +113,12 @@ end
 
 --- M.started(client, watch, trace, spec, url, list): the start line (after the platform
 --- signed the request: what is logged is what is sent, credentials redacted).
+---@param client anthropic.Client
+---@param watch table
+---@param trace table
+---@param spec table
+---@param url string
+---@param list string[]
 function M.started(client, watch, trace, spec, url, list)
   local lg = watch.log
   if not lg then return end
@@ -230,6 +236,7 @@ end
 --- on_request hook refused it); its on_done gets the error, a blocking caller raises it.
 ---@param client anthropic.Client
 ---@param spec table
+---@param url string
 ---@param err any
 ---@return anthropic.Operation
 function M.failed(client, spec, url, err)

@@ -45,6 +45,7 @@ M.DEFAULTS = {
 ---@field ca_file? string a CA bundle to verify the server with
 ---@field proxy? string a proxy URL (default: libcurl's environment variables)
 ---@field allow_insecure_http? boolean plain http:// to a host that is not loopback
+---@field files_beta? boolean send anthropic-beta: files-api-2025-04-14 on Files calls (default true)
 ---@field default_query? table<string, string|number|boolean> appended to every URL
 ---@field log_level? "debug"|"info"|"warn"|"error"|"off" default $ANTHROPIC_LOG, else off
 ---@field logger? fun(level: string, message: string, fields: table) default: a line on stderr
@@ -147,6 +148,10 @@ function M.new(opts, platform)
   self.insecure_skip_tls_verify = opts.insecure_skip_tls_verify == true
   self.ca_file = validate.optional_string(opts.ca_file, "ca_file")
   self.proxy = validate.optional_string(opts.proxy, "proxy")
+  if opts.files_beta ~= nil and type(opts.files_beta) ~= "boolean" then
+    errors.usage("files_beta", "must be a boolean")
+  end
+  self.files_beta = opts.files_beta ~= false
 
   -- The header cache holds the key too, so it lives here, out of the client's sight.
   self._platform = platform
@@ -288,7 +293,11 @@ local function build_headers(self, accept, has_body, betas, extra)
 end
 
 --- client:_send(spec) -> op. spec = { method, path, query, body (string), stream, accept,
---- headers (extra, validated), betas, options (per-request overrides), handler, callbacks }.
+--- headers (extra, validated), betas, options (per-request overrides), handler, callbacks,
+--- multipart (a list of parts the core sends as multipart/form-data: anthropic.files),
+--- download_path (a 2xx body streamed to this file), max_response_bytes (this request's cap) }.
+--- A file the core cannot use (multipart path, download_path) is a UsageError naming
+--- spec.file_param.
 function Client:_send(spec)
   check_open(self)
   local o = spec.options or {}
@@ -325,7 +334,7 @@ function Client:_send(spec)
   -- A cloud platform signs or authorises each request (SigV4 needs the URL and the body).
   if self._platform then list = self._platform:authorize(self, spec, url, list) end
   if watch then observe.started(self, watch, trace, spec, url, list) end
-  local req = self._core:request {
+  local req, file_err = self._core:request {
     method = spec.method,
     url = url,
     headers = list,
@@ -336,11 +345,14 @@ function Client:_send(spec)
     idle_timeout_ms = idle_ms,
     max_retries = o.max_retries or self.max_retries,
     retry_cap_ms = self._retry_cap_ms,
-    max_response_bytes = self.max_response_bytes,
+    max_response_bytes = spec.max_response_bytes or self.max_response_bytes,
     insecure = self.insecure_skip_tls_verify,
     ca_file = self.ca_file,
     proxy = self.proxy or (self._direct and "" or nil),
+    multipart = spec.multipart,
+    download_path = spec.download_path,
   }
+  if req == nil then errors.usage(spec.file_param or "path", file_err) end
   local logs = watch and watch.log and watch.log.level <= 3   -- warn: retry lines
   local op = engine.start(self._root, req, logs and observe.handler(spec.handler) or spec.handler, spec.callbacks)
   -- Seen by op:finish: the usage of a Messages request (spec.model), hooks and the end line.

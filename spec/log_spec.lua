@@ -63,6 +63,24 @@ describe("logging", function()
     c:close()
   end)
 
+  it("when off, a request never enters the hook and log path (only a Messages reply's usage count)", function()
+    local observe = require "anthropic.observe"
+    local saved = { before = observe.before, started = observe.started, handler = observe.handler }
+    local entered = {}
+    for name in pairs(saved) do observe[name] = function() entered[#entered + 1] = name end end
+    local ok, err = pcall(function()
+      local c = support.new_client()
+      c.messages.create(params())
+      c.messages.stream(params()):final_message()
+      c.models.list()
+      c.messages.count_tokens(params())
+      c:close()
+    end)
+    for name, fn in pairs(saved) do observe[name] = fn end
+    assert.is_true(ok, tostring(err))
+    assert.same({}, entered)
+  end)
+
   it("log_level = \"off\" never calls the logger, even around retries and failures", function()
     local c, lines = logged("off", { max_retries = 1 })
     assert.is_nil(c._watch)

@@ -101,27 +101,20 @@ describe("client:usage()", function()
     assert.same(counts(2, 1, { msg.usage }), u.total)
   end)
 
-  it("counts a tool-runner turn once (each turn is a create): two turns, two requests", function()
-    local c = support.scripted { { text = "Looking.", tool_use = { name = "t", input = {}, id = "toolu_1" } }, "Done." }
-    local tool = anthropic.tool { name = "t", input_schema = { type = "object" }, run = function() return "ok" end }
-    local runner = c.messages.tool_runner(params(HAIKU, { tools = { tool } }))
-    local usages = {}
-    for m in runner:messages() do usages[#usages + 1] = m.usage end
-    assert.equal(2, #usages)
-    assert.same(counts(2, 0, usages), c:usage().total)
-    c:close()
-  end)
-
-  it("counts a streamed tool-runner turn once too", function()
-    local c = support.scripted { { text = "Looking.", tool_use = { name = "t", input = {}, id = "toolu_1" } }, "Done." }
-    local tool = anthropic.tool { name = "t", input_schema = { type = "object" }, run = function() return "ok" end }
-    local runner = c.messages.tool_runner(params(HAIKU, { tools = { tool } }), { stream = true })
-    local usages = {}
-    for m in runner:messages() do usages[#usages + 1] = m.usage end
-    assert.equal(2, #usages)
-    assert.same(counts(2, 0, usages), c:usage().total)
-    c:close()
-  end)
+  for _, streamed in ipairs { false, true } do
+    it("counts a tool-runner turn once (each turn is a " .. (streamed and "stream" or "create")
+      .. "): two turns, two requests", function()
+      local c = support.scripted {
+        { text = "Looking.", tool_use = { name = "t", input = {}, id = "toolu_1" } }, "Done." }
+      local tool = anthropic.tool { name = "t", input_schema = { type = "object" }, run = function() return "ok" end }
+      local runner = c.messages.tool_runner(params(HAIKU, { tools = { tool } }), { stream = streamed })
+      local usages = {}
+      for m in runner:messages() do usages[#usages + 1] = m.usage end
+      assert.equal(2, #usages)
+      assert.same(counts(2, 0, usages), c:usage().total)
+      c:close()
+    end)
+  end
 
   it("counts batch results as they are read, under each result's model", function()
     local b = client.messages.batches.create({ requests = {

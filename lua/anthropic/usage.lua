@@ -21,7 +21,6 @@ local M = {}
 
 M.FIELDS = { "requests", "errors", "input_tokens", "output_tokens",
              "cache_creation_input_tokens", "cache_read_input_tokens" }
-local TOKENS = { "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens" }
 
 local function zero()
   return { requests = 0, errors = 0, input_tokens = 0, output_tokens = 0,
@@ -35,35 +34,44 @@ function M.ledger(parent)
   return { total = zero(), models = {}, parent = parent }
 end
 
-local function add(row, usage, failed)
+-- A count is a non-negative number; anything else (null, a string from a proxy) adds 0.
+local huge, type = math.huge, type
+local function count(n)
+  if type(n) == "number" and n >= 0 and n < huge then return n end
+  return 0
+end
+
+local function add(row, failed, i, o, cw, cr)
   row.requests = row.requests + 1
   if failed then row.errors = row.errors + 1 end
-  if type(usage) == "table" then
-    for i = 1, #TOKENS do
-      local k = TOKENS[i]
-      local n = usage[k]
-      -- A count is a non-negative number; anything else (null, a string from a proxy) adds 0.
-      if type(n) == "number" and n >= 0 and n < math.huge then row[k] = row[k] + n end
-    end
-  end
+  row.input_tokens = row.input_tokens + i
+  row.output_tokens = row.output_tokens + o
+  row.cache_creation_input_tokens = row.cache_creation_input_tokens + cw
+  row.cache_read_input_tokens = row.cache_read_input_tokens + cr
 end
 
 --- M.record(ledger, model, usage, failed): one request of `model` ended; `usage` is its
---- Usage table (or nil), `failed` whether it ended in an error.
+--- Usage table (or nil), `failed` whether it ended in an error. Once per request, so kept
+--- to plain arithmetic.
 ---@param ledger table
 ---@param model? string
 ---@param usage? anthropic.Usage
 ---@param failed? boolean
 function M.record(ledger, model, usage, failed)
   if type(model) ~= "string" or model == "" then model = "unknown" end
+  local i, o, cw, cr = 0, 0, 0, 0
+  if type(usage) == "table" then
+    i, o = count(usage.input_tokens), count(usage.output_tokens)
+    cw, cr = count(usage.cache_creation_input_tokens), count(usage.cache_read_input_tokens)
+  end
   while ledger do
     local row = ledger.models[model]
     if not row then
       row = zero()
       ledger.models[model] = row
     end
-    add(row, usage, failed)
-    add(ledger.total, usage, failed)
+    add(row, failed, i, o, cw, cr)
+    add(ledger.total, failed, i, o, cw, cr)
     ledger = ledger.parent
   end
 end

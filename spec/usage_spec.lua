@@ -83,6 +83,18 @@ describe("client:usage()", function()
     assert.same(counts(1, 1, { err.partial.usage }), client:usage().total)
   end)
 
+  it("counts a stream the caller closed after content as a request, not an error, with its tokens so far", function()
+    local s = client.messages.stream(params())
+    local ev = s:next_event()
+    while ev and ev.type ~= "content_block_delta" do ev = s:next_event() end
+    local snapshot = s:current_message()
+    s:close()
+    local u = client:usage().total
+    assert.equal(1, u.requests)
+    assert.equal(0, u.errors)
+    assert.equal(snapshot.usage.input_tokens, u.input_tokens)
+  end)
+
   it("counts each retried request once: attempts are the core's, not requests", function()
     local c = support.new_client { max_retries = 2 }
     local msg = c.messages.create(params(),

@@ -198,11 +198,18 @@ function M.finish(op, err, result)
   local watch = client._watch
   local hook = watch and watch.on_response
   local spent = result
+  -- The caller's own stop (stream:close(), client:close()) is no failure of the request.
+  local stopped = type(err) == "table" and rawget(err, "transport") == "aborted"
   if hook then
     local ok, herr = pcall(hook, response_of(op, err))
-    if not ok then err, result = hook_error(client, "on_response", herr), nil end
+    if not ok then err, result, stopped = hook_error(client, "on_response", herr), nil, false end
   end
-  if op.model then usage.record_result(client._usage, op.model, err, spent) end
+  if op.model then
+    -- A stream stopped after content spent the tokens of what it delivered.
+    local s = stopped and op.stream
+    if s and s.committed then spent = s.acc:message() end
+    usage.record_result(client._usage, op.model, not stopped and err or nil, spent)
+  end
   local lg = watch and watch.log
   if lg and op.trace then
     local req = op.req
@@ -214,7 +221,9 @@ function M.finish(op, err, result)
       f.attempts = req:attempts()
       f.ms = math.floor(req:elapsed_ms() + 0.5)
     end
-    if err ~= nil then
+    if stopped then
+      log.emit(lg, "info", "canceled", f)
+    elseif err ~= nil then
       f.error = client:_scrub(tostring(err))
       log.emit(lg, "error", "failed", f)
     else

@@ -158,7 +158,7 @@ describe("logging", function()
 
   it("the caller's own stop ends with an info line \"canceled\", not an error", function()
     local c, lines = logged("info")
-    local s = c.messages.stream(params())
+    local s = c.messages.stream(params(), fault { event_delay_ms = 200 })
     s:close()
     assert.same({ "info request", "info canceled" }, messages_of(lines))
     c:close()
@@ -219,6 +219,21 @@ describe("logging", function()
     local text = all_text(lines)
     assert_no_part_of(secret, text)
     assert_no_part_of(session, text)
+    c:close()
+  end)
+
+  it("a Vertex client logs too, its bearer token redacted, on a derived client as well", function()
+    local lines = {}
+    local token = "ya29.mock-vertex-build"
+    local c = anthropic.vertex { project_id = "mock-project", region = "us-east5", access_token = token,
+      base_url = mock.url(), max_retries = 0 }
+    local child = c:with_options { log_level = "debug",
+      logger = function(l, m, f) lines[#lines + 1] = { level = l, message = m, fields = f } end }
+    local msg = child.messages.create { model = "claude-haiku-4-5@20251001", max_tokens = 16,
+      messages = { { role = "user", content = "Hi" } } }
+    assert.equal("message", msg.type)
+    assert.equal("[redacted]", lines[2].fields.headers.authorization)
+    assert_no_part_of(token, all_text(lines))
     c:close()
   end)
 

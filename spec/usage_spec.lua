@@ -84,10 +84,11 @@ describe("client:usage()", function()
   end)
 
   it("counts a stream the caller closed after content as a request, not an error, with its tokens so far", function()
-    local s = client.messages.stream(params())
+    local s = client.messages.stream(params(), fault { event_delay_ms = 100 })
     local ev = s:next_event()
     while ev and ev.type ~= "content_block_delta" do ev = s:next_event() end
     local snapshot = s:current_message()
+    assert.is_false(s:is_done())
     s:close()
     local u = client:usage().total
     assert.equal(1, u.requests)

@@ -84,7 +84,7 @@ local function run_on_request(hook, spec, url, list)
   merged = validate.headers(merged, "on_request: req.headers")
   local out = {}
   for name, value in pairs(merged) do
-    if CREDENTIAL[name] and value == log.REDACTED then value = real[name] end
+    if CREDENTIAL[name] and value == log.REDACTED then value = real[name] or value end
     out[#out + 1] = name .. ": " .. value
   end
   table.sort(out)   -- a stable order, so a signature over them is reproducible
@@ -92,8 +92,8 @@ local function run_on_request(hook, spec, url, list)
   return out, req
 end
 
---- M.before(client, watch, spec, url, list) -> list, trace | nil, err: on_request and the
---- start line, before the core request is made.
+--- M.before(client, watch, spec, url, list) -> list, trace | nil, err: on_request, before the
+--- core request is made (and before a platform signs it).
 ---@param client anthropic.Client
 ---@param watch table
 ---@param spec table

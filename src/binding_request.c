@@ -276,6 +276,28 @@ static int request_attempts(lua_State *L)
     return 1;
 }
 
+/* last_retry() -> retries, delay (s), reason: what the engine decided each time it scheduled
+ * an attempt again (0 retries: none yet). For logs; the decision itself stays in C. */
+static int request_last_retry(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    double delay;
+    const char *reason;
+    int n = anth_xfer_last_retry(r->x, &delay, &reason);
+    lua_pushinteger(L, n);
+    lua_pushnumber(L, delay);
+    lua_pushstring(L, reason);
+    return 3;
+}
+
+/* elapsed_ms() -> milliseconds from the start to the outcome (to now while running). */
+static int request_elapsed_ms(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    lua_pushnumber(L, anth_xfer_elapsed_ms(r->x));
+    return 1;
+}
+
 static int request_truncated(lua_State *L)
 {
     anth_lrequest *r = check_request(L);
@@ -533,6 +555,8 @@ static const luaL_Reg request_methods[] = {
     { "body", request_body },
     { "outcome", request_outcome },
     { "attempts", request_attempts },
+    { "last_retry", request_last_retry },
+    { "elapsed_ms", request_elapsed_ms },
     { "truncated", request_truncated },
     { "take_events", request_take_events },
     { "retry_unseen", request_retry_unseen },

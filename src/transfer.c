@@ -66,6 +66,10 @@ struct anth_xfer {
     int truncated;
     enum anth_cut cut;
     size_t events_this_attempt;
+    int retries;                  /* attempts scheduled again so far, and the last one's ... */
+    double retry_delay;           /* ... delay in seconds and ... */
+    char retry_reason[64];        /* ... cause ("HTTP 529", "reset", "idle timeout", ...) */
+    double started_at, ended_at;  /* monotonic ms: the first attempt's start, the outcome */
     size_t header_bytes;          /* raw bytes of this reply's header block, for the cap */
     anth_headers hdr;
     anth_buf body;
@@ -313,6 +317,7 @@ static void finish(anth_xfer *x, anth_transport t, int code, const char *msg)
     if (x->state != ANTH_X_DONE)
         x->engine->inflight--;
     x->state = ANTH_X_DONE;
+    x->ended_at = anth_now_ms();
     x->outcome.transport = t;
     x->outcome.curl_code = code;
     x->outcome.retryable = decide_retry(x, t);
@@ -320,14 +325,19 @@ static void finish(anth_xfer *x, anth_transport t, int code, const char *msg)
     snprintf(x->outcome.message, sizeof x->outcome.message, "%s", msg ? msg : "");
 }
 
-/* Schedules the next attempt after the delay the server asked for, or after backoff. */
-static double schedule_retry(anth_xfer *x)
+/* Schedules the next attempt after the delay the server asked for, or after backoff. `why`
+ * names what ended the attempt; it is kept with the delay for the caller to read after poll
+ * (anth_xfer_last_retry: a log line says what the engine decided, never recomputes it). */
+static double schedule_retry(anth_xfer *x, const char *why)
 {
     double delay = server_delay(x);
     if (delay < 0) {
         delay = anth_retry_delay(NULL, NULL, 0, x->attempts - 1, x->retry_cap_s, NULL);
         delay = anth_jitter(delay, anth_engine_rand01(x->engine));
     }
+    x->retries++;
+    x->retry_delay = delay;
+    snprintf(x->retry_reason, sizeof x->retry_reason, "%s", why);
     leave_multi(x);
     reset_attempt(x);
     x->state = ANTH_X_WAITING;
@@ -376,6 +386,15 @@ static void describe(anth_xfer *x, anth_transport t, CURLcode code, char *msg, s
     }
 }
 
+/* What ended an attempt, for the retry note: the transport's name, else the HTTP status. */
+static void attempt_reason(const anth_xfer *x, anth_transport t, char *out, size_t len)
+{
+    if (t != ANTH_T_NONE)
+        snprintf(out, len, "%s", anth_transport_name(t));
+    else
+        snprintf(out, len, "HTTP %ld", x->status);
+}
+
 static anth_transport transport_of(anth_xfer *x, CURLcode code)
 {
     /* "Ready" means ready to send: TCP and, for https, the TLS handshake (which libcurl's
@@ -413,7 +432,8 @@ void anth_xfer_attempt_done(anth_xfer *x, CURLcode code)
      * again through anth_xfer_retry_unseen. */
     if (x->attempts <= x->max_retries && decide_retry(x, t) &&
         (t == ANTH_T_NONE || x->events_this_attempt == 0)) {
-        schedule_retry(x);
+        attempt_reason(x, t, msg, sizeof msg);
+        schedule_retry(x, msg);
         return;
     }
     describe(x, t, code, msg, sizeof msg);
@@ -434,7 +454,7 @@ void anth_xfer_check_idle(anth_xfer *x, double now)
         snprintf(msg, sizeof msg, "idle timeout: no data for %ld ms", x->idle_timeout_ms);
     leave_multi(x);
     if (x->attempts <= x->max_retries && x->events_this_attempt == 0) {
-        schedule_retry(x);
+        schedule_retry(x, "idle timeout");
         return;
     }
     finish(x, ANTH_T_TIMEOUT_IDLE, 0, msg);
@@ -564,6 +584,7 @@ fail:
         anth_xfer_free(x);
         return NULL;
     }
+    x->started_at = x->last_event_at;
     return x;
 }
 
@@ -595,33 +616,55 @@ void anth_xfer_cancel(anth_xfer *x)
         finish(x, ANTH_T_ABORTED, 0, "canceled by the caller");
 }
 
-double anth_xfer_retry(anth_xfer *x)
+static double retry_because(anth_xfer *x, const char *why)
 {
+    char reason[sizeof x->retry_reason];
     if (x->attempts > x->max_retries)
         return -1.0;
-    if (x->state == ANTH_X_DONE)
+    if (x->state == ANTH_X_DONE) {
         x->engine->inflight++;
-    return schedule_retry(x);
+        if (!why) {
+            attempt_reason(x, x->outcome.transport, reason, sizeof reason);
+            why = reason;
+        }
+    }
+    return schedule_retry(x, why ? why : "asked by the caller");
 }
+
+double anth_xfer_retry(anth_xfer *x) { return retry_because(x, NULL); }
 
 double anth_xfer_retry_unseen(anth_xfer *x)
 {
     if (x->state != ANTH_X_DONE || !x->outcome.retryable)
         return -1.0;
-    return anth_xfer_retry(x);
+    return retry_because(x, NULL);
 }
 
 double anth_xfer_retry_stream_error(anth_xfer *x, const char *error_type)
 {
     /* Bedrock's exception frames name AWS types ("throttlingException"): their kind decides. */
     anth_kind k = error_type ? anth_aws_kind(error_type, strlen(error_type)) : ANTH_KIND__COUNT;
+    char why[sizeof x->retry_reason];
     if (k != ANTH_KIND__COUNT ? !anth_kind_retryable(k) : !anth_stream_error_retryable(error_type))
         return -1.0;
-    return anth_xfer_retry(x);
+    snprintf(why, sizeof why, "stream error %s", error_type ? error_type : "(no type)");
+    return retry_because(x, why);
 }
 
 enum anth_xfer_state anth_xfer_state(const anth_xfer *x) { return x->state; }
 int anth_xfer_attempts(const anth_xfer *x) { return x->attempts; }
+
+double anth_xfer_elapsed_ms(const anth_xfer *x)
+{
+    return (x->state == ANTH_X_DONE ? x->ended_at : anth_now_ms()) - x->started_at;
+}
+
+int anth_xfer_last_retry(const anth_xfer *x, double *delay, const char **reason)
+{
+    *delay = x->retry_delay;
+    *reason = x->retry_reason;
+    return x->retries;
+}
 long anth_xfer_status(const anth_xfer *x) { return x->headers_done ? x->status : 0; }
 int anth_xfer_headers_done(const anth_xfer *x) { return x->headers_done; }
 int anth_xfer_stream_truncated(const anth_xfer *x) { return x->truncated; }

@@ -171,6 +171,12 @@ end
 ---@private
 function Op:finish(err, result)
   if self.done then return end
+  -- Usage, on_response and the end line (anthropic.observe), before anyone sees the result.
+  local observe = self.observe
+  if observe then
+    self.observe = nil   -- once, even if a hook closes the client (which cancels this op)
+    err, result = observe(self, err, result)
+  end
   self.done, self.err, self.result = true, err, result
   local client = self.client
   if client._ops[self] then
@@ -313,6 +319,7 @@ end
 ---@param client anthropic.Client
 ---@param seconds number
 function engine.sleep(client, seconds)
+  client = client._root or client   -- the engine's poll and timers are the root client's
   local at = timers.now_ms() + seconds * 1000
   if engine.in_task() then
     engine.await(function(resume) timers.add(client, at, resume) end)

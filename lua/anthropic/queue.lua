@@ -83,9 +83,11 @@ local function submit(self, kind, params, options)
     on_done = options and options.on_done,
     cost = pacing.cost(#json.encode(p), p.max_tokens),
   }, QueuedOp)
-  -- Counted as in flight from now on: client:poll() returns > 0 while it waits its turn.
-  client._ops[op] = true
-  client._nops = client._nops + 1
+  -- Counted as in flight from now on: client:poll() returns > 0 while it waits its turn. The
+  -- count is the engine's (a derived client polls through its root).
+  local root = client._root or client
+  root._ops[op] = true
+  root._nops = root._nops + 1
   self.ops[#self.ops + 1] = op
   self.tail = self.tail + 1
   self.waiting[self.tail] = op
@@ -131,10 +133,10 @@ function Queue:_finished(op, seq, err, result)
 end
 
 function Queue:_start(op)
-  local client = self.client
-  if client._ops[op] then
-    client._ops[op] = nil
-    client._nops = client._nops - 1
+  local root = self.client._root or self.client
+  if root._ops[op] then
+    root._ops[op] = nil
+    root._nops = root._nops - 1
   end
   local seq = self.pacer and self.pacer:started(op.cost) or 0
   self.running = self.running + 1
@@ -144,7 +146,7 @@ function Queue:_start(op)
   o.on_done = function(err, result)
     if started then self:_finished(op, seq, err, result) else op.early = { err, result } end
   end
-  local ok, res = compat.pcall(client.messages[op.kind], op.params, o)
+  local ok, res = compat.pcall(self.client.messages[op.kind], op.params, o)
   started = true
   if not ok then
     -- Refused before anything was sent (a closed client): nothing reached the server.

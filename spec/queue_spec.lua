@@ -55,6 +55,21 @@ describe("client:queue", function()
     client:close()
   end)
 
+  it("on a derived client (with_options), counts held requests and wakes through the root's poll", function()
+    local client = client_on(m.url)
+    local derived = client:with_options { max_retries = 1 }
+    local q = derived:queue { max_in_flight = 2 }
+    local ops = {}
+    for i = 1, 8 do ops[i] = q:create(params("d" .. i)) end
+    -- The engine is the root's: a host loop that polls the client it made sees every held one.
+    assert.equal(8, client:inflight())
+    local deadline = os.time() + 20
+    while client:poll(50) > 0 do assert(os.time() < deadline, "the queue never woke") end
+    for i = 1, 8 do assert.equal("You said: d" .. i, ops[i].result.content[1].text) end
+    assert.equal(0, ratelimit_stats(m.url).limited)
+    client:close()
+  end)
+
   it("fires on_done for each, streams too, and counts held requests as in flight", function()
     local client = client_on(m.url)
     local q = client:queue()

@@ -53,6 +53,7 @@ build = {
       ["anthropic.cli_term"] = "lua/anthropic/cli_term.lua",
       ["anthropic.client"] = "lua/anthropic/client.lua",
       ["anthropic.compat"] = "lua/anthropic/compat.lua",
+      ["anthropic.content"] = "lua/anthropic/content.lua",
       ["anthropic.conversation"] = "lua/anthropic/conversation.lua",
       ["anthropic.engine"] = "lua/anthropic/engine.lua",
       ["anthropic.errors"] = "lua/anthropic/errors.lua",

@@ -49,6 +49,7 @@ build = {
       ["anthropic.cli_args"] = "lua/anthropic/cli_args.lua",
       ["anthropic.cli_chat"] = "lua/anthropic/cli_chat.lua",
       ["anthropic.cli_config"] = "lua/anthropic/cli_config.lua",
+      ["anthropic.cli_files"] = "lua/anthropic/cli_files.lua",
       ["anthropic.cli_output"] = "lua/anthropic/cli_output.lua",
       ["anthropic.cli_term"] = "lua/anthropic/cli_term.lua",
       ["anthropic.client"] = "lua/anthropic/client.lua",

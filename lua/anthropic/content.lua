@@ -227,26 +227,58 @@ end
 
 local IMAGE_LIMIT_TEXT = "an image may be at most " .. human(raw_limit(M.LIMITS.image_base64_bytes))
   .. " (5 MB, 5242880 bytes, once base64-encoded)"
+local DOCUMENT_LIMIT_TEXT = "a document must fit, base64-encoded, in one request of 32 MB ("
+  .. human(M.LIMITS.request_bytes) .. ")"
+-- What an unknown type is called by the function that refused it ("content.<fn>").
+local UNKNOWN = {
+  image = "is not a PNG, JPEG, GIF or WebP image", document = "is neither a PDF nor UTF-8 text",
+  attachment = "is not a PNG, JPEG, GIF or WebP image, a PDF or UTF-8 text",
+}
+local OTHER_HELPER = { image = "content.document", document = "content.image" }
+
+local function unknown(fn, param, where, media)
+  fail(fn, param, where .. " " .. UNKNOWN[fn] .. " (the type comes from the bytes, not the name"
+    .. ((media and OTHER_HELPER[fn]) and ("; it is " .. media .. ": use " .. OTHER_HELPER[fn]) or "") .. ")")
+end
+
+local function image_block(fn, src, opts)
+  opts = check_opts(fn, opts, IMAGE_OPTS)
+  local bytes, where, param = read(fn, src, raw_limit(M.LIMITS.image_base64_bytes), IMAGE_LIMIT_TEXT)
+  local media = M.media_type(bytes)
+  if not IMAGE_TYPES[media] then unknown(fn, param, where, media) end
+  return { type = "image", source = { type = "base64", media_type = media, data = core.base64_encode(bytes) },
+    cache_control = cache_control(fn, opts.cache_control) }
+end
+
+local function document_block(fn, src, opts)
+  opts = check_opts(fn, opts, DOCUMENT_OPTS)
+  local bytes, where, param = read(fn, src, raw_limit(M.LIMITS.request_bytes), DOCUMENT_LIMIT_TEXT)
+  local media = M.media_type(bytes)
+  local source
+  if media == "application/pdf" then
+    local pages = M.pdf_pages(bytes)
+    if pages and pages > M.LIMITS.pdf_pages then
+      fail(fn, param, where .. " has " .. pages .. " pages, over the API's limit of "
+        .. M.LIMITS.pdf_pages .. " pages per PDF")
+    end
+    source = { type = "base64", media_type = media, data = core.base64_encode(bytes) }
+  elseif media == "text/plain" then
+    source = { type = "text", media_type = media, data = bytes }
+  else
+    unknown(fn, param, where, media)
+  end
+  local block = { type = "document", source = source }
+  document_fields(fn, block, opts)
+  block.cache_control = cache_control(fn, opts.cache_control)
+  return block
+end
 
 --- content.image(src [, opts]) -> an image block with a base64 source: src is a path (a string,
 --- or { path = FILE }) or { data = BYTES }; PNG, JPEG, GIF or WebP by the bytes' signature.
 ---@param src string|table a path, { path = FILE } or { data = BYTES }
 ---@param opts? anthropic.ContentOptions cache_control
 ---@return table block
-function M.image(src, opts)
-  opts = check_opts("image", opts, IMAGE_OPTS)
-  local bytes, where, param = read("image", src, raw_limit(M.LIMITS.image_base64_bytes), IMAGE_LIMIT_TEXT)
-  local media = M.media_type(bytes)
-  if not IMAGE_TYPES[media] then
-    fail("image", param, where .. " is not a PNG, JPEG, GIF or WebP image (the type comes from the bytes, "
-      .. "not the name" .. (media and ("; it is " .. media .. ": use content.document") or "") .. ")")
-  end
-  return { type = "image", source = { type = "base64", media_type = media, data = core.base64_encode(bytes) },
-    cache_control = cache_control("image", opts.cache_control) }
-end
-
-local DOCUMENT_LIMIT_TEXT = "a document must fit, base64-encoded, in one request of 32 MB ("
-  .. human(M.LIMITS.request_bytes) .. ")"
+function M.image(src, opts) return image_block("image", src, opts) end
 
 --- content.document(src [, opts]) -> a document block: a PDF as a base64 source, UTF-8 text as
 --- a text source (by the bytes' signature). src is a path (a string, or { path = FILE }) or
@@ -254,29 +286,7 @@ local DOCUMENT_LIMIT_TEXT = "a document must fit, base64-encoded, in one request
 ---@param src string|table a path, { path = FILE } or { data = BYTES }
 ---@param opts? anthropic.ContentOptions title, context, citations, cache_control
 ---@return table block
-function M.document(src, opts)
-  opts = check_opts("document", opts, DOCUMENT_OPTS)
-  local bytes, where, param = read("document", src, raw_limit(M.LIMITS.request_bytes), DOCUMENT_LIMIT_TEXT)
-  local media = M.media_type(bytes)
-  local source
-  if media == "application/pdf" then
-    local pages = M.pdf_pages(bytes)
-    if pages and pages > M.LIMITS.pdf_pages then
-      fail("document", param, where .. " has " .. pages .. " pages, over the API's limit of "
-        .. M.LIMITS.pdf_pages .. " pages per PDF")
-    end
-    source = { type = "base64", media_type = media, data = core.base64_encode(bytes) }
-  elseif media == "text/plain" then
-    source = { type = "text", media_type = media, data = bytes }
-  else
-    fail("document", param, where .. " is neither a PDF nor UTF-8 text (the type comes from the bytes, not the "
-      .. "name" .. (media and ("; it is " .. media .. ": use content.image") or "") .. ")")
-  end
-  local block = { type = "document", source = source }
-  document_fields("document", block, opts)
-  block.cache_control = cache_control("document", opts.cache_control)
-  return block
-end
+function M.document(src, opts) return document_block("document", src, opts) end
 
 --- content.file(file_id [, kind] [, opts]) -> an image or document block whose source is a
 --- file uploaded with client.files ({ type = "file", file_id = ... }). kind is "document" (the
@@ -325,8 +335,10 @@ function M.attachment(src, opts)
       f:close()
     end
   end
-  if type(head) == "string" and IMAGE_TYPES[M.media_type(head:sub(1, 16))] then return M.image(src, opts) end
-  return M.document(src, opts)
+  if type(head) == "string" and IMAGE_TYPES[M.media_type(head:sub(1, 16))] then
+    return image_block("attachment", src, opts)
+  end
+  return document_block("attachment", src, opts)
 end
 
 return M

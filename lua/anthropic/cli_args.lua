@@ -95,7 +95,7 @@ Exit codes:
   2  usage error (bad command line, or a bad config file)
   3  authentication failed (401: the key is wrong, revoked or missing)
   4  permission denied: no model in the chain may be used with this key (403 or 404)
-     (check: no model is available; files: no such file, or it may not be downloaded)
+     (check: no model is available; files: no such file)
   5  other API error (400, 429, 529, 5xx, an error event in a stream, ...)
   6  network error (connection refused, DNS, TLS, timeout)
   7  the answer is not JSON or breaks the --json-schema (the errors are on stderr)

@@ -11,12 +11,7 @@ local DIR = mock.root() .. "/spec/fixtures/content/"
 local TRY = "Try 'anthropic-lua --help'.\n"
 local BETA = "files-api-2025-04-14"
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local slurp = require("spec.support.run").read_file
 
 local function b64(s) return require("anthropic.core").base64_encode(s) end
 

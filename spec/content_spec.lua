@@ -11,12 +11,7 @@ local support = require "spec.support.client"
 local errors = anthropic.errors
 local DIR = mock.root() .. "/spec/fixtures/content/"
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local slurp = require("spec.support.run").read_file
 
 local function raises(fn, ...)
   local ok, err = pcall(fn, ...)

@@ -109,7 +109,7 @@ describe("anthropic-lua ask --file --upload", function()
     -- The files hold the bytes as they are on disk, with the type read from them.
     local _, _, bytes = mock.request("GET", "/_mock/files/" .. ids[1], {}, nil)
     assert.equal(slurp(DIR .. "tiny.png"), bytes)
-    local meta = cjson.decode(cli { "files", "info", "--json", ids[1] })
+    local meta = cjson.decode((cli { "files", "info", "--json", ids[1] }))
     assert.equal("image/png", meta.mime_type)
   end)
 
@@ -133,14 +133,20 @@ describe("anthropic-lua files", function()
     assert.equal(2, #ids, out)
     assert.matches("anthropic%-lua: uploaded .*tiny%.pdf %(587 bytes, application/pdf%) as " .. ids[1], err)
 
+    -- The mock keeps files for its run: other specs' files may be listed too.
+    local all = cjson.decode((cli { "files", "list", "--json" })).files
     out, err, code = cli { "files", "list" }
     assert.equal(0, code, err)
     assert.matches("^ID +SIZE +CREATED +MIME TYPE +FILENAME\n", out)
-    assert.truthy(out:find(ids[1], 1, true) and out:find("notes.txt", 1, true))
-    assert.equal("anthropic-lua: 2 files\n", err)
+    local lines = {}
+    for line in out:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    assert.equal(#all + 1, #lines)
+    assert.matches("^" .. ids[2] .. " +%d+ +%S+ +text/plain +notes%.txt$", lines[2])     -- newest first
+    assert.matches("^" .. ids[1] .. " +587 +%S+ +application/pdf +tiny%.pdf$", lines[3])
+    assert.equal("anthropic-lua: " .. #all .. " files\n", err)
     local listed = cjson.decode((cli { "files", "list", "--json", "--limit", "1" })).files
     assert.equal(1, #listed)
-    assert.equal(ids[2], listed[1].id)                         -- newest first
+    assert.equal(ids[2], listed[1].id)
 
     out, err, code = cli { "files", "info", ids[1] }
     assert.equal(0, code, err)
@@ -151,7 +157,9 @@ describe("anthropic-lua files", function()
     out, err, code = cli { "files", "rm", ids[1], ids[2] }
     assert.equal(0, code, err)
     assert.equal("deleted " .. ids[1] .. "\ndeleted " .. ids[2] .. "\n", out)
-    assert.equal(0, #cjson.decode((cli { "files", "list", "--json" })).files)
+    local left = cjson.decode((cli { "files", "list", "--json" })).files
+    assert.equal(#all - 2, #left)
+    for _, f in ipairs(left) do assert.is_true(f.id ~= ids[1] and f.id ~= ids[2]) end
   end)
 
   files_it("download writes a file the API made to --output, or to stdout", function()

@@ -6,6 +6,7 @@
 #   make demo            the demo: mock server, access check, fallback, wrong key
 #   make bench           the benchmark harness (bench/REPORT.md)
 #   make bench-hostile   the costs of issue 15 (scrubbing, on_text) in one process
+#   make bench-files     peak RSS of a 200 MB upload and a 200 MB download to a path
 #
 # Everything runs in place: LUA_PATH/LUA_CPATH point at lua/ and build/$(LUA)/.
 
@@ -37,7 +38,7 @@ BUSTED ?= busted
 BUSTED_FLAGS ?= -o utfTerminal
 SPEC ?= spec
 
-.PHONY: all test test-lua test-all lint demo bench bench-callbacks bench-hostile clean check-deps rockspec rock-install dist prism check-test-deps self-contained love-test
+.PHONY: all test test-lua test-all lint demo bench bench-callbacks bench-hostile bench-files clean check-deps rockspec rock-install dist prism check-test-deps self-contained love-test
 
 LUAROCKS ?= luarocks
 TREE ?= build/rocktree
@@ -91,12 +92,10 @@ bench: $(CORE_SO)
 
 # What the typed stream callbacks cost, with and without snapshots (bench/callbacks.lua).
 bench-callbacks: $(CORE_SO)
-	$(LUA) bench/callbacks.lua
 
-# The costs issue 15 bounds, end to end on loopback (scrubbing a key-filled error body;
-# on_text over 1 MiB of 16-byte deltas).
-bench-hostile: $(CORE_SO)
-	$(LUA) bench/hostile.lua
+# What a 200 MB upload and a 200 MB download to a path raise peak RSS by (bench/files_rss.lua).
+bench-files: $(CORE_SO)
+	$(LUA) bench/files_rss.lua
 
 rockspec:
 	$(LUA) tools/gen-rockspec.lua

@@ -1,6 +1,6 @@
 # mk/c.mk: build, test, sanitize, fuzz and lint the plain-C core pieces (src/sse.c,
 # src/lines.c, src/headers.c, src/errors.c, src/eventstream.c, src/errors_aws.c, src/sigv4.c,
-# src/crypto.c, src/redact.c), which have no Lua dependency and call no curl function (errors.c reads the
+# src/crypto.c, src/redact.c, src/download.c), which have no Lua dependency and call no curl function (errors.c reads the
 # CURLcode names from curl/curl.h; eventstream.c uses zlib's crc32, sigv4.c and crypto.c
 # OpenSSL's libcrypto). Included by the top Makefile; until
 # then: make -f mk/c.mk c-test
@@ -15,9 +15,9 @@ C_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 C_MK_STANDALONE := $(if $(filter 1,$(words $(MAKEFILE_LIST))),1,)
 
 C_CORE_SRC := src/sse.c src/lines.c src/headers.c src/errors.c src/eventstream.c src/errors_aws.c \
-  src/sigv4.c src/crypto.c src/redact.c
+  src/sigv4.c src/crypto.c src/redact.c src/download.c
 C_CORE_HDR := src/sse.h src/lines.h src/buf.h src/headers.h src/errors.h src/eventstream.h \
-  src/errors_aws.h src/sigv4.h src/crypto.h src/redact.h
+  src/errors_aws.h src/sigv4.h src/crypto.h src/redact.h src/download.h
 C_ZLIB ?= $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
 C_LIBCRYPTO ?= $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 # The specs' test service-account key (spec/c/test_crypto.c's RS256 rows).
@@ -68,12 +68,16 @@ $(1)/test_errors_aws: spec/c/test_errors_aws.c src/errors_aws.c src/errors.c $(C
 $(1)/test_crypto: spec/c/test_crypto.c src/sigv4.c src/crypto.c $(C_TEST_DEPS)
 	@mkdir -p $(1)
 	$(2) $(3) -o $$@ spec/c/test_crypto.c src/sigv4.c src/crypto.c $(C_LIBCRYPTO)
+$(1)/test_download: spec/c/test_download.c src/download.c src/download.h spec/c/check.h
+	@mkdir -p $(1)
+	$(2) $(3) -o $$@ spec/c/test_download.c src/download.c
 $(1)/test_redact: spec/c/test_redact.c spec/c/redact_oracle.h src/redact.c $(C_TEST_DEPS)
 	@mkdir -p $(1)
 	$(2) $(3) -o $$@ spec/c/test_redact.c src/redact.c
 endef
 
-C_TESTS := test_sse test_errors test_lines test_headers test_eventstream test_errors_aws test_crypto test_redact
+C_TESTS := test_sse test_errors test_lines test_headers test_eventstream test_errors_aws test_crypto test_redact \
+  test_download
 
 $(eval $(call C_TEST_RULES,$(C_BUILD),$(CC),$(C_WARN) $(C_OPT)))
 $(eval $(call C_TEST_RULES,$(C_BUILD)-clang,$(C_CLANG),$(C_WARN) $(C_OPT)))
@@ -88,6 +92,7 @@ c-test: $(addprefix $(C_BUILD)/,$(C_TESTS))
 	$(C_BUILD)/test_errors_aws
 	$(C_BUILD)/test_crypto $(C_PLATFORM_FIXTURES)
 	$(C_BUILD)/test_redact
+	$(C_BUILD)/test_download
 
 c-test-clang: $(addprefix $(C_BUILD)-clang/,$(C_TESTS))
 	$(C_BUILD)-clang/test_sse $(C_SSE_DIR)
@@ -98,6 +103,7 @@ c-test-clang: $(addprefix $(C_BUILD)-clang/,$(C_TESTS))
 	$(C_BUILD)-clang/test_errors_aws
 	$(C_BUILD)-clang/test_crypto $(C_PLATFORM_FIXTURES)
 	$(C_BUILD)-clang/test_redact
+	$(C_BUILD)-clang/test_download
 
 c-test-asan: $(addprefix $(C_BUILD)-asan/,$(C_TESTS))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_sse $(C_SSE_DIR)
@@ -108,6 +114,7 @@ c-test-asan: $(addprefix $(C_BUILD)-asan/,$(C_TESTS))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_errors_aws
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_crypto $(C_PLATFORM_FIXTURES)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_redact
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_download
 
 c-test-valgrind: $(addprefix $(C_BUILD)/,$(C_TESTS))
 	$(C_VALGRIND) $(C_BUILD)/test_sse $(C_SSE_DIR)
@@ -118,6 +125,7 @@ c-test-valgrind: $(addprefix $(C_BUILD)/,$(C_TESTS))
 	$(C_VALGRIND) $(C_BUILD)/test_errors_aws
 	$(C_VALGRIND) $(C_BUILD)/test_crypto $(C_PLATFORM_FIXTURES)
 	$(C_VALGRIND) $(C_BUILD)/test_redact
+	$(C_VALGRIND) $(C_BUILD)/test_download
 
 $(C_BUILD)/bench_sse: spec/c/bench_sse.c src/sse.c src/sse.h
 	@mkdir -p $(C_BUILD)

@@ -43,7 +43,7 @@ CHECK_SPECS_ALL = spec/client_spec.lua spec/stream_spec.lua spec/retry_spec.lua 
   spec/cli_spec.lua spec/bad_input_spec.lua spec/secrets_spec.lua spec/limits_spec.lua \
   spec/tls_spec.lua spec/finalizers_spec.lua spec/bedrock_spec.lua spec/vertex_spec.lua \
   spec/cli_platforms_spec.lua spec/hostile_spec.lua spec/params_spec.lua \
-  spec/params_property_spec.lua spec/descriptors_spec.lua spec/content_spec.lua
+  spec/params_property_spec.lua spec/descriptors_spec.lua spec/files_spec.lua spec/content_spec.lua
 CHECK_SPECS ?= $(CHECK_SPECS_ALL)
 CHECK_LPATH = $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
 

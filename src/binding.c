@@ -273,6 +273,26 @@ static int core_isatty(lua_State *L)
     return 1;
 }
 
+/* core.now_ms() -> the engine's monotonic clock in ms (fractions kept). Lua has only os.time's
+ * seconds and os.clock's CPU time; timers (engine.sleep) need wall time that never jumps. */
+static int core_now_ms(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)anth_now_ms());
+    return 1;
+}
+
+/* core.sleep_ms(ms) blocks the thread for ms (at most a day). Only for a blocking caller with
+ * nothing in flight: whoever has transfers polls the engine instead. */
+static int core_sleep_ms(lua_State *L)
+{
+    lua_Number ms = luaL_checknumber(L, 1);
+    luaL_argcheck(L, ms == ms && ms >= 0, 1, "ms must be a number >= 0");
+    if (ms > 86400000.0)
+        ms = 86400000.0;
+    anth_sleep_ms((long)ms);
+    return 0;
+}
+
 static const luaL_Reg core_functions[] = {
     { "client", client_new },
     { "classify", core_classify },
@@ -281,6 +301,8 @@ static const luaL_Reg core_functions[] = {
     { "utf8_invalid", core_utf8_invalid },
     { "isatty", core_isatty },
     { "redact", core_redact },
+    { "now_ms", core_now_ms },
+    { "sleep_ms", core_sleep_ms },
     { NULL, NULL }
 };
 

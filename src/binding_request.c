@@ -59,13 +59,64 @@ static int has_crlf_or_nul(const char *s, size_t n)
     return memchr(s, '\r', n) || memchr(s, '\n', n) || memchr(s, '\0', n);
 }
 
+/* A string field of a multipart part that goes into a header (name, filename, type): no CR,
+ * LF or NUL. Left on the stack like opt_string_field's. */
+static const char *part_field(lua_State *L, int t, const char *name, int i)
+{
+    size_t len;
+    const char *s = opt_string_field(L, t, name, &len);
+    if (s && has_crlf_or_nul(s, len))
+        luaL_error(L, "request: multipart[%d].%s contains CR, LF or NUL", i, name);
+    return s;
+}
+
+/* Reads multipart = { { name=, path= | data=, filename=, type= }, ... } into parts; every
+ * string stays on the stack (a data string is also anchored by the Request, anchor_idx). */
+static size_t read_parts(lua_State *L, anth_mime_part *parts, int anchor_idx)
+{
+    size_t n, i, len;
+    int t;
+    lua_getfield(L, 2, "multipart");
+    if (lua_isnil(L, -1))
+        return 0;
+    luaL_argcheck(L, lua_type(L, -1) == LUA_TTABLE, 2, "multipart must be a list of parts");
+    t = lua_gettop(L);
+    n = anth_rawlen(L, t);
+    if (n == 0 || n > ANTH_MIME_MAX_PARTS)
+        luaL_error(L, "request: multipart must hold 1 to %d parts", ANTH_MIME_MAX_PARTS);
+    luaL_checkstack(L, (int)n * 6 + 8, "request: too many parts");
+    for (i = 0; i < n; i++) {
+        int pi;
+        lua_rawgeti(L, t, (int)i + 1);
+        if (lua_type(L, -1) != LUA_TTABLE)
+            luaL_error(L, "request: multipart[%d] must be a table", (int)i + 1);
+        pi = lua_gettop(L);
+        parts[i].name = part_field(L, pi, "name", (int)i + 1);
+        parts[i].filename = part_field(L, pi, "filename", (int)i + 1);
+        parts[i].type = part_field(L, pi, "type", (int)i + 1);
+        parts[i].path = opt_string_field(L, pi, "path", &len);
+        parts[i].data = opt_string_field(L, pi, "data", &parts[i].data_len);
+        if (parts[i].data) {
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, anchor_idx, (int)i + 3);
+        }
+        if (parts[i].name == NULL || (parts[i].path == NULL) == (parts[i].data == NULL))
+            luaL_error(L, "request: multipart[%d] needs a name and one of path, data", (int)i + 1);
+    }
+    return n;
+}
+
 /*
- * client:request{ method=, url=, headers={ "Name: value", ... }, body=,
+ * client:request{ method=, url=, headers={ "Name: value", ... }, body=, multipart= (instead
+ * of body: { { name=, path= | data=, filename=, type= }, ... }, read as it is sent),
+ * download_path= (a 2xx body is written to this file, replacing it only when complete),
  * stream= (false | true/"sse": SSE events | "lines": one event per JSONL line |
  * "eventstream": AWS event-stream messages, see anth_es_describe), timeout_ms=,
  * connect_timeout_ms=, idle_timeout_ms=, max_retries=, retry_cap_ms=, max_response_bytes=,
  * insecure=, ca_file=, proxy= } -> Request, already started.
  * Argument checks all happen before anything is allocated in C, so a raise leaks nothing.
+ * Returns nil, message when a file cannot be used (a part's path unreadable, download_path's
+ * directory not writable): the caller's mistake, which the Lua side reports as a UsageError.
  */
 int anth_client_request(lua_State *L)
 {
@@ -74,8 +125,9 @@ int anth_client_request(lua_State *L)
     anth_xfer_opts o;
     anth_lrequest *r;
     size_t i, nh, len;
-    int body_idx, headers_idx;
+    int body_idx, headers_idx, anchor_idx;
     const char *hv[128];
+    anth_mime_part parts[ANTH_MIME_MAX_PARTS];
 
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_settop(L, 2);
@@ -92,6 +144,16 @@ int anth_client_request(lua_State *L)
     o.has_body = o.body != NULL;
     o.ca_file = opt_string_field(L, 2, "ca_file", &len);
     o.proxy = opt_string_field(L, 2, "proxy", &len);
+    o.download_path = opt_string_field(L, 2, "download_path", &len);
+    if (o.download_path && (len == 0 || memchr(o.download_path, '\0', len)))
+        return luaL_error(L, "request: download_path must be a non-empty path without NUL");
+    lua_createtable(L, 4, 0);             /* the Request's anchors: client, body, data parts */
+    anchor_idx = lua_gettop(L);
+    memset(parts, 0, sizeof parts);
+    o.parts = parts;
+    o.nparts = read_parts(L, parts, anchor_idx);
+    if (o.nparts > 0 && o.has_body)
+        return luaL_error(L, "request: body and multipart cannot be combined");
     lua_getfield(L, 2, "stream");         /* nil/false, true or "sse", "lines" */
     if (lua_type(L, -1) == LUA_TSTRING) {
         static const char *const modes[] = { "buffer", "sse", "lines", "eventstream", NULL };
@@ -134,7 +196,7 @@ int anth_client_request(lua_State *L)
     r->x = NULL;
     luaL_getmetatable(L, ANTH_REQUEST_MT);
     lua_setmetatable(L, -2);
-    lua_createtable(L, 2, 0);
+    lua_pushvalue(L, anchor_idx);
     lua_pushvalue(L, 1);
     lua_rawseti(L, -2, 1);
     lua_pushvalue(L, body_idx);           /* the string o.body points into, not a second read */
@@ -152,6 +214,11 @@ int anth_client_request(lua_State *L)
         o.headers = s;
     }
     r->x = anth_xfer_start(engine, &o, &r->x, err, sizeof err);
+    if (r->x == NULL && o.file_error) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
     if (r->x == NULL)
         return luaL_error(L, "request: %s", err);
     return 1;
@@ -430,6 +497,24 @@ static int request_retry_stream_error(lua_State *L)
     return push_delay(L, anth_xfer_retry_stream_error(r->x, type));
 }
 
+/* progress() -> sent, send_total, received, receive_total: the request body's bytes sent and
+ * its size, the reply body's bytes received and its announced size (nil when unknown), as
+ * libcurl counts them for the current attempt. */
+static int request_progress(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    curl_off_t v[4];
+    int i;
+    anth_xfer_progress(r->x, v);
+    for (i = 0; i < 4; i++) {
+        if (v[i] < 0)
+            lua_pushnil(L);
+        else
+            lua_pushinteger(L, (lua_Integer)v[i]);
+    }
+    return 4;
+}
+
 static int request_cancel(lua_State *L)
 {
     anth_lrequest *r = check_request(L);
@@ -450,6 +535,7 @@ static const luaL_Reg request_methods[] = {
     { "take_events", request_take_events },
     { "retry_unseen", request_retry_unseen },
     { "retry_stream_error", request_retry_stream_error },
+    { "progress", request_progress },
     { "cancel", request_cancel },
     { "close", request_close },
     { NULL, NULL }

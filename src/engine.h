@@ -67,6 +67,8 @@ CURL *anth_engine_take_easy(anth_engine *e);
 void anth_engine_give_easy(anth_engine *e, CURL *easy);
 /* Monotonic milliseconds. */
 double anth_now_ms(void);
+/* Blocks the calling thread for ms (nanosleep, resumed after a signal). */
+void anth_sleep_ms(long ms);
 /* A number in [0, 1) for backoff jitter (xorshift64*: independent between clients, not
  * cryptographic). */
 double anth_engine_rand01(anth_engine *e);

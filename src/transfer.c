@@ -11,12 +11,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include "transfer.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "buf.h"
+#include "download.h"
 #include "errors_aws.h"
 #include "eventstream.h"
 #include "headers.h"
@@ -34,7 +36,7 @@
  * HEADERS: the header block passed ANTH_MAX_HEADER_BLOCK; HEADER_LINE: libcurl refused one
  * header line longer than its CURL_MAX_HTTP_HEADER (it says "out of memory", which it is not). */
 enum anth_cut { ANTH_CUT_NONE = 0, ANTH_CUT_TOO_LARGE, ANTH_CUT_NOMEM, ANTH_CUT_HEADERS,
-                ANTH_CUT_HEADER_LINE, ANTH_CUT_BAD_FRAME };
+                ANTH_CUT_HEADER_LINE, ANTH_CUT_BAD_FRAME, ANTH_CUT_DISK };
 
 /* A reply's header block may hold at most this many bytes: below libcurl's own 300 KB cap
  * (which it reports as a receive error), far above what any API reply sends. */
@@ -70,6 +72,9 @@ struct anth_xfer {
     anth_es es;                   /* ANTH_BODY_EVENTSTREAM (Amazon Bedrock streams) */
     int es_error;                 /* the decoder's code when a corrupt frame cut the transfer */
     anth_event_queue events;      /* decoded, not yet taken by the binding */
+    curl_mime *mime;              /* a multipart body (upload.h), or NULL */
+    int has_sink;                 /* a 2xx body goes to `sink` (download.h), not to `body` */
+    anth_sink sink;
     anth_outcome outcome;
 };
 
@@ -179,6 +184,13 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
         }
         return len;
     }
+    if (x->has_sink && x->status >= 200 && x->status < 300) {
+        if (anth_sink_write(&x->sink, p, len) != 0) {
+            x->cut = ANTH_CUT_DISK;
+            return 0;
+        }
+        return len;
+    }
     if (x->max_bytes && x->body.len + len > x->max_bytes) {
         x->cut = ANTH_CUT_TOO_LARGE;
         return 0;
@@ -211,6 +223,10 @@ static void reset_attempt(anth_xfer *x)
     anth_sse_set_max(&x->sse, x->max_bytes ? x->max_bytes : ANTH_DEFAULT_EVENT_MAX);
     anth_lines_reset(&x->lines);
     anth_es_reset(&x->es);
+    if (x->has_sink) {
+        char err[256];
+        (void)anth_sink_restart(&x->sink, err, sizeof err);   /* a failure fails the first write */
+    }
 }
 
 static int start_attempt(anth_xfer *x, char *err, size_t errlen)
@@ -271,7 +287,16 @@ static double server_delay(const anth_xfer *x)
 
 static void finish(anth_xfer *x, anth_transport t, int code, const char *msg)
 {
+    char err[256];
     leave_multi(x);
+    /* A download is renamed into place only when the whole 2xx reply arrived. */
+    if (x->has_sink && t == ANTH_T_NONE && x->status >= 200 && x->status < 300 &&
+        anth_sink_commit(&x->sink, err, sizeof err) != 0) {
+        t = ANTH_T_OTHER;
+        msg = err;
+    }
+    if (x->has_sink)
+        anth_sink_discard(&x->sink);
     if (x->state != ANTH_X_DONE)
         x->engine->inflight--;
     x->state = ANTH_X_DONE;
@@ -326,6 +351,9 @@ static void describe(anth_xfer *x, anth_transport t, CURLcode code, char *msg, s
     default:
         if (x->cut == ANTH_CUT_NOMEM)
             snprintf(msg, len, "out of memory while receiving the reply");
+        else if (x->cut == ANTH_CUT_DISK)
+            snprintf(msg, len, "cannot write %s: %s", x->sink.path,
+                     strerror(x->sink.err ? x->sink.err : EIO));
         else if (x->cut == ANTH_CUT_BAD_FRAME)
             snprintf(msg, len, "%s", anth_es_strerror(x->es_error));
         else if (x->errbuf[0])
@@ -455,6 +483,10 @@ static int configure(anth_xfer *x, const anth_xfer_opts *o)
         SET(CURLOPT_CAINFO, o->ca_file);
     if (o->proxy)
         SET(CURLOPT_PROXY, o->proxy);
+    if (x->mime) {
+        SET(CURLOPT_MIMEPOST, x->mime);   /* sets POST; the body is read as it is sent */
+        return ok;
+    }
     if (strcmp(o->method, "GET") == 0) {
         SET(CURLOPT_HTTPGET, 1L);
     } else if (strcmp(o->method, "POST") == 0) {
@@ -481,6 +513,9 @@ static void release_buffers(anth_xfer *x)
     anth_lines_free(&x->lines);
     anth_es_free(&x->es);
     anth_evq_clear(&x->events);
+    curl_mime_free(x->mime);
+    if (x->has_sink)
+        anth_sink_free(&x->sink);
 }
 
 anth_xfer *anth_xfer_start(anth_engine *e, anth_xfer_opts *o, anth_xfer **owner_slot,
@@ -511,8 +546,21 @@ anth_xfer *anth_xfer_start(anth_engine *e, anth_xfer_opts *o, anth_xfer **owner_
     anth_es_init(&x->es);
     x->es.max_message_size = x->max_bytes ? x->max_bytes : ANTH_DEFAULT_EVENT_MAX;
     x->easy = anth_engine_take_easy(e);
+    if (x->easy && o->download_path) {
+        x->has_sink = 1;
+        if (anth_sink_open(&x->sink, o->download_path, err, errlen) != 0) {
+            o->file_error = 1;
+            goto fail;
+        }
+    }
+    if (x->easy && o->nparts > 0 &&
+        (x->mime = anth_mime_build(x->easy, o->parts, o->nparts, err, errlen)) == NULL) {
+        o->file_error = 1;
+        goto fail;
+    }
     if (x->easy == NULL || !configure(x, o)) {
         snprintf(err, errlen, "could not set up the transfer (bad URL or libcurl option)");
+fail:
         if (x->easy)
             anth_engine_give_easy(e, x->easy);
         release_buffers(x);
@@ -590,6 +638,15 @@ long anth_xfer_status(const anth_xfer *x) { return x->headers_done ? x->status :
 int anth_xfer_headers_done(const anth_xfer *x) { return x->headers_done; }
 int anth_xfer_stream_truncated(const anth_xfer *x) { return x->truncated; }
 const anth_outcome *anth_xfer_outcome(const anth_xfer *x) { return &x->outcome; }
+
+void anth_xfer_progress(const anth_xfer *x, curl_off_t v[4])
+{
+    v[0] = v[1] = v[2] = v[3] = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_SIZE_UPLOAD_T, &v[0]);
+    curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_UPLOAD_T, &v[1]);
+    curl_easy_getinfo(x->easy, CURLINFO_SIZE_DOWNLOAD_T, &v[2]);
+    curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &v[3]);
+}
 
 const char *anth_xfer_headers(const anth_xfer *x, size_t *len)
 {

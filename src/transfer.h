@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "errors.h"
 #include "event_queue.h"
+#include "upload.h"
 
 /* How a 2xx body reaches the caller. Error bodies are always buffered whole. */
 enum anth_body_mode {
@@ -47,6 +48,10 @@ typedef struct anth_xfer_opts {
     int insecure;                 /* turn TLS verification off */
     const char *ca_file;
     const char *proxy;
+    const anth_mime_part *parts;  /* a multipart/form-data body (upload.h) instead of `body` */
+    size_t nparts;
+    const char *download_path;    /* a 2xx body is written to this file (download.h) */
+    int file_error;               /* out: start failed on a file (parts, download_path) */
 } anth_xfer_opts;
 
 enum anth_xfer_state {
@@ -97,6 +102,9 @@ const anth_outcome *anth_xfer_outcome(const anth_xfer *x);
 anth_event *anth_xfer_take_events(anth_xfer *x, size_t max);
 /* Whether decoded events wait to be taken. */
 int anth_xfer_has_events(const anth_xfer *x);
+/* Bytes sent, request body size, bytes received, reply body size (-1 unknown) so far, as
+ * libcurl counts them; read between polls, never from a callback. */
+void anth_xfer_progress(const anth_xfer *x, curl_off_t v[4]);
 /* Whether the stream's last event was cut off by the end of the body. */
 int anth_xfer_stream_truncated(const anth_xfer *x);
 

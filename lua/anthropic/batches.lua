@@ -44,35 +44,44 @@ local function prefixed(fn, prefix, ...)
   error(err, 0)
 end
 
---- Checks create's params before anything is encoded: a non-empty list of requests, each with
---- a unique custom_id (the API's pattern) and Messages params valid for messages.create.
+--- Checks one batch request `r` (named `where` in messages) and returns its custom_id: a
+--- string of the API's pattern, not already in `seen` (custom_id -> position), and Messages
+--- params valid for messages.create. Records the id in `seen` under `position`.
+---@param r any
+---@param where string
+---@param seen table<string, integer>
+---@param position integer
+---@return string custom_id
+function M.check_request(r, where, seen, position)
+  if type(r) ~= "table" then usage(where, "must be a table { custom_id = ..., params = { ... } }") end
+  local id = r.custom_id
+  if type(id) ~= "string" then usage(where .. ".custom_id", "must be a string") end
+  if #id < 1 or #id > 64 or id:find("[^%w_%-]") then
+    usage(where .. ".custom_id", "must be 1 to 64 characters from A-Z, a-z, 0-9, _ and -, got "
+      .. string.format("%q", id))
+  end
+  if seen[id] then
+    usage(where .. ".custom_id", string.format("%q is also the custom_id of requests[%d]; each must be unique",
+      id, seen[id]))
+  end
+  seen[id] = position
+  local p = r.params
+  if type(p) ~= "table" then usage(where .. ".params", "must be a table of Messages parameters") end
+  if p.stream ~= nil then usage(where .. ".params.stream", "batch requests cannot stream") end
+  if p.betas ~= nil then usage(where .. ".params.betas", "put betas on the batches.create params") end
+  prefixed(validate.message_params, where .. ".params.", p, true)
+  return id
+end
+
+--- Checks create's params before anything is encoded: a non-empty list of requests, each
+--- passing check_request.
 ---@param params table { requests = { { custom_id, params } }, betas }
 function M.check_create_params(params)
   if type(params) ~= "table" then usage("params", "must be a table { requests = { ... } }") end
   local n = validate.list(params.requests, "requests")
   if n == 0 then usage("requests", "must hold at least one request") end
   local seen = {}
-  for i = 1, n do
-    local where = "requests[" .. i .. "]"
-    local r = params.requests[i]
-    if type(r) ~= "table" then usage(where, "must be a table { custom_id = ..., params = { ... } }") end
-    local id = r.custom_id
-    if type(id) ~= "string" then usage(where .. ".custom_id", "must be a string") end
-    if #id < 1 or #id > 64 or id:find("[^%w_%-]") then
-      usage(where .. ".custom_id", "must be 1 to 64 characters from A-Z, a-z, 0-9, _ and -, got "
-        .. string.format("%q", id))
-    end
-    if seen[id] then
-      usage(where .. ".custom_id", string.format("%q is also the custom_id of requests[%d]; each must be unique",
-        id, seen[id]))
-    end
-    seen[id] = i
-    local p = r.params
-    if type(p) ~= "table" then usage(where .. ".params", "must be a table of Messages parameters") end
-    if p.stream ~= nil then usage(where .. ".params.stream", "batch requests cannot stream") end
-    if p.betas ~= nil then usage(where .. ".params.betas", "put betas on the batches.create params") end
-    prefixed(validate.message_params, where .. ".params.", p, true)
-  end
+  for i = 1, n do M.check_request(params.requests[i], "requests[" .. i .. "]", seen, i) end
   validate.betas(params.betas, "betas")
 end
 

@@ -42,6 +42,7 @@ M.DEFAULTS = {
 ---@field ca_file? string a CA bundle to verify the server with
 ---@field proxy? string a proxy URL (default: libcurl's environment variables)
 ---@field allow_insecure_http? boolean plain http:// to a host that is not loopback
+---@field files_beta? boolean send anthropic-beta: files-api-2025-04-14 on Files calls (default true)
 
 ---@class anthropic.Client
 ---@field base_url string
@@ -138,6 +139,10 @@ function M.new(opts, platform)
   self.insecure_skip_tls_verify = opts.insecure_skip_tls_verify == true
   self.ca_file = validate.optional_string(opts.ca_file, "ca_file")
   self.proxy = validate.optional_string(opts.proxy, "proxy")
+  if opts.files_beta ~= nil and type(opts.files_beta) ~= "boolean" then
+    errors.usage("files_beta", "must be a boolean")
+  end
+  self.files_beta = opts.files_beta ~= false
 
   -- The header cache holds the key too, so it lives here, out of the client's sight.
   secrets[self] = { api_key = api_key, auth_token = auth_token, headers = {} }
@@ -266,7 +271,11 @@ local function build_headers(self, accept, has_body, betas, extra)
 end
 
 --- client:_send(spec) -> op. spec = { method, path, query, body (string), stream, accept,
---- headers (extra, validated), betas, options (per-request overrides), handler, callbacks }.
+--- headers (extra, validated), betas, options (per-request overrides), handler, callbacks,
+--- multipart (a list of parts the core sends as multipart/form-data: anthropic.files),
+--- download_path (a 2xx body streamed to this file), max_response_bytes (this request's cap) }.
+--- A file the core cannot use (multipart path, download_path) is a UsageError naming
+--- spec.file_param.
 function Client:_send(spec)
   check_open(self)
   local o = spec.options or {}
@@ -295,7 +304,7 @@ function Client:_send(spec)
   local url = spec.url or (self.base_url .. spec.path .. query_string(spec.query))
   -- A cloud platform signs or authorises each request (SigV4 needs the URL and the body).
   if self._platform then list = self._platform:authorize(self, spec, url, list) end
-  local req = self._core:request {
+  local req, file_err = self._core:request {
     method = spec.method,
     url = url,
     headers = list,
@@ -306,11 +315,14 @@ function Client:_send(spec)
     idle_timeout_ms = idle_ms,
     max_retries = o.max_retries or self.max_retries,
     retry_cap_ms = self._retry_cap_ms,
-    max_response_bytes = self.max_response_bytes,
+    max_response_bytes = spec.max_response_bytes or self.max_response_bytes,
     insecure = self.insecure_skip_tls_verify,
     ca_file = self.ca_file,
     proxy = self.proxy or (self._direct and "" or nil),
+    multipart = spec.multipart,
+    download_path = spec.download_path,
   }
+  if req == nil then errors.usage(spec.file_param or "path", file_err) end
   return engine.start(self, req, spec.handler, spec.callbacks)
 end
 

@@ -14,10 +14,12 @@
 
 local compat = require "anthropic.compat"
 local errors = require "anthropic.errors"
+local timers = require "anthropic.timers"
 
 local engine = {}
 
 local pcall, type, error = compat.pcall, type, error
+local core_sleep_ms = require("anthropic.core").sleep_ms
 local co_running, co_yield, co_resume, co_status, co_create =
   coroutine.running, coroutine.yield, coroutine.resume, coroutine.status, coroutine.create
 
@@ -211,7 +213,10 @@ end
 
 local function service(op, req)
   -- Headers first: events and completion may refer to them (request id, status).
-  if op.handler.progress then op.handler.progress(op) end
+  if op.handler.progress then
+    op.handler.progress(op)
+    if op.done then return end     -- a callback it ran (on_progress) failed and canceled the op
+  end
   local n, more = req:take_events(op.buf, engine.MAX_EVENTS_PER_POLL)
   op.more = more
   if n > 0 and op.handler.events then
@@ -265,12 +270,39 @@ function engine.poll(client, timeout_ms)
     -- cannot take them, and waiting for it would spin.
     if op.more and not op.servicing then wait = 0 end
   end
+  if timers.count(client) > 0 then
+    wait = timers.bound(client, wait)
+    -- With nothing in flight the core's poll returns at once: sleep here for the wake-up.
+    if client._core:inflight() == 0 then
+      if wait > 0 then core_sleep_ms(wait) end
+      wait = 0
+    end
+  end
   client._core:poll(wait)
   for i = 1, #ops do ops[i]:service() end
+  timers.run_due(client)
   -- Whoever polled, the sockets and the next deadline may have changed: the driver resyncs.
   if client._wake then client._wake() end
   raise_pending(client)
-  return client._nops
+  return client._nops + timers.count(client)
+end
+
+--- engine.sleep(client, seconds): inside a task, suspends it and lets client:poll() wake it
+--- (poll counts the sleeping task as in flight, so a host loop keeps polling); outside one,
+--- blocks, still servicing the client's operations meanwhile.
+---@param client anthropic.Client
+---@param seconds number
+function engine.sleep(client, seconds)
+  local at = timers.now_ms() + seconds * 1000
+  if engine.in_task() then
+    engine.await(function(resume) timers.add(client, at, resume) end)
+    return
+  end
+  while true do
+    local left = math.ceil(at - timers.now_ms())
+    if left <= 0 then return end
+    if client._nops > 0 then engine.poll(client, left) else core_sleep_ms(left) end
+  end
 end
 
 --- engine.wait(op [, until_fn]) blocks (or yields, inside a task) until op is done or

@@ -22,6 +22,7 @@ local json = require "anthropic.json"
 ---@field new fun(opts?: anthropic.ClientOptions): anthropic.Client
 ---@field spawn fun(fn: function, ...): anthropic.Task
 ---@field compat table pcall that a task may yield through on every Lua
+---@field bulk table anthropic.bulk: run(client, requests, opts)
 ---@field conversation anthropic.conversation|fun(opts: anthropic.ConversationOptions): anthropic.Conversation
 ---@field content anthropic.content content blocks for images, PDFs, text documents and uploaded files
 local anthropic = {
@@ -52,6 +53,10 @@ anthropic.spawn = engine.spawn
 --- anthropic.conversation{ client, model, system, ... } -> Conversation: a history kept and sent
 --- in a form the API accepts (docs/conversation.md); anthropic.conversation.load(path [, opts]).
 anthropic.conversation = require "anthropic.conversation"
+
+--- anthropic.bulk.run(client, requests, opts) -> summary: many requests as Message Batches,
+--- resumable after a crash with opts.state_file (docs/bulk.md).
+anthropic.bulk = require "anthropic.bulk"
 
 --- anthropic.await(start) -> values: inside a task, start(resume) is called and the task sleeps
 --- until resume(...) (e.g. from an editor prompt's callback); returns what resume was given.

@@ -4,9 +4,9 @@
 
 local resources = {}
 
-resources.MODULES = { "anthropic.messages", "anthropic.models", "anthropic.batches" }
+resources.MODULES = { "anthropic.messages", "anthropic.models", "anthropic.batches", "anthropic.files" }
 
----Adds client.messages, client.models and client.batches to a new client.
+---Adds client.messages, client.models, client.messages.batches and client.files to a new client.
 ---@param client anthropic.Client
 function resources.attach(client)
   for _, name in ipairs(resources.MODULES) do

@@ -15,7 +15,7 @@ validate.CLIENT_OPTIONS = {
   api_key = true, auth_token = true, base_url = true, timeout = true, connect_timeout = true,
   idle_timeout = true, max_retries = true, retry_cap = true, max_response_bytes = true,
   default_headers = true, insecure_skip_tls_verify = true, ca_file = true, proxy = true,
-  allow_insecure_http = true,
+  allow_insecure_http = true, files_beta = true,
 }
 
 ---@class anthropic.RequestOptions

@@ -208,3 +208,61 @@ describe("mock message batches", function()
     assert.is_true(socket.gettime() - t0 < 10)
   end)
 end)
+
+describe("mock message batches: scripted outcomes and time to end", function()
+  local function outcome(id, tag) return req(id, "x", { metadata = { user_id = "mock-outcome:" .. tag } }) end
+
+  local function ended(b)
+    local _, g = call("GET", "/" .. b.id)
+    assert.equal("ended", g.processing_status)
+    local _, _, raw = mock.request("GET", "/v1/messages/batches/" .. b.id .. "/results", mock.headers())
+    return g, lines(raw)
+  end
+  local ONCE = { ["x-mock-fault"] = '{"batch_pending_polls":0}' }
+
+  it("metadata.user_id mock-outcome: makes a request expired, canceled or errored, counted as such", function()
+    local b = create({ req("ok", "x"), outcome("exp", "expired"), outcome("can", "canceled"),
+      outcome("err", "errored:overloaded_error") }, ONCE)
+    local g, l = ended(b)
+    assert.same({ processing = 0, succeeded = 1, errored = 1, canceled = 1, expired = 1 }, g.request_counts)
+    assert.same({ "succeeded", "expired", "canceled", "errored" },
+      { l[1].result.type, l[2].result.type, l[3].result.type, l[4].result.type })
+    assert.same({ type = "error", error = { type = "overloaded_error", message = "mock-outcome: overloaded_error" },
+      request_id = cjson.null }, l[4].result.error)
+  end)
+
+  it("errored_once: errored in the first batch that holds the custom_id, succeeded in later ones", function()
+    local id = "once-" .. tostring(socket.gettime()):gsub("%D", "")
+    local _, l1 = ended(create({ outcome(id, "errored_once:api_error") }, ONCE))
+    local _, l2 = ended(create({ outcome(id, "errored_once:api_error") }, ONCE))
+    assert.equal("errored", l1[1].result.type)
+    assert.equal("api_error", l1[1].result.error.error.type)
+    assert.equal("succeeded", l2[1].result.type)
+  end)
+
+  it("an unknown outcome is a 400 naming the request, and creates nothing", function()
+    local status, body = call("POST", "", { requests = { req("a", "x"), outcome("b", "exploded") } })
+    assert.equal(400, status)
+    assert.equal("requests.1.params.metadata.user_id: unknown mock outcome 'exploded' "
+      .. "(expired, canceled, errored:<type>, errored_once:<type>)", body.error.message)
+  end)
+
+  it("--batch-end-ms: a batch ends that long after its creation, however often it is retrieved", function()
+    local srv = mock.spawn({ "--batch-end-ms", "400" })
+    local o = { url = srv.url }
+    local _, b = mock.json_request("POST", "/v1/messages/batches", { requests = { req("a", "x") } }, nil, o)
+    local t0 = socket.gettime()
+    local seen = {}
+    while socket.gettime() - t0 < 0.3 do
+      local _, g = mock.json_request("GET", "/v1/messages/batches/" .. b.id, nil, nil, o)
+      seen[g.processing_status] = true
+      socket.sleep(0.05)
+    end
+    assert.same({ in_progress = true }, seen)
+    socket.sleep(0.2)
+    local _, g = mock.json_request("GET", "/v1/messages/batches/" .. b.id, nil, nil, o)
+    srv.stop()
+    assert.equal("ended", g.processing_status)
+  end)
+end)
+

@@ -43,6 +43,7 @@ describe("anthropic-mock command", function()
       { { "--host", "" }, "--host needs a value" },
       { { "--verbose=yes" }, "--verbose takes no value" },
       { { "--watch-pid", "me" }, "--watch-pid needs a process id, got 'me'" },
+      { { "--batch-end-ms", "soon" }, "--batch-end-ms needs a number of milliseconds >= 0, got 'soon'" },
       { { "--config", "/nonexistent/mock.json" },
         "cannot read config file: /nonexistent/mock.json: No such file or directory" },
     }

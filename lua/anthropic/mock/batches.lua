@@ -9,6 +9,10 @@
 --   * batch_end_ms = T: instead, it ends T ms after creation (seen by any
 --     endpoint that looks at it).
 -- Both come from the config or from the create request's x-mock-fault.
+-- A request whose params carry metadata.user_id "mock-outcome:<outcome>" ends
+-- as told: "expired", "canceled", "errored:<error type>", or
+-- "errored_once:<error type>" (errored in the first batch of this mock that
+-- holds its custom_id, succeeded in later ones: a retry that helps).
 -- Cancel moves in_progress to canceling; the next retrieval shows it ended
 -- with every request canceled. Results exist only once ended and are
 -- generated line by line while streaming (a 10,000-request batch costs no
@@ -34,7 +38,7 @@ local ERROR_BODY = json.order({ "type", "error", "request_id" })
 local ERROR_INNER = json.order({ "type", "message" })
 
 function M.new_store()
-  return { list = {}, by_id = {}, seq = 0 }
+  return { list = {}, by_id = {}, seq = 0, failed_once = {} }
 end
 
 local function counts(b)
@@ -44,10 +48,33 @@ local function counts(b)
   elseif b.canceled then
     c.canceled = #b.requests
   else
-    c.errored = b.errored
-    c.succeeded = #b.requests - b.errored
+    for k, n in pairs(b.outcomes) do c[k] = n end
   end
   return json.obj(COUNTS, c)
+end
+
+local ERROR_TYPES = {
+  invalid_request_error = true, authentication_error = true, permission_error = true, not_found_error = true,
+  rate_limit_error = true, api_error = true, overloaded_error = true, timeout_error = true, billing_error = true,
+}
+
+-- The outcome a request's metadata.user_id asks for (see the file's header): outcome, error
+-- type, or nil for none; or false and a message for a marker the mock does not know.
+local function scripted(store, r, once)
+  local md = r.params.metadata
+  local tag = type(md) == "table" and type(md.user_id) == "string" and md.user_id:match("^mock%-outcome:(.*)$")
+  if not tag then return nil end
+  if tag == "expired" or tag == "canceled" then return tag end
+  local kind, etype = tag:match("^(errored[_%a]*):([%a_]+)$")
+  if (kind == "errored" or kind == "errored_once") and ERROR_TYPES[etype] then
+    if kind == "errored_once" then
+      if store.failed_once[r.custom_id] then return nil end
+      once[#once + 1] = r.custom_id       -- remembered only if the batch is created
+    end
+    return "errored", etype
+  end
+  return false, "metadata.user_id: unknown mock outcome '" .. tag
+    .. "' (expired, canceled, errored:<type>, errored_once:<type>)"
 end
 
 local function iso_or_null(t) return t and ids.iso_micro(t) or json.null end
@@ -144,15 +171,30 @@ function M.create(ex)
     list[i] = { custom_id = cid, params = r.params }
   end
   local cfg, store, f = ex.ctx.config, ex.ctx.batches, ex.fault or {}
-  local errored = 0
-  for _, r in ipairs(list) do
+  local outcomes, once = { succeeded = 0, errored = 0, canceled = 0, expired = 0 }, {}
+  for i, r in ipairs(list) do
     local et, msg = check_request(cfg, ex.key_rec, r)
-    if et then r.error_type, r.error_message = et, msg; errored = errored + 1 end
+    local outcome = "succeeded"
+    if et then
+      r.error_type, r.error_message, outcome = et, msg, "errored"
+    else
+      local got, etype = scripted(store, r, once)
+      if got == false then
+        return ex:error(400, "invalid_request_error", "requests." .. (i - 1) .. ".params." .. etype)
+      end
+      if got == "errored" then
+        r.error_type, r.error_message = etype, "mock-outcome: " .. etype
+      end
+      outcome = got or outcome
+    end
+    r.outcome = outcome
+    outcomes[outcome] = outcomes[outcome] + 1
   end
+  for _, cid in ipairs(once) do store.failed_once[cid] = true end
   store.seq = store.seq + 1
   local end_ms = f.batch_end_ms or cfg.batch_end_ms
   local b = {
-    id = ids.next("msgbatch"), seq = store.seq, created_at = ids.now(), requests = list, errored = errored,
+    id = ids.next("msgbatch"), seq = store.seq, created_at = ids.now(), requests = list, outcomes = outcomes,
     status = "in_progress", polls_left = f.batch_pending_polls or cfg.batch_pending_polls,
     end_at = end_ms and (ids.now() + end_ms / 1000) or nil, base = ex:base_url(), key = ex.key,
   }
@@ -219,8 +261,10 @@ end
 function M.line(b, i)
   local r = b.requests[i]
   local result
-  if b.canceled then
+  if b.canceled or r.outcome == "canceled" then
     result = json.obj(RESULT, { type = "canceled" })
+  elseif r.outcome == "expired" then
+    result = json.obj(RESULT, { type = "expired" })
   elseif r.error_type then
     result = json.obj(RESULT, { type = "errored", error = json.obj(ERROR_BODY, {
       type = "error", error = json.obj(ERROR_INNER, { type = r.error_type, message = r.error_message }),

@@ -1,7 +1,7 @@
 -- anthropic.mock.cli: the anthropic-mock command.
 --
 --   anthropic-mock [--host 127.0.0.1] [--port N] [--config FILE]
---                  [--watch-pid PID] [--verbose] [--help] [--version]
+--                  [--watch-pid PID] [--batch-end-ms MS] [--verbose] [--help] [--version]
 --
 -- First stdout line, printed once connections are accepted:
 -- "listening http://HOST:PORT". Bad flags or a bad config file: one line on
@@ -18,20 +18,22 @@ local M = {}
 M.VERSION = "0.1.0"
 
 local USAGE = [[
-usage: anthropic-mock [--host HOST] [--port N] [--config FILE] [--watch-pid PID] [--verbose]
+usage: anthropic-mock [--host HOST] [--port N] [--config FILE] [--watch-pid PID]
+                      [--batch-end-ms MS] [--verbose]
 
 An offline mock of the Anthropic API (see docs/mock.md).
   --host HOST       address to listen on (default 127.0.0.1)
   --port N          port (default 8787; 0 picks a free one)
   --config FILE     JSON file adding models, tiers, keys, faults, limits
   --watch-pid PID   exit when process PID is gone
+  --batch-end-ms MS a Message Batch ends MS ms after its creation (overrides the config)
   --verbose         one line per request on stderr
   --help, --version
 ]]
 
 local function parse(argv)
   local o = { host = "127.0.0.1", port = 8787 }
-  local takes = { host = true, port = true, config = true, ["watch-pid"] = true }
+  local takes = { host = true, port = true, config = true, ["watch-pid"] = true, ["batch-end-ms"] = true }
   local i = 1
   while i <= #argv do
     local a = argv[i]
@@ -62,6 +64,10 @@ local function parse(argv)
       local n = v:match("^%d+$") and tonumber(v)
       if not n or n < 1 then return nil, "--watch-pid needs a process id, got '" .. v .. "'" end
       o.watch_pid = n
+    elseif name == "batch-end-ms" then
+      local n = v:match("^%d+%.?%d*$") and tonumber(v)
+      if not n then return nil, "--batch-end-ms needs a number of milliseconds >= 0, got '" .. v .. "'" end
+      o.batch_end_ms = n
     elseif name == "verbose" then
       o.verbose = true
     elseif name == "help" then
@@ -110,6 +116,7 @@ function M.main(argv)
   local cfg
   cfg, err = config_mod.load(o.config)
   if not cfg then return fail(err) end
+  if o.batch_end_ms then cfg.batch_end_ms = o.batch_end_ms end
   local on_tick
   if o.watch_pid then
     local alive, last = alive_checker(o.watch_pid), 0

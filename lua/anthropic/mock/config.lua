@@ -93,6 +93,7 @@ qQIDAQAB
 local SETTINGS = {
   max_body_bytes = 32 * MB,            -- Messages API request limit (413 above)
   max_batch_body_bytes = 256 * MB,     -- Message Batches create limit
+  max_file_bytes = 500 * MB,           -- Files API upload limit (413 above)
   batch_pending_polls = 1,             -- retrievals that still show in_progress
   batch_end_ms = false,                -- or: end a batch this long after creation
   keepalive_timeout_ms = 60000,        -- idle keep-alive connections are closed after this

@@ -4,20 +4,27 @@
 --   DELETE /_mock/requests   clear the log, every fault sequence counter and
 --                            the rate-limit windows
 --   GET    /_mock/health     {"ok":true}
+--   POST   /_mock/files      { filename, mime_type, size_bytes [, content] }: a downloadable
+--                            file, as the API makes them (anthropic.mock.files); its metadata
+--   GET    /_mock/files/{id} the bytes the mock holds for any file (an upload as it arrived)
 -- No authentication; never logged themselves. Any path prefix works.
 
 local faults = require "anthropic.mock.faults"
 local ratelimit = require "anthropic.mock.ratelimit"
+local files = require "anthropic.mock.files"
+local json = require "anthropic.mock.json"
 
 local M = {}
 
--- route(path) -> "requests" | "health" | nil
+-- route(path) -> "requests" | "health" | "files" | "file", id | nil
 function M.route(path)
-  return path:match("/_mock/(requests)/?$") or path:match("/_mock/(health)/?$")
+  local id = path:match("/_mock/files/([^/]+)$")
+  if id then return "file", id end
+  return path:match("/_mock/(requests)/?$") or path:match("/_mock/(health)/?$") or path:match("/_mock/(files)/?$")
     or (path:find("/_mock/", 1, true) == 1 and "unknown") or nil
 end
 
-function M.handle(ex, which)
+function M.handle(ex, which, id)
   local ctx, method = ex.ctx, ex.req.method
   if which == "requests" and method == "GET" then
     return ex:json(200, ctx.log:to_json())
@@ -28,6 +35,15 @@ function M.handle(ex, which)
     return ex:json(200, '{"cleared":' .. n .. "}")
   elseif which == "health" and method == "GET" then
     return ex:json(200, '{"ok":true}')
+  elseif which == "files" and method == "POST" then
+    local spec = json.decode(ex.req.body)
+    local value, err = files.make(ctx, spec)
+    if not value then return ex:error(400, "invalid_request_error", err) end
+    return ex:json(200, value)
+  elseif which == "file" and method == "GET" then
+    local f = ctx.files.by_id[id]
+    if not f then return ex:error(404, "not_found_error", "File not found: " .. id) end
+    return ex:send(200, "application/octet-stream", files.content_of(f))
   elseif which == "unknown" then
     return ex:error(404, "not_found_error", "Not Found")
   end

@@ -122,6 +122,12 @@ function M:chunked(status, content_type, extra)
   return http.chunked(self.conn, status, self:headers(content_type, extra), self.keep_alive)
 end
 
+-- fixed(status, content_type, length, extra) -> http fixed-length writer (delay applied)
+function M:fixed(status, content_type, length, extra)
+  self:begin(status)
+  return http.fixed(self.conn, status, self:headers(content_type, extra), length, self.keep_alive)
+end
+
 function M:sse(extra)
   local h = { { "cache-control", "no-cache" } }
   for _, x in ipairs(extra or {}) do h[#h + 1] = x end

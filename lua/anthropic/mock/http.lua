@@ -34,6 +34,8 @@ end
 -- read_request(conn, opts) -> req | nil, err [, status]
 -- opts.idle: seconds to wait for the first byte of a request (keep-alive);
 -- opts.limit_for(path) -> max body bytes for that path.
+-- opts.stream_for(req) -> nil, or an object whose :write(piece) takes the body as it arrives
+-- (an upload): the body is then never gathered, and req.stream is that object.
 function M.read_request(conn, opts)
   local now = ids.now()
   local line, err
@@ -110,12 +112,17 @@ function M.read_request(conn, opts)
   end
 
   local parts, size = {}, 0
+  local stream = opts.stream_for and opts.stream_for(req)
+  req.stream = stream
   local function sink(piece)
     size = size + #piece
-    if size <= limit then parts[#parts + 1] = piece else parts = nil end
+    if size > limit then parts = nil
+    elseif stream then stream:write(piece)
+    else parts[#parts + 1] = piece end
   end
   if not chunked then
-    local ok, rerr = conn:read_exact(length, function(p) parts[#parts + 1] = p end, body_deadline)
+    local ok, rerr = conn:read_exact(length, stream and function(p) stream:write(p) end
+      or function(p) parts[#parts + 1] = p end, body_deadline)
     if not ok then return nil, rerr end
     size = length
   else
@@ -142,7 +149,7 @@ function M.read_request(conn, opts)
     if size > limit then req.too_large = true end
   end
   req.body_bytes = size
-  if parts and not req.too_large then req.body = table.concat(parts) end
+  if parts and not req.too_large and not stream then req.body = table.concat(parts) end
   return req
 end
 
@@ -161,6 +168,19 @@ end
 -- headers: list of {name, value}.
 function M.respond(conn, status, headers, body, keep_alive)
   return conn:write(head(status, headers, "content-length: " .. #body .. "\r\n", keep_alive) .. body)
+end
+
+-- fixed(conn, status, headers, length, keep_alive) -> writer: a body of a known length sent
+-- in pieces (writer:send(data)); the caller sends exactly `length` bytes.
+function M.fixed(conn, status, headers, length, keep_alive)
+  local w = { pending = head(status, headers, string.format("content-length: %d\r\n", length), keep_alive) }
+  function w.send(_, data)
+    if w.pending then data, w.pending = w.pending .. data, nil end
+    if data == "" then return true end
+    return conn:write(data)
+  end
+  if length == 0 then w:send("") end
+  return w
 end
 
 -- chunked(conn, status, headers, keep_alive) -> writer

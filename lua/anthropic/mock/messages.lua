@@ -13,6 +13,7 @@ local turns = require "anthropic.mock.turns"
 local sse = require "anthropic.mock.sse"
 local auth = require "anthropic.mock.auth"
 local ratelimit = require "anthropic.mock.ratelimit"
+local files = require "anthropic.mock.files"
 
 local M = {}
 
@@ -28,6 +29,11 @@ local function params(ex, kind)
   local verr = validate.check(p, kind)
   if verr then
     ex:error(400, "invalid_request_error", verr)
+    return nil
+  end
+  local status, etype, msg = files.check_sources(ex, p)
+  if status then
+    ex:error(status, etype, msg)
     return nil
   end
   local cfg = ex.ctx.config

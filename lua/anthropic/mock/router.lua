@@ -14,6 +14,7 @@ local control = require "anthropic.mock.control"
 local messages = require "anthropic.mock.messages"
 local models = require "anthropic.mock.models"
 local batches = require "anthropic.mock.batches"
+local files = require "anthropic.mock.files"
 local bedrock = require "anthropic.mock.bedrock"
 local vertex = require "anthropic.mock.vertex"
 
@@ -30,6 +31,11 @@ local ROUTES = {
   { "DELETE", "^/v1/messages/batches/([^/]+)$", batches.delete },
   { "POST", "^/v1/messages/batches/([^/]+)/cancel$", batches.cancel },
   { "GET", "^/v1/messages/batches/([^/]+)/results$", batches.results },
+  { "POST", "^/v1/files/?$", files.upload },
+  { "GET", "^/v1/files/?$", files.list },
+  { "GET", "^/v1/files/([^/]+)$", files.get },
+  { "DELETE", "^/v1/files/([^/]+)$", files.delete },
+  { "GET", "^/v1/files/([^/]+)/content$", files.content },
 }
 
 -- resolve(method, path) -> handler, captures, prefix, suffix | nil, status
@@ -73,16 +79,18 @@ end
 function M.limit_for(config)
   return function(path)
     if path:match("/v1/messages/batches/?$") then return config.max_batch_body_bytes end
+    -- An upload's multipart envelope (boundaries, part headers) on top of the file itself.
+    if path:match("/v1/files/?$") then return config.max_file_bytes + 64 * 1024 end
     return config.max_body_bytes
   end
 end
 
 -- handle(ctx, conn, req) -> exchange (its keep_alive says if the connection lives on)
 function M.handle(ctx, conn, req)
-  local which = control.route(req.path)
+  local which, id = control.route(req.path)
   if which then
     local ex = exchange.new(ctx, conn, req, nil)
-    control.handle(ex, which)
+    control.handle(ex, which, id)
     return ex
   end
   -- The cloud platforms' routes check their own credentials (anthropic.mock.bedrock, .vertex).

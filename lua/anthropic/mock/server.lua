@@ -16,6 +16,7 @@ local log_mod = require "anthropic.mock.log"
 local faults = require "anthropic.mock.faults"
 local ratelimit = require "anthropic.mock.ratelimit"
 local batches = require "anthropic.mock.batches"
+local files = require "anthropic.mock.files"
 
 local M = {}
 M.__index = M
@@ -26,7 +27,7 @@ function M.new(config, opts)
   local self = setmetatable({ opts = opts, next_conn = 0 }, M)
   self.ctx = {
     config = config, log = log_mod.new(config.log_limit), faults = faults.new_state(),
-    ratelimit = ratelimit.new_state(), batches = batches.new_store(),
+    ratelimit = ratelimit.new_state(), batches = batches.new_store(), files = files.new_store(),
   }
   self.sched = sched.new({ on_tick = opts.on_tick })
   return self
@@ -70,7 +71,8 @@ end
 function M:serve(sock, id)
   local conn = conn_mod.new(sock, id)
   local cfg = self.ctx.config
-  local opts = { idle = cfg.keepalive_timeout_ms / 1000, limit_for = router.limit_for(cfg) }
+  local opts = { idle = cfg.keepalive_timeout_ms / 1000, limit_for = router.limit_for(cfg),
+    stream_for = files.stream_for(cfg) }
   while not conn.closed do
     local req, _, status = http.read_request(conn, opts)
     if not req then

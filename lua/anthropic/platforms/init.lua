@@ -61,6 +61,7 @@ function M.restrict(client, name)
   client.models = setmetatable({}, { __index = function() return unavailable("client.models") end })
   client.messages.batches = setmetatable({}, { __index = function()
     return unavailable("client.messages.batches") end })
+  client.files = setmetatable({}, { __index = function() return unavailable("client.files") end })
   return client
 end
 

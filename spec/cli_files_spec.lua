@@ -34,13 +34,6 @@ local function api_file(filename, bytes)
   return cjson.decode(raw)
 end
 
--- Whether the Files API (client.files, the mock's /v1/files) is in this tree: it is issue
--- 18a's, merged separately.
-local HAS_FILES = pcall(require, "anthropic.files")
-local files_it = HAS_FILES and it or function(name)
-  pending(name .. " (needs client.files and the mock's /v1/files from issue 18a, not yet merged)")
-end
-
 before_each(function() mock.clear() end)
 
 describe("anthropic-lua ask --file", function()
@@ -87,7 +80,7 @@ describe("anthropic-lua ask --file", function()
 end)
 
 describe("anthropic-lua ask --file --upload", function()
-  files_it("uploads each file, sends file sources with the Files beta and reports the ids on stderr", function()
+  it("uploads each file, sends file sources with the Files beta and reports the ids on stderr", function()
     local out, err, code = cli { "ask", "--model", "claude-haiku-4-5", "--upload", "--file", DIR .. "tiny.png",
       "--file", DIR .. "tiny.pdf", "describe" }
     assert.equal(0, code, err)
@@ -113,7 +106,7 @@ describe("anthropic-lua ask --file --upload", function()
     assert.equal("image/png", meta.mime_type)
   end)
 
-  files_it("--json lists the uploaded files in the document instead of narrating them", function()
+  it("--json lists the uploaded files in the document instead of narrating them", function()
     local out, err, code = cli { "ask", "--json", "--model", "claude-haiku-4-5", "--upload", "--file",
       DIR .. "notes.txt", "hi" }
     assert.equal(0, code, err)
@@ -125,7 +118,7 @@ describe("anthropic-lua ask --file --upload", function()
 end)
 
 describe("anthropic-lua files", function()
-  files_it("upload prints each new id on stdout; list, info and rm see them", function()
+  it("upload prints each new id on stdout; list, info and rm see them", function()
     local out, err, code = cli { "files", "upload", DIR .. "tiny.pdf", DIR .. "notes.txt" }
     assert.equal(0, code, err)
     local ids = {}
@@ -162,7 +155,7 @@ describe("anthropic-lua files", function()
     for _, f in ipairs(left) do assert.is_true(f.id ~= ids[1] and f.id ~= ids[2]) end
   end)
 
-  files_it("download writes a file the API made to --output, or to stdout", function()
+  it("download writes a file the API made to --output, or to stdout", function()
     local bytes = "line one\nline two\n"
     local f = api_file("report.txt", bytes)
     local path = os.tmpname()
@@ -178,7 +171,7 @@ describe("anthropic-lua files", function()
     assert.equal(bytes, out)
   end)
 
-  files_it("an unknown id is NotFound (exit 4); downloading an upload is the API's error (exit 5)", function()
+  it("an unknown id is NotFound (exit 4); downloading an upload is the API's error (exit 5)", function()
     local _, err, code = cli { "files", "info", "file_nope" }
     assert.equal(4, code)
     assert.matches("^anthropic%-lua: error: NotFound: 404 not_found_error", err)

@@ -22,7 +22,7 @@ local fail_usage = require("anthropic.cli_args").fail_usage
 local M = {}
 
 local SNIFF_BYTES = 64 * 1024
-local FILES_BETA = "files-api-2025-04-14"   -- a message with file sources needs it too
+local FILES_BETA = require("anthropic.files").BETA   -- a message with file sources needs it too
 
 -- The media type of a file from its first 64 KB (text: valid UTF-8 up to a character the cut
 -- may split at the end, and no NUL), or nil, message.

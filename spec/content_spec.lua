@@ -212,6 +212,9 @@ describe("anthropic.content", function()
       { "a document of unknown bytes", function() return content.document { data = "\0\1\2" } end, "data",
         "content.document: data: the data is neither a PDF nor UTF-8 text (the type comes from the bytes, not "
           .. "the name)" },
+      { "an attachment of unknown bytes", function() return content.attachment { data = "\0\1\2" } end, "data",
+        "content.attachment: data: the data is not a PNG, JPEG, GIF or WebP image, a PDF or UTF-8 text (the type "
+          .. "comes from the bytes, not the name)" },
       { "a missing file", function() return content.image("no-such-file.png") end, "path",
         "content.image: path: cannot read 'no-such-file.png': No such file or directory" },
       { "a directory", function() return content.document(DIR) end, "path",
@@ -285,6 +288,19 @@ describe("anthropic.content", function()
       local sent = mock.bodies("/v1/messages")
       assert.equal(1, #sent)
       assert.same(blocks, sent[1].messages[1].content)
+    end)
+
+    it("content.file refers to an uploaded file (with the Files beta); an unknown id is NotFound", function()
+      local beta = { require("anthropic.files").BETA }
+      local f = client.files.upload { path = DIR .. "tiny.pdf" }
+      local msg = client.messages.create { model = mock.MODELS.haiku, max_tokens = 16, betas = beta,
+        messages = { { role = "user", content = { content.file(f.id, { title = "Tiny" }), content.text("Hi") } } } }
+      assert.equal("message", msg.type)
+      assert.same({ type = "document", source = { type = "file", file_id = f.id }, title = "Tiny" },
+        mock.bodies("/v1/messages")[1].messages[1].content[1])
+      local err = support.raises(client.messages.create, { model = mock.MODELS.haiku, max_tokens = 16, betas = beta,
+        messages = { { role = "user", content = { content.file("file_unknown", "image"), content.text("Hi") } } } })
+      assert.is_true(errors.NotFound.is_class_of(err), tostring(err))
     end)
 
     it("a block claiming the wrong media type is the API's BadRequest", function()

@@ -168,6 +168,17 @@ describe("anthropic.content", function()
     end)
   end)
 
+  describe("url sources: the API fetches the file", function()
+    it("an image or a PDF at a URL, with the options", function()
+      assert.same({ type = "image", source = { type = "url", url = "https://example.com/a.png" },
+        cache_control = { type = "ephemeral" } }, content.image({ url = "https://example.com/a.png" },
+        { cache_control = true }))
+      assert.same({ type = "document", source = { type = "url", url = "https://example.com/a.pdf" }, title = "A",
+        citations = { enabled = true } }, content.document({ url = "https://example.com/a.pdf" },
+        { title = "A", citations = true }))
+    end)
+  end)
+
   describe("file", function()
     it("a document by default, an image on request, with the document options", function()
       assert.same({ type = "document", source = { type = "file", file_id = "file_011" } }, content.file("file_011"))
@@ -223,11 +234,19 @@ describe("anthropic.content", function()
         "content.document: path: a bare string is a path and this one holds a NUL or newline: pass bytes as "
           .. "{ data = BYTES }" },
       { "both path and data", function() return content.image { path = PNG, data = "x" } end, "source",
-        "content.image: source: give exactly one of { path = FILE } and { data = BYTES }" },
+        "content.image: source: give exactly one of { path = FILE }, { data = BYTES } and { url = URL }" },
+      { "a url and a path", function() return content.document { url = "https://x.test/a.pdf", path = PNG } end,
+        "source", "content.document: source: give exactly one of { path = FILE }, { data = BYTES } and { url = URL }" },
+      { "a url that is not http(s)", function() return content.image { url = "file:///etc/passwd" } end, "url",
+        "content.image: url: expected an http:// or https:// URL without spaces, got file:///etc/passwd" },
+      { "a url to attachment", function() return content.attachment { url = "https://x.test/a" } end, "url",
+        "content.attachment: url: a URL does not show whether it is an image or a PDF: use content.image or "
+          .. "content.document" },
       { "an unknown source field", function() return content.image { file = PNG } end, "source",
-        "content.image: source: unknown field 'file' (expected { path = ... } or { data = ... })" },
+        "content.image: source: unknown field 'file' (expected { path = ... }, { data = ... } or { url = ... })" },
       { "a number as the source", function() return content.image(42) end, "source",
-        "content.image: source: expected a path (a string), { path = FILE } or { data = BYTES }, got number" },
+        "content.image: source: expected a path (a string), { path = FILE }, { data = BYTES } or { url = URL }, "
+          .. "got number" },
       { "empty data", function() return content.document { data = "" } end, "data",
         "content.document: data: is empty" },
       { "an unknown option", function() return content.image(PNG, { title = "x" }) end, "opts.title",
@@ -280,6 +299,8 @@ describe("anthropic.content", function()
         content.image(DIR .. "tiny.webp", { cache_control = true }),
         content.document(DIR .. "tiny.pdf", { title = "Tiny", citations = true }),
         content.document(DIR .. "notes.txt", { context = "release notes" }),
+        content.image { url = "https://example.com/chart.png" },
+        content.document { url = "https://example.com/report.pdf" },
         content.text("Describe these."),
       }
       local msg = client.messages.create { model = mock.MODELS.haiku, max_tokens = 16,

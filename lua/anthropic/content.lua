@@ -101,15 +101,17 @@ local function read(fn, src, max_raw, limit_text)
   elseif type(src) == "table" then
     for k in pairs(src) do
       if k ~= "path" and k ~= "data" then
-        fail(fn, "source", "unknown field '" .. tostring(k) .. "' (expected { path = ... } or { data = ... })")
+        fail(fn, "source", "unknown field '" .. tostring(k) .. "' (expected { path = ... }, { data = ... } or "
+          .. "{ url = ... })")
       end
     end
     path, data = src.path, src.data
     if (path == nil) == (data == nil) then
-      fail(fn, "source", "give exactly one of { path = FILE } and { data = BYTES }")
+      fail(fn, "source", "give exactly one of { path = FILE }, { data = BYTES } and { url = URL }")
     end
   else
-    fail(fn, "source", "expected a path (a string), { path = FILE } or { data = BYTES }, got " .. type(src))
+    fail(fn, "source", "expected a path (a string), { path = FILE }, { data = BYTES } or { url = URL }, got "
+      .. type(src))
   end
   if data ~= nil then
     if type(data) ~= "string" then fail(fn, "data", "expected the bytes as a string, got " .. type(data)) end
@@ -241,8 +243,22 @@ local function unknown(fn, param, where, media)
     .. ((media and OTHER_HELPER[fn]) and ("; it is " .. media .. ": use " .. OTHER_HELPER[fn]) or "") .. ")")
 end
 
+-- { url = URL }: a source the API fetches itself (so no type or size is known here).
+local function url_source(fn, src)
+  if type(src) ~= "table" or src.url == nil then return nil end
+  for k in pairs(src) do
+    if k ~= "url" then fail(fn, "source", "give exactly one of { path = FILE }, { data = BYTES } and { url = URL }") end
+  end
+  if type(src.url) ~= "string" or not src.url:find("^[hH][tT][tT][pP][sS]?://[^%s]+$") then
+    fail(fn, "url", "expected an http:// or https:// URL without spaces, got " .. tostring(src.url))
+  end
+  return { type = "url", url = src.url }
+end
+
 local function image_block(fn, src, opts)
   opts = check_opts(fn, opts, IMAGE_OPTS)
+  local url = url_source(fn, src)
+  if url then return { type = "image", source = url, cache_control = cache_control(fn, opts.cache_control) } end
   local bytes, where, param = read(fn, src, raw_limit(M.LIMITS.image_base64_bytes), IMAGE_LIMIT_TEXT)
   local media = M.media_type(bytes)
   if not IMAGE_TYPES[media] then unknown(fn, param, where, media) end
@@ -252,20 +268,22 @@ end
 
 local function document_block(fn, src, opts)
   opts = check_opts(fn, opts, DOCUMENT_OPTS)
-  local bytes, where, param = read(fn, src, raw_limit(M.LIMITS.request_bytes), DOCUMENT_LIMIT_TEXT)
-  local media = M.media_type(bytes)
-  local source
-  if media == "application/pdf" then
-    local pages = M.pdf_pages(bytes)
-    if pages and pages > M.LIMITS.pdf_pages then
-      fail(fn, param, where .. " has " .. pages .. " pages, over the API's limit of "
-        .. M.LIMITS.pdf_pages .. " pages per PDF")
+  local source = url_source(fn, src)    -- a PDF at a URL: the API fetches it
+  if not source then
+    local bytes, where, param = read(fn, src, raw_limit(M.LIMITS.request_bytes), DOCUMENT_LIMIT_TEXT)
+    local media = M.media_type(bytes)
+    if media == "application/pdf" then
+      local pages = M.pdf_pages(bytes)
+      if pages and pages > M.LIMITS.pdf_pages then
+        fail(fn, param, where .. " has " .. pages .. " pages, over the API's limit of "
+          .. M.LIMITS.pdf_pages .. " pages per PDF")
+      end
+      source = { type = "base64", media_type = media, data = core.base64_encode(bytes) }
+    elseif media == "text/plain" then
+      source = { type = "text", media_type = media, data = bytes }
+    else
+      unknown(fn, param, where, media)
     end
-    source = { type = "base64", media_type = media, data = core.base64_encode(bytes) }
-  elseif media == "text/plain" then
-    source = { type = "text", media_type = media, data = bytes }
-  else
-    unknown(fn, param, where, media)
   end
   local block = { type = "document", source = source }
   document_fields(fn, block, opts)
@@ -275,7 +293,8 @@ end
 
 --- content.image(src [, opts]) -> an image block with a base64 source: src is a path (a string,
 --- or { path = FILE }) or { data = BYTES }; PNG, JPEG, GIF or WebP by the bytes' signature.
----@param src string|table a path, { path = FILE } or { data = BYTES }
+--- { url = URL } gives a URL source instead (the API fetches the image).
+---@param src string|table a path, { path = FILE }, { data = BYTES } or { url = URL }
 ---@param opts? anthropic.ContentOptions cache_control
 ---@return table block
 function M.image(src, opts) return image_block("image", src, opts) end
@@ -283,7 +302,8 @@ function M.image(src, opts) return image_block("image", src, opts) end
 --- content.document(src [, opts]) -> a document block: a PDF as a base64 source, UTF-8 text as
 --- a text source (by the bytes' signature). src is a path (a string, or { path = FILE }) or
 --- { data = BYTES }. A PDF whose page tree declares more than LIMITS.pdf_pages is refused.
----@param src string|table a path, { path = FILE } or { data = BYTES }
+--- { url = URL } gives a URL source instead (a PDF the API fetches).
+---@param src string|table a path, { path = FILE }, { data = BYTES } or { url = URL }
 ---@param opts? anthropic.ContentOptions title, context, citations, cache_control
 ---@return table block
 function M.document(src, opts) return document_block("document", src, opts) end
@@ -323,6 +343,10 @@ end
 ---@param opts? anthropic.ContentOptions
 ---@return table block
 function M.attachment(src, opts)
+  if type(src) == "table" and src.url ~= nil then
+    fail("attachment", "url", "a URL does not show whether it is an image or a PDF: use content.image or "
+      .. "content.document")
+  end
   local head
   if type(src) == "table" and src.data ~= nil and src.path == nil then head = src.data
   else

@@ -106,6 +106,20 @@ describe("anthropic-lua ask --file --upload", function()
     assert.equal("image/png", meta.mime_type)
   end)
 
+  it("a text file longer than the 64 KB it is judged by is text, even when the cut splits a character", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write("a", string.rep("é", 40000))        -- byte 65536 is the first half of an é
+    f:close()
+    local _, err, code = cli { "ask", "--model", "claude-haiku-4-5", "--upload", "--file", path, "hi" }
+    os.remove(path)
+    assert.equal(0, code, err)
+    local id = err:match("as (file_[%w_]+) ")
+    assert.equal("text/plain", cjson.decode((cli { "files", "info", "--json", id })).mime_type)
+    assert.same({ type = "document", source = { type = "file", file_id = id } },
+      mock.bodies("/v1/messages")[1].messages[1].content[1])
+  end)
+
   it("--json lists the uploaded files in the document instead of narrating them", function()
     local out, err, code = cli { "ask", "--json", "--model", "claude-haiku-4-5", "--upload", "--file",
       DIR .. "notes.txt", "hi" }
@@ -191,8 +205,11 @@ describe("anthropic-lua files and --file usage", function()
     { { "ask", "--file", "/bin/sh", "hi" },
       "--file: '/bin/sh' is not a PNG, JPEG, GIF or WebP image, a PDF or UTF-8 text (the type comes from the "
         .. "bytes, not the name)" },
+    { { "ask", "--upload", "--file", DIR .. "missing.png", "hi" },
+      "--file: cannot read '" .. DIR .. "missing.png': No such file or directory" },
+    { { "ask", "--upload", "--file", DIR, "hi" }, "--file: cannot read '" .. DIR .. "': Is a directory" },
     { { "ask", "--upload", "--file", "/bin/sh", "hi" },
-      "--file: /bin/sh: is not a PNG, JPEG, GIF or WebP image, a PDF or UTF-8 text (the type comes from the "
+      "--file: '/bin/sh' is not a PNG, JPEG, GIF or WebP image, a PDF or UTF-8 text (the type comes from the "
         .. "bytes, not the name)" },
     { { "ask", "--upload", "hi" }, "--upload needs --file PATH" },
     { { "ask", "--upload", "--file", DIR .. "tiny.png", "--provider", "bedrock", "--region", "us-east-1", "hi" },

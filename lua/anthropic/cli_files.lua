@@ -24,22 +24,29 @@ local M = {}
 local SNIFF_BYTES = 64 * 1024
 local FILES_BETA = require("anthropic.files").BETA   -- a message with file sources needs it too
 
--- The media type of a file from its first 64 KB (text: valid UTF-8 up to a character the cut
--- may split at the end, and no NUL), or nil, message.
+-- The media type of a file from its first 64 KB (text: valid UTF-8 and no NUL, up to a
+-- character the 64 KB cut may split), or nil, a message worded as anthropic.content's.
 local function sniff(path)
+  local where = "'" .. path .. "'"
   local f, oerr = io.open(path, "rb")
-  if not f then return nil, "cannot read " .. tostring(oerr) end
+  if not f then
+    local reason = tostring(oerr)
+    if reason:sub(1, #path + 2) == path .. ": " then reason = reason:sub(#path + 3) end
+    return nil, "cannot read " .. where .. ": " .. reason
+  end
   local head, rerr = f:read(SNIFF_BYTES)
   f:close()
-  if head == nil then return nil, path .. ": " .. (rerr and ("cannot read it: " .. tostring(rerr)) or "is empty") end
+  if head == nil then
+    return nil, rerr and ("cannot read " .. where .. ": " .. tostring(rerr)) or (where .. " is empty")
+  end
   local media = content.media_type(head)
-  if media == nil and not head:find("\0", 1, true) then
+  if media == nil and #head == SNIFF_BYTES and not head:find("\0", 1, true) then
     for cut = 1, 3 do
-      if #head > cut and core.utf8_invalid(head:sub(1, #head - cut)) == nil then media = "text/plain" end
+      if core.utf8_invalid(head:sub(1, #head - cut)) == nil then media = "text/plain" end
     end
   end
   if media == nil then
-    return nil, path .. ": is not a PNG, JPEG, GIF or WebP image, a PDF or UTF-8 text (the type comes from the "
+    return nil, where .. " is not a PNG, JPEG, GIF or WebP image, a PDF or UTF-8 text (the type comes from the "
       .. "bytes, not the name)"
   end
   return media

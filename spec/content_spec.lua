@@ -159,12 +159,18 @@ describe("anthropic.content", function()
         err.message)
     end)
 
-    it("a document over the 32 MB request is refused from its size", function()
-      local path = sized_file("%PDF-1.4\n", 30 * 1024 * 1024)
+    it("a document over the 32 MB request is refused from its size; a PDF over it once base64-encoded", function()
+      local path = sized_file("notes\n", 33 * 1024 * 1024)
       local err = raises(content.document, path)
       os.remove(path)
-      assert.equal("content.document: path: '" .. path .. "' is 31457280 bytes, over the API's limit: a document "
-        .. "must fit, base64-encoded, in one request of 32 MB (33554432 bytes)", err.message)
+      assert.equal("content.document: path: '" .. path .. "' is 34603008 bytes, over the API's limit: a document "
+        .. "must fit in one request of 32 MB (33554432 bytes)", err.message)
+      local over = 24 * 1024 * 1024 + 1                       -- one byte over a PDF's limit
+      err = raises(content.document, { data = "%PDF-1.4\n" .. string.rep("\0", over - 9) })
+      assert.equal("content.document: data: the data is 25165825 bytes, over the API's limit: a PDF must fit, "
+        .. "base64-encoded, in one request of 32 MB (at most 25165824 bytes)", err.message)
+      local text = string.rep("a", over)                         -- text is sent as it is: it fits
+      assert.equal(over, #content.document({ data = text }).source.data)
     end)
   end)
 

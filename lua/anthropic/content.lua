@@ -229,8 +229,9 @@ end
 
 local IMAGE_LIMIT_TEXT = "an image may be at most " .. human(raw_limit(M.LIMITS.image_base64_bytes))
   .. " (5 MB, 5242880 bytes, once base64-encoded)"
-local DOCUMENT_LIMIT_TEXT = "a document must fit, base64-encoded, in one request of 32 MB ("
-  .. human(M.LIMITS.request_bytes) .. ")"
+local DOCUMENT_LIMIT_TEXT = "a document must fit in one request of 32 MB (" .. human(M.LIMITS.request_bytes) .. ")"
+local PDF_LIMIT_TEXT = "a PDF must fit, base64-encoded, in one request of 32 MB (at most "
+  .. human(raw_limit(M.LIMITS.request_bytes)) .. ")"
 -- What an unknown type is called by the function that refused it ("content.<fn>").
 local UNKNOWN = {
   image = "is not a PNG, JPEG, GIF or WebP image", document = "is neither a PDF nor UTF-8 text",
@@ -270,9 +271,14 @@ local function document_block(fn, src, opts)
   opts = check_opts(fn, opts, DOCUMENT_OPTS)
   local source = url_source(fn, src)    -- a PDF at a URL: the API fetches it
   if not source then
-    local bytes, where, param = read(fn, src, raw_limit(M.LIMITS.request_bytes), DOCUMENT_LIMIT_TEXT)
+    -- Text goes as it is, a PDF as base64 (a third larger): the bound for the read is the
+    -- text's, the PDF's is checked once the bytes show one.
+    local bytes, where, param = read(fn, src, M.LIMITS.request_bytes, DOCUMENT_LIMIT_TEXT)
     local media = M.media_type(bytes)
     if media == "application/pdf" then
+      if #bytes > raw_limit(M.LIMITS.request_bytes) then
+        fail(fn, param, where .. " is " .. human(#bytes) .. ", over the API's limit: " .. PDF_LIMIT_TEXT)
+      end
       local pages = M.pdf_pages(bytes)
       if pages and pages > M.LIMITS.pdf_pages then
         fail(fn, param, where .. " has " .. pages .. " pages, over the API's limit of "

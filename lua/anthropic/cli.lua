@@ -4,6 +4,7 @@
 --   anthropic-lua ask [--model M] [--fallback M2,M3] [--no-stream] [--json-schema FILE] PROMPT
 --   anthropic-lua chat [--model M] [--system TEXT]   a multi-turn session (anthropic.cli_chat)
 --   anthropic-lua models [--check]                  the models, and which this key may use
+--   anthropic-lua files list|upload|info|download|rm; ask --file PATH [--upload]  (anthropic.cli_files)
 --   --provider bedrock|vertex sends either through Amazon Bedrock or Google Vertex AI, with
 --   the credentials those platforms read from the environment (docs/platforms.md).
 --
@@ -32,6 +33,7 @@ local log = require "anthropic.log"
 local usage = require "anthropic.usage"
 
 local cli_args = require "anthropic.cli_args"
+local cli_files = require "anthropic.cli_files"
 
 local M = {}
 
@@ -294,12 +296,14 @@ end
 local function ask(o, env, out, state)
   local want = o.json_schema and read_schema(o.json_schema)
   local prompt = read_prompt(o, out.stdin, out.term)
+  local attachments = cli_files.prepare(o)     -- checked before any request
   local client = M.new_client(o, env, out)
   state.client = client
+  local turn, uploaded, betas = cli_files.content(attachments, prompt, client, out, o.json)
   local params = {
     model = o.chain[1], max_tokens = o.max_tokens or M.DEFAULT_MAX_TOKENS,
-    messages = { { role = "user", content = prompt } },
-    system = o.system, temperature = o.temperature,
+    messages = { { role = "user", content = turn } },
+    system = o.system, temperature = o.temperature, betas = betas,
     output_config = want and { format = { type = "json_schema", schema = want } } or nil,
   }
   local fopts = { models = o.chain, on = o.on, ttl = 0 }
@@ -349,7 +353,7 @@ local function ask(o, env, out, state)
     out.stdout:write(json.encode({
       model = report.used_model, text = text, stop_reason = msg.stop_reason, usage = msg.usage,
       request_id = request_id, fallback = report_json(report), message = msg,
-      parsed_output = want and msg.parsed_output or nil,
+      parsed_output = want and msg.parsed_output or nil, uploaded = uploaded and json.array(uploaded) or nil,
     }), "\n")
   else
     local from = describe_fallback(report)
@@ -462,7 +466,7 @@ run = function(argv, env, out)
 
   local state = {}
   local commands = { ask = ask, check = check, chat = require("anthropic.cli_chat").chat,
-    models = require("anthropic.cli_chat").models }
+    models = require("anthropic.cli_chat").models, files = cli_files.files }
   local ok, res = pcall(commands[o.command], o, env, out, state)
   if not ok then
     if state.open_line then out.stdout:write("\n") end   -- end a partly streamed answer

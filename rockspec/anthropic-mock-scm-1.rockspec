@@ -58,6 +58,7 @@ build = {
       ["anthropic.mock.schema"] = "lua/anthropic/mock/schema.lua",
       ["anthropic.mock.server"] = "lua/anthropic/mock/server.lua",
       ["anthropic.mock.sigv4"] = "lua/anthropic/mock/sigv4.lua",
+      ["anthropic.mock.sources"] = "lua/anthropic/mock/sources.lua",
       ["anthropic.mock.sse"] = "lua/anthropic/mock/sse.lua",
       ["anthropic.mock.turns"] = "lua/anthropic/mock/turns.lua",
       ["anthropic.mock.validate"] = "lua/anthropic/mock/validate.lua",

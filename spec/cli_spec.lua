@@ -266,8 +266,8 @@ end)
 describe("anthropic-lua usage", function()
   local TRY = "Try 'anthropic-lua --help'.\n"
   local rows = {
-    { {}, "missing command (ask, chat, check or models)" },
-    { { "frob" }, "unknown command 'frob' (expected ask, chat, check or models)" },
+    { {}, "missing command (ask, chat, check, files or models)" },
+    { { "frob" }, "unknown command 'frob' (expected ask, chat, check, files or models)" },
     { { "ask" }, "ask needs a PROMPT (as arguments, or piped on stdin)" },
     { { "ask", "--stream", "--no-stream", "hi" }, "--stream and --no-stream contradict each other" },
     { { "ask", "--temperature", "1.5", "hi" }, "--temperature must be a number >= 0 and <= 1, got '1.5'" },

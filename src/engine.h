@@ -55,6 +55,9 @@ struct anth_engine {
     uint64_t rng;
 };
 
+/* Wall-clock seconds since the epoch, with fractions: the clock of the API's RFC 3339 times
+ * (rate-limit resets), which Lua's os.time() has only to the second. */
+double anth_wall_seconds(void);
 anth_engine *anth_engine_new(char *err, size_t errlen);
 void anth_engine_free(anth_engine *e);
 /* Bounded work: waits at most timeout_ms for socket activity or a timer, then moves every

@@ -19,7 +19,7 @@ Usage:
       Send PROMPT (the words joined by spaces) and print the answer on stdout, streamed as
       it arrives when stdout is a terminal. Text piped on stdin is the prompt when none is
       given, and is appended to it when one is (git diff | anthropic-lua ask "review this").
-      Which model answered, and any fallback, is reported on stderr.
+      Which model answered, and any fallback, is reported on stderr. --file attaches files.
   anthropic-lua chat [options]
       A conversation: each line you type is a turn; the history is kept. /model NAME,
       /system TEXT, /save FILE, /clear, /help, /exit (or Ctrl-D).
@@ -28,6 +28,10 @@ Usage:
   anthropic-lua check [options] [MODEL...]
       Probe which models this key may use (all of GET /v1/models when no MODEL is given),
       concurrently, and print MODEL, ✓/✗, REASON (error class) and REQUEST ID.
+  anthropic-lua files list|upload|info|download|rm [options] [ARG...]
+      The Files API (upload a file once, refer to it by its id): list (newest first),
+      upload PATH... (prints each new file id), info ID..., download ID (to --output PATH,
+      or to stdout when stdout is not a terminal), rm ID...
 
 Options for ask and chat:
   -m, --model MODEL        the model (default $ANTHROPIC_MODEL, the config file, else
@@ -35,6 +39,7 @@ Options for ask and chat:
   --system TEXT            a system prompt
   --max-tokens N           the answer's token limit (default 1024)
   --temperature T          sampling temperature, 0 to 1
+  --usage                  print the requests' token usage on stderr at the end
 Options for ask:
   --fallback M2,M3         models to try, in order, when MODEL is denied (PermissionDenied)
                            or not found (default claude-haiku-4-5; "" for none)
@@ -43,6 +48,14 @@ Options for ask:
                            stdout is a terminal)
   --json-schema FILE       ask for JSON matching the JSON Schema in FILE; print the checked
                            value as JSON (exit 7, with the errors, when the answer breaks it)
+  --file PATH              attach an image (PNG, JPEG, GIF, WebP), a PDF or a UTF-8 text
+                           file, its type read from its bytes, not its name (repeatable; the
+                           files come before the prompt)
+  --upload                 send the --file attachments through the Files API instead of
+                           inline (each new file id is reported on stderr; they are kept)
+Options for files:
+  --limit N                (list) at most N files (default all)
+  -o, --output PATH        (download) write the content to PATH, complete or not at all
 Options for check and models:
   --probe KIND             messages (default: max_tokens=1, the request the API gates on
                            the model) or count_tokens (free, see docs/access.md)
@@ -64,6 +77,9 @@ Environment:
                            used instead (Authorization: Bearer) when no key is set.
   ANTHROPIC_BASE_URL       default for --base-url
   ANTHROPIC_MODEL          default for --model
+  ANTHROPIC_LOG            debug, info, warn or error: log each request on stderr
+                           (credentials redacted); ANTHROPIC_CUSTOM_HEADERS: extra headers,
+                           one 'Name: value' a line
   NO_COLOR                 no colour (colour is used only on a terminal anyway)
 Config file: $XDG_CONFIG_HOME/anthropic-lua/config.lua (a table) or config.json, with any of
   model, fallback, max_tokens, temperature, system, base_url, timeout, max_retries
@@ -83,7 +99,7 @@ Exit codes:
   2  usage error (bad command line, or a bad config file)
   3  authentication failed (401: the key is wrong, revoked or missing)
   4  permission denied: no model in the chain may be used with this key (403 or 404)
-     (check: no model is available)
+     (check: no model is available; files: no such file)
   5  other API error (400, 429, 529, 5xx, an error event in a stream, ...)
   6  network error (connection refused, DNS, TLS, timeout)
   7  the answer is not JSON or breaks the --json-schema (the errors are on stderr)
@@ -102,6 +118,7 @@ M.fail_usage = fail_usage
 
 -- Options: name -> { key, takes_value, commands (a set; nil: every command), repeatable }
 local ASK, TALK, PROBE = { ask = true }, { ask = true, chat = true }, { check = true, models = true }
+local FILES = { files = true }
 local OPTS = {
   ["--json"] = { key = "json" },
   ["--provider"] = { key = "provider", value = true },
@@ -124,10 +141,18 @@ local OPTS = {
   ["--probe"] = { key = "probe", value = true, cmd = PROBE },
   ["--check"] = { key = "check_access", cmd = { models = true } },
   ["--json-schema"] = { key = "json_schema", value = true, cmd = ASK },
+  ["--usage"] = { key = "usage", cmd = TALK },
+  ["--file"] = { key = "files", value = true, list = true, cmd = ASK },
+  ["--upload"] = { key = "upload", cmd = ASK },
+  ["--limit"] = { key = "limit", value = true, cmd = FILES },
+  ["--output"] = { key = "output", value = true, cmd = FILES }, ["-o"] = { key = "output", value = true, cmd = FILES },
 }
 
-local COMMANDS = { ask = true, chat = true, check = true, models = true }
-local COMMAND_LIST = "ask, chat, check or models"
+local COMMANDS = { ask = true, chat = true, check = true, files = true, models = true }
+local COMMAND_LIST = "ask, chat, check, files or models"
+-- files SUBCOMMAND: { fewest, most } arguments, and the option only it takes.
+local FILE_COMMANDS = { list = { 0, 0, "--limit" }, upload = { 1 }, info = { 1 }, download = { 1, 1, "--output" },
+  rm = { 1 } }
 
 -- "'ask'", "'ask' and 'chat'": the commands of an option, for its usage error.
 local function command_names(set)
@@ -143,7 +168,7 @@ M.PROVIDERS = { anthropic = true, bedrock = true, vertex = true }
 ---@param argv string[]
 ---@return table options
 function M.parse(argv)
-  local o = { args = {}, headers = {} }
+  local o = { args = {}, headers = {}, files = {} }
   local i, rest = 1, false
   local pending = {}          -- options seen before the command (checked once it is known)
   while i <= #argv do
@@ -200,6 +225,7 @@ function M.parse(argv)
   number("max_retries", "--max-retries", 0, true)
   number("max_tokens", "--max-tokens", 1, true)
   number("temperature", "--temperature", 0, false, 1)
+  number("limit", "--limit", 1, true)
 
   local headers = {}
   for _, h in ipairs(o.headers) do
@@ -225,6 +251,11 @@ function M.parse(argv)
     fail_usage((o.region and "--region" or "--project") .. " needs --provider bedrock or vertex")
   end
   if o.project_id and o.provider ~= "vertex" then fail_usage("--project needs --provider vertex") end
+  if o.upload and #o.files == 0 then fail_usage("--upload needs --file PATH") end
+  if (o.upload or o.command == "files") and o.provider ~= "anthropic" then
+    fail_usage((o.upload and "--upload" or "files") .. " needs the Files API, which only --provider anthropic has")
+  end
+  if o.command == "files" then M.check_files(o) end
   if o.command == "ask" then
     local on = {}
     if o.fallback_on then
@@ -240,6 +271,32 @@ function M.parse(argv)
     fail_usage("--probe must be messages or count_tokens, got '" .. tostring(o.probe) .. "'")
   end
   return o
+end
+
+--- M.check_files(o): the subcommand of `files`, its number of arguments and its options.
+---@param o table parsed options (o.args[1] the subcommand)
+function M.check_files(o)
+  local sub = o.args[1]
+  local rule = FILE_COMMANDS[sub]
+  if not rule then
+    fail_usage(sub == nil and "files needs a subcommand (list, upload, info, download or rm)"
+      or ("unknown files subcommand '" .. sub .. "' (expected list, upload, info, download or rm)"))
+  end
+  local n = #o.args - 1
+  local what = ({ upload = "PATH", info = "ID", download = "ID", rm = "ID" })[sub]
+  if n < rule[1] then
+    fail_usage("files " .. sub .. " needs " .. (rule[2] == 1 and "an " or "at least one ") .. what)
+  end
+  if rule[2] and n > rule[2] then
+    fail_usage("files " .. sub .. " takes " .. (rule[2] == 0 and "no arguments" or ("one " .. what)) .. ", got "
+      .. n)
+  end
+  for _, opt in ipairs { { "limit", "--limit" }, { "output", "--output" } } do
+    if o[opt[1]] ~= nil and rule[3] ~= opt[2] then
+      fail_usage(opt[2] .. " is an option of 'files " .. (opt[2] == "--limit" and "list" or "download")
+        .. "', not of 'files " .. sub .. "'")
+    end
+  end
 end
 
 local function add_model(chain, m)

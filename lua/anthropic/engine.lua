@@ -171,6 +171,12 @@ end
 ---@private
 function Op:finish(err, result)
   if self.done then return end
+  -- Usage, on_response and the end line (anthropic.observe), before anyone sees the result.
+  local observe = self.observe
+  if observe then
+    self.observe = nil   -- once, even if a hook closes the client (which cancels this op)
+    err, result = observe(self, err, result)
+  end
   self.done, self.err, self.result = true, err, result
   local client = self.client
   if client._ops[self] then
@@ -294,12 +300,26 @@ function engine.poll(client, timeout_ms, max_events)
   return client._nops + timers.count(client)
 end
 
+--- engine.timeout(client) -> milliseconds until the client next needs a poll (-1: nothing
+--- pending): the core's timers (libcurl's, retries, idle checks) and the wake-ups of
+--- anthropic.timers (a held queue, a sleeping bulk job), whichever comes first.
+---@param client anthropic.Client
+---@return integer ms
+function engine.timeout(client)
+  local t = client._core:timeout()
+  if timers.count(client) == 0 then return t end
+  local w = timers.bound(client, math.huge)
+  if t < 0 or w < t then t = w end
+  return t
+end
+
 --- engine.sleep(client, seconds): inside a task, suspends it and lets client:poll() wake it
 --- (poll counts the sleeping task as in flight, so a host loop keeps polling); outside one,
 --- blocks, still servicing the client's operations meanwhile.
 ---@param client anthropic.Client
 ---@param seconds number
 function engine.sleep(client, seconds)
+  client = client._root or client   -- the engine's poll and timers are the root client's
   local at = timers.now_ms() + seconds * 1000
   if engine.in_task() then
     engine.await(function(resume) timers.add(client, at, resume) end)

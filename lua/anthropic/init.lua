@@ -24,6 +24,7 @@ local json = require "anthropic.json"
 ---@field compat table pcall that a task may yield through on every Lua
 ---@field bulk table anthropic.bulk: run(client, requests, opts)
 ---@field conversation anthropic.conversation|fun(opts: anthropic.ConversationOptions): anthropic.Conversation
+---@field content anthropic.content content blocks for images, PDFs, text documents and uploaded files
 local anthropic = {
   VERSION = client.VERSION,
   API_VERSION = client.API_VERSION,
@@ -70,6 +71,10 @@ anthropic.ToolError = tools.ToolError
 
 --- anthropic.schema.check(value, schema) -> true | false, errors: the JSON Schema checker.
 anthropic.schema = require "anthropic.schema"
+
+--- anthropic.content.image(path | { data = bytes }), .document(...), .file(file_id [, kind]),
+--- .text(s): content blocks with the media type from the bytes and base64 done in C (docs/content.md).
+anthropic.content = require "anthropic.content"
 
 --- anthropic.compat.pcall: a pcall that a task may yield through on every Lua (plain 5.1's
 --- own pcall cannot); use it to catch errors around blocking calls inside a task.

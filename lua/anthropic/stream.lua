@@ -272,7 +272,7 @@ function M.start(client, params, o, raw, schema, again)
   s.wants_snapshot = raw.on_text ~= nil and stream_callbacks.wants_snapshot(raw.on_text)
   s.op = client:_send {
     method = "POST", path = route.path, body = route.body, betas = route.betas, stream = route.stream,
-    accept = route.accept, options = o, headers = o.headers, handler = handler,
+    accept = route.accept, options = o, headers = o.headers, handler = handler, model = params.model,
     callbacks = { on_done = raw.on_done, on_event = raw.on_event, on_text = raw.on_text },
   }
   s.op.stream = s

@@ -71,12 +71,7 @@ function M.sse_transcripts()
   return out
 end
 
-function M.read(path)
-  local f = assert(io.open(path, "rb"))
-  local bytes = f:read("*a")
-  f:close()
-  return bytes
-end
+M.read = require("spec.support.run").read_file
 
 function M.expected(name, dir)
   local rel = "spec/fixtures/sse-expected/" .. (dir and dir .. "/" or "") .. name .. ".json"

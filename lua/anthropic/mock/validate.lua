@@ -9,6 +9,7 @@
 -- checked later by the handler (they need the config).
 
 local json = require "anthropic.mock.json"
+local sources = require "anthropic.mock.sources"
 
 local M = {}
 
@@ -70,6 +71,8 @@ local function check_block(b, where)
         if err then return err end
       end
     end
+  elseif t == "image" or t == "document" then
+    return sources.check(b, where)
   elseif t == "thinking" then
     if type(b.thinking) ~= "string" then return where .. ".thinking: Field required" end
     if type(b.signature) ~= "string" then return where .. ".signature: Field required" end

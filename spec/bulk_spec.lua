@@ -265,6 +265,25 @@ describe("anthropic.bulk.run", function()
     assert.are.equal(0, client:poll(0))
   end)
 
+  it("in a task, other requests of the host run and finish while the job waits for its batches", function()
+    local slow = { headers = { ["x-mock-fault"] = '{"batch_end_ms":400}' } }
+    local job_done, answer_at, job_at = false, nil, nil
+    anthropic.bulk.run(client, requests(3), { poll_interval = 0.05, options = slow,
+      on_done = function(err)
+        assert.is_nil(err)
+        job_done, job_at = true, #mock.requests(server.url)
+      end })
+    client.messages.create({ model = HAIKU, max_tokens = 8, messages = { { role = "user", content = "meanwhile" } } },
+      { on_done = function(err, m)
+        assert.is_nil(err)
+        assert.are.equal("You said: meanwhile", m.content[1].text)
+        answer_at = #mock.requests(server.url)
+      end })
+    while not job_done do client:poll(20) end
+    assert.is_number(answer_at)
+    assert.is_true(answer_at < job_at, "the create finished while the job waited")
+  end)
+
   it("sleeps between polls of a batch that takes time to end (no busy loop)", function()
     local slow = { headers = { ["x-mock-fault"] = '{"batch_end_ms":300}' } }
     local t0 = require("anthropic.core").now_ms()

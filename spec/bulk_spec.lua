@@ -46,6 +46,13 @@ local function created()
   return out
 end
 
+-- The mock's counts of batches and requests created (GET /_mock/batches).
+local function stats()
+  local _, _, raw = mock.request("GET", "/_mock/batches", {}, nil, { url = server.url })
+  local v = cjson.decode(raw)
+  return { created = v.created, requests = v.requests }
+end
+
 local function tmp_state()
   local path = os.tmpname()
   os.remove(path)
@@ -465,6 +472,7 @@ describe("anthropic.bulk.run killed with kill -9", function()
   end
 
   it("mid-delivery: the rerun delivers the rest, none twice, none lost, and submits no batch again", function()
+    local before = stats()
     local pid = start(13)
     wait_for("13 results", function() return io.open(progress) ~= nil end)
     kill9(pid)
@@ -477,10 +485,14 @@ describe("anthropic.bulk.run killed with kill -9", function()
     assert.are.equal(3, #created())
     assert.is_true(batches_before >= 2)
     assert_exactly_once(30)
+    local after = stats()
+    assert.are.same({ created = 3, requests = 30 },
+      { created = after.created - before.created, requests = after.requests - before.requests })
   end)
 
   it("between the POST and the record of its batch id: the rerun adopts that batch", function()
     -- the first create's reply is held for 5 s; the child dies while it waits for it
+    local before = stats()
     local pid = start(0, '{"sequence":[{"delay_ms":5000}]}')
     wait_for("the first POST", function()
       for _, r in ipairs(mock.requests(server.url)) do if r.method == "POST" then return true end end
@@ -497,12 +509,15 @@ describe("anthropic.bulk.run killed with kill -9", function()
     assert.matches("^done 30 3 ", out)
     assert.are.equal(3, #created())
     assert_exactly_once(30)
+    local after = stats()
+    assert.are.same({ created = 3, requests = 30 },
+      { created = after.created - before.created, requests = after.requests - before.requests })
   end)
   it("killed again and again at one of its first state saves, before or after the rename, until a run ends "
     .. "the job: every result once, none submitted twice", function()
       -- Run r dies at its save 1..6 (cycling), before the rename for six runs, after it for the
       -- next six: the job moves a few saves per run, so the kills fall all along it.
-      local runs, kills = 0, {}
+      local runs, kills, before = 0, {}, stats()
       while true do
         local k, when = runs % 6 + 1, math.floor(runs / 6) % 2 == 0 and "before" or "after"
         local out, code = run.command(child_cmd(0, nil, "retry"), { BULK_DIE_AT = k .. ":" .. when })
@@ -519,6 +534,10 @@ describe("anthropic.bulk.run killed with kill -9", function()
         .. "the last ran to the end", runs - 1, kills.before or 0, kills.after or 0))
       assert.is_true(runs > 12, "only " .. runs .. " runs")
       assert_exactly_once(30, "rnd-%03d", { ["rnd-007"] = true, ["rnd-019"] = true })
+      -- three batches of 10, and one retry batch each for rnd-007 and rnd-019
+      local after = stats()
+      assert.are.same({ created = 5, requests = 32 },
+        { created = after.created - before.created, requests = after.requests - before.requests })
     end)
 end)
 

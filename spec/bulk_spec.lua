@@ -370,9 +370,15 @@ describe("anthropic.bulk.run with a state file", function()
     local lost = { timeout = 0.4, headers = { ["x-mock-fault"] = '{"sequence":[{"delay_ms":1200}]}' } }
     local got = {}
     local s = anthropic.bulk.run(client, requests(7), { state_file = state, max_requests = 4, poll_interval = FAST,
-      options = lost, on_result = function(id) got[#got + 1] = id end })
+      options = lost, betas = { "beta-1", "beta-2" }, on_result = function(id) got[#got + 1] = id end })
     assert.are.same({ { "item-001", "item-002", "item-003", "item-004" }, { "item-005", "item-006", "item-007" } },
       created())
+    local listed = false
+    for _, r in ipairs(mock.requests(server.url)) do    -- betas on every call, the lookup's listing too
+      assert.are.equal("beta-1,beta-2", r.headers["anthropic-beta"], r.method .. " " .. r.path)
+      listed = listed or (r.method == "GET" and r.path == "/v1/messages/batches")
+    end
+    assert.is_true(listed)
     assert.are.equal(7, #got)
     assert.are.equal(7, s.succeeded)
   end)

@@ -68,7 +68,8 @@ end
 
 --- The id of the batch this job created for `b` (whose members are the custom_id set
 --- `members`, `n` of them) before it could record it, or nil when there is none.
----@param job table the running job: client, options, poll_interval, window, claimed (ids in the state)
+---@param job table the running job: client, options (list_options: without betas), betas, poll_interval,
+---  window, claimed (the batch ids in the state)
 ---@param b table the state's batch entry (intent_at)
 ---@param members table<string, boolean>
 ---@param n integer
@@ -76,7 +77,7 @@ end
 function M.lost_batch(job, b, members, n)
   local since = b.intent_at - job.window
   local candidates = {}
-  local page = job.client.messages.batches.list({ limit = 100 }, job.options)
+  local page = job.client.messages.batches.list({ limit = 100, betas = job.betas }, job.list_options)
   local done = false
   while page and not done do
     for _, item in ipairs(page.data) do

@@ -384,20 +384,6 @@ describe("anthropic.bulk.run with a state file", function()
   end)
 end)
 
-describe("anthropic.bulk_find.iso_seconds", function()
-  local iso_seconds = require("anthropic.bulk_find").iso_seconds
-  local rows = {
-    { "1970-01-01T00:00:00Z", 0 }, { "2000-02-29T23:59:59.999999Z", 951868799 },
-    { "2000-03-01T00:00:00Z", 951868800 }, { "1999-12-31T12:00:00.5Z", 946641600 },
-    { "2026-12-02T01:43:29.123456Z", 1796175809 }, { "yesterday", nil }, { 42, nil },
-  }
-  for _, row in ipairs(rows) do
-    it(tostring(row[1]) .. " -> " .. tostring(row[2]), function()
-      assert.are.equal(row[2], iso_seconds(row[1]))
-    end)
-  end
-end)
-
 describe("anthropic.bulk.run killed with kill -9", function()
   local dir, state, log, progress
   before_each(function()

@@ -196,7 +196,6 @@ function Queue:_wake_in(seconds)
   if self.wake_at and self.wake_at <= at then return end
   self.wake_at = at
   timers.add(self.client, at, self.on_wake)
-  if self.client._wake then self.client._wake() end   -- an event-loop driver re-arms its timer
 end
 
 --- op:cancel([err]) for a queued operation: not started yet, it is dropped from the queue;

@@ -366,6 +366,29 @@ describe("client.files.download", function()
     for i = 2, #calls do assert.is_true(calls[i][1] > calls[i - 1][1]) end
   end)
 
+  it("a download cut off mid-body is retried from zero, and the file holds exactly the content", function()
+    local size = 2 * 1024 * 1024
+    local made = make_downloadable { size_bytes = size }
+    local out = dir .. "/cut/out.bin"
+    os.execute("mkdir -p " .. mock.shell_quote(dir .. "/cut"))
+    local retrying = new_client { max_retries = 1 }
+    local cut_once = support.fault({ sequence = { { close_after = 700000 } } }, { path = out })
+    local r = retrying.files.download(made.id, cut_once)
+    assert.equal(2, r._response.attempts)
+    assert.equal(size, r.size_bytes)
+    local content = read_file(out)
+    assert.equal(size, #content)
+    assert.is_true(content == pattern(size))
+    assert.same({ "out.bin" }, ls(dir .. "/cut"))
+    -- without a retry left: the ConnectionError, and no file
+    os.remove(out)
+    local err = raises(client.files.download, made.id,
+      support.fault({ close_after = 1000, close_mode = "reset" }, { path = out }))
+    assert.is_true(errors.ConnectionError.is_class_of(err), tostring(err))
+    assert.same({}, ls(dir .. "/cut"))
+    retrying:close()
+  end)
+
   it("replaces an existing file only when the download succeeds", function()
     local out = write_file("keep.bin", "old content")
     local uploaded = client.files.upload { data = "x", filename = "x.txt" }

@@ -213,29 +213,26 @@ function M.attach(client)
     return pagination.list(client, BASE, p, options)
   end
 
+  -- GET or DELETE /v1/files/{file_id}: what retrieve and delete share.
+  local function by_id(method, id, options)
+    resource.check_id(id, "file_id")
+    local o, betas = resource.split_options(options)
+    return resource.call(client, {
+      method = method, path = BASE .. "/" .. resource.path_segment(id), betas = M.betas(client, betas),
+    }, o, options)
+  end
+
   --- files.retrieve(file_id [, options]) -> FileMetadata
   ---@param id string
   ---@param options? anthropic.RequestOptions (betas too)
   ---@return anthropic.FileMetadata file (an operation with options.on_done)
-  function files.retrieve(id, options)
-    resource.check_id(id, "file_id")
-    local o, betas = resource.split_options(options)
-    return resource.call(client, {
-      method = "GET", path = BASE .. "/" .. resource.path_segment(id), betas = M.betas(client, betas),
-    }, o, options)
-  end
+  function files.retrieve(id, options) return by_id("GET", id, options) end
 
   --- files.delete(file_id [, options]) -> { id, type = "file_deleted" }
   ---@param id string
   ---@param options? anthropic.RequestOptions (betas too)
   ---@return table deleted { id, type = "file_deleted" } (an operation with options.on_done)
-  function files.delete(id, options)
-    resource.check_id(id, "file_id")
-    local o, betas = resource.split_options(options)
-    return resource.call(client, {
-      method = "DELETE", path = BASE .. "/" .. resource.path_segment(id), betas = M.betas(client, betas),
-    }, o, options)
-  end
+  function files.delete(id, options) return by_id("DELETE", id, options) end
 
   --- files.download(file_id [, options]) -> with options.path: { path, size_bytes } once the
   --- content is in the file (written beside it, renamed over it when complete); without: the

@@ -134,6 +134,27 @@ describe("client.files.upload", function()
     end
   end)
 
+  it("without mime_type, sends the type the bytes' signature shows, not the name's guess", function()
+    local png = "\137PNG\r\n\26\n" .. string.rep("\0\1", 50)
+    local webp = "RIFF\0\0\0\0WEBPVP8 " .. string.rep("\0", 40)
+    -- a text longer than the sniffed head, cut there inside a three-byte character
+    local notes = string.rep("a", 65535) .. "\226\130\172 euro"
+    local cases = {
+      { { path = write_file("shot.dat", png) }, "image/png" },
+      { { data = webp, filename = "pic.webp" }, "image/webp" },
+      { { path = write_file("notes.md", notes) }, "text/plain" },
+      { { data = "# title\n", filename = "readme.md" }, "text/plain" },
+      { { data = "%PDF-1.7\n", filename = "scan" }, "application/pdf" },
+    }
+    for _, c in ipairs(cases) do
+      local f = client.files.upload(c[1])
+      assert.equal(c[2], f.mime_type, f.filename)
+    end
+    -- the caller's mime_type wins over the signature
+    local md = client.files.upload { data = "# t\n", filename = "t.md", mime_type = "text/markdown" }
+    assert.equal("text/markdown", md.mime_type)
+  end)
+
   it("takes filename to override a path's base name", function()
     local path = write_file("a.txt", "hello\n")
     local f = client.files.upload { path = path, filename = "notes.txt" }

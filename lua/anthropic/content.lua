@@ -48,15 +48,24 @@ local function fail(fn, param, reason)
     param = param, reason = reason }), 0)
 end
 
---- content.media_type(bytes) -> the media type the bytes' signature shows ("image/png",
---- "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain" for valid UTF-8
---- without NUL), or nil when it is none of them.
+--- content.media_type(bytes [, head]) -> the media type the bytes' signature shows
+--- ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain" for
+--- valid UTF-8 without NUL), or nil when it is none of them. With head = true the bytes are only
+--- the start of the content, so a character cut at their end still counts as text.
 ---@param bytes string
+---@param head? boolean
 ---@return string|nil media_type
-function M.media_type(bytes)
+function M.media_type(bytes, head)
   if type(bytes) ~= "string" or bytes == "" then return nil end
   for _, s in ipairs(SIGNATURES) do
     if bytes:sub(1, #s[2]) == s[2] and (s[3] == nil or bytes:sub(9, 8 + #s[3]) == s[3]) then return s[1] end
+  end
+  if head then
+    -- Drop a sequence the cut left unfinished: up to three continuation bytes and their lead.
+    local n, cont = #bytes, 0
+    while cont < 3 and n > 0 and bytes:byte(n) >= 0x80 and bytes:byte(n) < 0xC0 do n, cont = n - 1, cont + 1 end
+    if n > 0 and bytes:byte(n) >= 0xC0 then n = n - 1 end
+    bytes = bytes:sub(1, n)
   end
   if not bytes:find("\0", 1, true) and core.utf8_invalid(bytes) == nil then return "text/plain" end
   return nil

@@ -6,7 +6,9 @@
 #   make demo            the demo: mock server, access check, fallback, wrong key
 #   make bench           the benchmark harness (bench/REPORT.md)
 #   make bench-hostile   the costs of issue 15 (scrubbing, on_text) in one process
+#   make bench-queue     a rate-limited queue's time against the minimum its limit allows
 #   make bench-files     peak RSS of a 200 MB upload and a 200 MB download to a path
+#   make bench-bulk      what a 10,000-request bulk job costs here, with and without a state file
 #
 # Everything runs in place: LUA_PATH/LUA_CPATH point at lua/ and build/$(LUA)/.
 
@@ -38,7 +40,7 @@ BUSTED ?= busted
 BUSTED_FLAGS ?= -o utfTerminal
 SPEC ?= spec
 
-.PHONY: all test test-lua test-all lint demo bench bench-callbacks bench-hostile bench-files clean check-deps rockspec rock-install dist prism check-test-deps self-contained love-test
+.PHONY: all test test-lua test-all lint demo bench bench-callbacks bench-hostile bench-files bench-bulk bench-queue clean check-deps rockspec rock-install dist prism check-test-deps self-contained love-test
 
 LUAROCKS ?= luarocks
 TREE ?= build/rocktree
@@ -96,6 +98,13 @@ bench-callbacks: $(CORE_SO)
 # What a 200 MB upload and a 200 MB download to a path raise peak RSS by (bench/files_rss.lua).
 bench-files: $(CORE_SO)
 	$(LUA) bench/files_rss.lua
+
+bench-bulk: $(CORE_SO)
+	$(LUA) bench/bulk.lua
+
+# A rate-limited queue against the minimum time its limit allows (bench/queue.lua).
+bench-queue: $(CORE_SO)
+	$(LUA) bench/queue.lua
 
 rockspec:
 	$(LUA) tools/gen-rockspec.lua

@@ -16,7 +16,8 @@ TT_STANDALONE := $(if $(filter 1,$(words $(MAKEFILE_LIST))),1,)
 
 TT_BUILD ?= build/transport-test
 TT_LUA ?= lua5.4
-TT_SRC = spec/c/test_transport.c src/engine.c src/transfer.c src/event_queue.c src/upload.c src/download.c \
+TT_SRC = spec/c/test_transport.c src/engine.c src/transfer.c src/easy_options.c src/event_queue.c src/upload.c \
+  src/download.c \
   src/headers.c src/lines.c src/sse.c \
   src/errors.c src/eventstream.c src/errors_aws.c
 TT_DEPS = $(TT_SRC) spec/c/check.h $(wildcard src/*.h) mk/transport-test.mk

@@ -93,6 +93,9 @@ describe("anthropic.bulk.run input", function()
       "opts.max_requests: must be an integer from 1 to 100000" },
     { "on_done in the request options", requests(1), { options = { on_done = print } },
       "opts.options.on_done: use opts.on_done: the job calls back once" },
+    { "a bad request option", requests(1), { options = { timeout = -1 } },
+      "opts.options.timeout: must be a number of seconds > 0 and at most 31536000" },
+    { "request options not a table", requests(1), { options = 5 }, "opts.options: must be a table" },
   }
   for _, row in ipairs(rows) do
     it("raises UsageError for " .. row[1] .. " before sending anything", function()
@@ -203,6 +206,50 @@ describe("anthropic.bulk.run", function()
     assert.are.equal(1, #created())
   end)
 
+  it("a failed results download or retrieval (5xx) is tried again in a later round; none delivered twice", function()
+    -- the requests carrying this header: create, retrieve (in progress), retrieve -> 503; retrieve
+    -- (ended), results (its retrieve, then the download -> 500); retrieve, results in full
+    local flaky = { headers = { ["x-mock-fault"] = '{"sequence":[{},{},{"status":503},{},{},{"status":500}]}' } }
+    local got = {}
+    local s = anthropic.bulk.run(client, requests(4), { poll_interval = FAST, options = flaky,
+      on_result = function(id)
+        assert.is_nil(got[id], id .. " delivered twice")
+        got[id] = true
+      end })
+    assert.are.equal(4, s.succeeded)
+    local seen = {}
+    for _, r in ipairs(mock.requests(server.url)) do
+      seen[#seen + 1] = r.method .. " " .. (r.path:match("/results$") and "results" or r.path:match("/batches$")
+        and "batches" or "batch") .. " " .. string.format("%d", r.status)
+    end
+    assert.are.same({ "POST batches 200", "GET batch 200", "GET batch 503", "GET batch 200", "GET batch 200",
+      "GET results 500", "GET batch 200", "GET batch 200", "GET results 200" }, seen)
+  end)
+
+  it("a results download cut off after 3 lines: the next round reads on from line 4", function()
+    -- the 5th request carrying this header is the first download (after create and 3 retrievals)
+    local cut = { headers = { ["x-mock-fault"] = '{"sequence":[{},{},{},{},{"close_after":3}]}' } }
+    local order = {}
+    local s = anthropic.bulk.run(client, requests(6), { poll_interval = FAST, options = cut,
+      on_result = function(id) order[#order + 1] = id end })
+    assert.are.same({ "item-001", "item-002", "item-003", "item-004", "item-005", "item-006" }, order)
+    assert.are.equal(6, s.succeeded)
+    local downloads = 0
+    for _, r in ipairs(mock.requests(server.url)) do
+      if r.path:match("/results$") then downloads = downloads + 1 end
+    end
+    assert.are.equal(2, downloads)
+  end)
+
+  it("a failure that stays gives up after submit_attempts tries, with the API's error", function()
+    local down = { headers = {
+      ["x-mock-fault"] = '{"sequence":[{},{},{"status":503},{"status":503},{"status":503}]}' } }
+    local err = raises(anthropic.bulk.run, client, requests(2), { poll_interval = FAST, options = down,
+      submit_attempts = 3 })
+    assert.is_true(errors.InternalServerError.is_class_of(err), tostring(err))
+    assert.are.equal(503, err.status)
+  end)
+
   it("with on_done runs as a task that client:poll drives, without blocking the host", function()
     local done, got_err, summary, frames = false, nil, nil, 0
     local task = anthropic.bulk.run(client, requests(12), { max_requests = 5, poll_interval = FAST,
@@ -252,6 +299,7 @@ describe("anthropic.bulk.run with a state file", function()
         first[#first + 1] = id
       end })
     assert.matches("disk full", tostring(err))
+    assert.are.equal(0, client:inflight())       -- the results download stopped with the job
     local posts = #created()
     local again, flagged = {}, {}
     local s = anthropic.bulk.run(client, requests(20), { state_file = state, max_requests = 8, poll_interval = FAST,
@@ -304,6 +352,20 @@ describe("anthropic.bulk.run with a state file", function()
   end)
 end)
 
+describe("anthropic.bulk_find.iso_seconds", function()
+  local iso_seconds = require("anthropic.bulk_find").iso_seconds
+  local rows = {
+    { "1970-01-01T00:00:00Z", 0 }, { "2000-02-29T23:59:59.999999Z", 951868799 },
+    { "2000-03-01T00:00:00Z", 951868800 }, { "1999-12-31T12:00:00.5Z", 946641600 },
+    { "2026-12-02T01:43:29.123456Z", 1796175809 }, { "yesterday", nil }, { 42, nil },
+  }
+  for _, row in ipairs(rows) do
+    it(tostring(row[1]) .. " -> " .. tostring(row[2]), function()
+      assert.are.equal(row[2], iso_seconds(row[1]))
+    end)
+  end
+end)
+
 describe("anthropic.bulk.run killed with kill -9", function()
   local dir, state, log, progress
   before_each(function()
@@ -315,15 +377,16 @@ describe("anthropic.bulk.run killed with kill -9", function()
     for _, p in ipairs { dir, state, log, progress, state .. ".tmp" } do os.remove(p) end
   end)
 
-  local function child_cmd(stop_after, fault)
-    return string.format("%s %s %s %s %s %s %d %s", run.interpreter(),
+  local function child_cmd(stop_after, fault, mode)
+    return string.format("%s %s %s %s %s %s %d %s %s", run.interpreter(),
       run.quote(mock.root() .. "/spec/support/bulk_child.lua"),
-      run.quote(server.url), run.quote(state), run.quote(log), run.quote(progress), stop_after, run.quote(fault or ""))
+      run.quote(server.url), run.quote(state), run.quote(log), run.quote(progress), stop_after, run.quote(fault or ""),
+      run.quote(mode or ""))
   end
 
   -- Starts the child in the background; returns its pid.
-  local function start(stop_after, fault)
-    local p = assert(io.popen("exec " .. child_cmd(stop_after, fault) .. " >/dev/null 2>&1 </dev/null & echo $!"))
+  local function start(stop_after, fault, mode)
+    local p = assert(io.popen("exec " .. child_cmd(stop_after, fault, mode) .. " >/dev/null 2>&1 </dev/null & echo $!"))
     local pid = tonumber(p:read("*l"))
     p:close()
     return pid
@@ -337,12 +400,19 @@ describe("anthropic.bulk.run killed with kill -9", function()
     end
   end
 
+  -- Alive and not a zombie (the child is orphaned, and init may take a while to reap it).
+  local function running(pid)
+    local f = io.open("/proc/" .. pid .. "/stat")
+    if not f then return false end
+    local stat = f:read("*l") or ""
+    f:close()
+    local pstate = stat:match("%)%s+(%a)")
+    return pstate ~= nil and pstate ~= "Z" and pstate ~= "X"
+  end
+
   local function kill9(pid)
     os.execute("kill -9 " .. pid .. " 2>/dev/null")
-    wait_for("the child to die", function()
-      local r = os.execute("kill -0 " .. pid .. " 2>/dev/null")
-      return not (r == true or r == 0)
-    end)
+    wait_for("the child to die", function() return not running(pid) end)
   end
 
   local function delivered()
@@ -354,20 +424,24 @@ describe("anthropic.bulk.run killed with kill -9", function()
     return ids
   end
 
-  local function assert_exactly_once(n)
+  -- Each of the n results delivered exactly once (the log), and each request in exactly one
+  -- created batch (the mock's log), `twice` (custom_id -> true) in two: the retried ones.
+  local function assert_exactly_once(n, format, twice)
+    format, twice = format or "item-%03d", twice or {}
     local count = {}
     for _, id in ipairs(delivered()) do count[id] = (count[id] or 0) + 1 end
     for i = 1, n do
-      local id = string.format("item-%03d", i)
+      local id = string.format(format, i)
       assert.are.equal(1, count[id], id .. " delivered " .. tostring(count[id]) .. " times")
     end
     assert.are.equal(n, #delivered())
     local in_batches = {}
     for _, ids in ipairs(created()) do
-      for _, id in ipairs(ids) do
-        assert.is_nil(in_batches[id], id .. " was submitted twice")
-        in_batches[id] = true
-      end
+      for _, id in ipairs(ids) do in_batches[id] = (in_batches[id] or 0) + 1 end
+    end
+    for i = 1, n do
+      local id = string.format(format, i)
+      assert.are.equal(twice[id] and 2 or 1, in_batches[id], id .. " in " .. tostring(in_batches[id]) .. " batches")
     end
   end
 
@@ -405,4 +479,27 @@ describe("anthropic.bulk.run killed with kill -9", function()
     assert.are.equal(3, #created())
     assert_exactly_once(30)
   end)
+  it("killed again and again at one of its first state saves, before or after the rename, until a run ends "
+    .. "the job: every result once, none submitted twice", function()
+      -- Run r dies at its save 1..6 (cycling), before the rename for six runs, after it for the
+      -- next six: the job moves a few saves per run, so the kills fall all along it.
+      local runs, kills = 0, {}
+      while true do
+        local k, when = runs % 6 + 1, math.floor(runs / 6) % 2 == 0 and "before" or "after"
+        local out, code = run.command(child_cmd(0, nil, "retry"), { BULK_DIE_AT = k .. ":" .. when })
+        runs = runs + 1
+        if code == 0 then
+          assert.matches("^done 30 ", out)
+          break
+        end
+        assert.are.equal(137, code, out)        -- 128 + SIGKILL
+        kills[when] = (kills[when] or 0) + 1
+        assert.is_true(runs < 200, "the job does not end")
+      end
+      print(string.format("\n  [bulk kill -9] %d runs killed at a save (%d before its rename, %d after), "
+        .. "the last ran to the end", runs - 1, kills.before or 0, kills.after or 0))
+      assert.is_true(runs > 12, "only " .. runs .. " runs")
+      assert_exactly_once(30, "rnd-%03d", { ["rnd-007"] = true, ["rnd-019"] = true })
+    end)
 end)
+

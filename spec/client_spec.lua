@@ -340,7 +340,7 @@ describe("the error classes", function()
       if not from_c[class.class_name] then lua_only[#lua_only + 1] = class.class_name end
     end
     table.sort(lua_only)
-    assert.are.same({ "APIError", "AnthropicError", "ParseError", "UsageError" }, lua_only)
+    assert.are.same({ "APIError", "AnthropicError", "HookError", "ParseError", "UsageError" }, lua_only)
   end)
 
   it("is_class_of works with a dot and with a colon", function()

@@ -142,6 +142,25 @@ describe("client.files.upload", function()
     assert.equal(6, f.size_bytes)
   end)
 
+  it("sends the whole body again on a retry (the multipart body rewinds, from a path and from bytes)", function()
+    local bytes = pattern(150000)
+    local path = write_file("retry.bin", bytes)
+    local retrying = new_client { max_retries = 1 }
+    for _, params in ipairs { { path = path }, { data = bytes, filename = "retry.bin" } } do
+      clear()
+      local once = { status = 529, headers = { ["retry-after-ms"] = "1" } }
+      local f = retrying.files.upload(params, support.fault { sequence = { once } })
+      assert.equal(2, f._response.attempts)
+      assert.equal(#bytes, f.size_bytes)
+      local entries = log()
+      assert.equal(2, #entries)
+      assert.equal(entries[1].body_bytes, entries[2].body_bytes)
+      local _, _, body = mock.request("GET", "/_mock/files/" .. f.id, {}, nil, { url = server.url })
+      assert.is_true(body == bytes)
+    end
+    retrying:close()
+  end)
+
   it("fires on_progress(sent, total) from poll, ending at the body's size", function()
     local path = write_file("big.txt", ("0123456789abcdef"):rep(65536))   -- 1 MiB
     local calls = {}
@@ -189,6 +208,7 @@ describe("client.files.upload", function()
     usage({ data = "b", filename = 'a"b' }, nil, "filename")
     usage({ data = "b", filename = "x", mime_type = "not a type" }, nil, "mime_type")
     usage({ data = "b", filename = "x", colour = 1 })
+    usage({ path = write_file("nul.txt", "x") .. "\0.txt" }, nil, "path")
     usage({ data = "b", filename = "x" }, { on_progress = 1 }, "options.on_progress")
     usage({ data = "b", filename = "x" }, { on_event = function() end }, "options")
     assert.equal(0, #log())
@@ -315,10 +335,14 @@ describe("client.files.download", function()
   it("caps the string at max_bytes with an error that names the way out", function()
     local made = make_downloadable { size_bytes = 5000 }
     local err = raises(client.files.download, made.id, { max_bytes = 4999 })
-    assert.is_true(errors.ConnectionError.is_class_of(err) or errors.APIError.is_class_of(err), tostring(err))
+    assert.is_true(errors.ResponseTooLarge.is_class_of(err), tostring(err))
     assert.truthy(err.message:find("max_bytes (4999 bytes)", 1, true))
     assert.truthy(err.message:find("path", 1, true))
     assert.equal(5000, #client.files.download(made.id, { max_bytes = 5000 }))
+    -- the cap is the content's: an error reply longer than it is still the API's error
+    local uploaded = client.files.upload { data = "x", filename = "x.txt" }
+    err = raises(client.files.download, uploaded.id, { max_bytes = 10 })
+    assert.is_true(errors.BadRequest.is_class_of(err), tostring(err))
   end)
 
   it("streams to a path, renamed into place when complete; reports bytes and progress", function()
@@ -405,6 +429,12 @@ describe("the files beta header", function()
       pcall(c.files.retrieve, "file_none", { betas = { "x-2" } })
     end))
     assert.equal(BETA, betas_sent(client, function(c) c.files.upload { data = "a", filename = "a.txt" } end))
+    assert.equal("x-3,x-4," .. BETA, betas_sent(client, function(c)
+      c.files.upload({ data = "a", filename = "a.txt", betas = { "x-3" } }, { betas = { "x-4" } })
+    end))
+    assert.equal("x-5," .. BETA, betas_sent(client, function(c)
+      c.files.download(make_downloadable { content = "abc" }.id, { betas = { "x-5" }, max_bytes = 10 })
+    end))
     client:close()
   end)
 

@@ -550,3 +550,67 @@ describe("event-loop integration: sockets() and timeout()", function()
     end
   end)
 end)
+
+describe("poll(timeout_ms, max_events): a frame's budget", function()
+  local client
+  before_each(function()
+    client = new_client()
+    mock.clear()
+  end)
+
+  local PROMPTS = {}
+  for i = 1, 4 do
+    PROMPTS[i] = "stream " .. i .. " has words enough for many deltas: one two three four five six seven"
+  end
+
+  -- Runs the four streams with poll(20, max_events); returns the most content deltas any one
+  -- poll handed out, and each stream's record.
+  local function run(max_events)
+    local recs, deltas = {}, 0
+    for i, prompt in ipairs(PROMPTS) do
+      local r = { types = {}, text = {} }
+      recs[i] = r
+      client.messages.stream(params(prompt), {
+        on_event = function(ev)
+          r.types[#r.types + 1] = ev.type
+          if ev.type == "content_block_delta" then deltas = deltas + 1 end
+        end,
+        on_text = function(d) r.text[#r.text + 1] = d end,
+        on_done = function(err, msg) r.calls, r.err, r.msg = (r.calls or 0) + 1, err, msg end,
+      })
+    end
+    local most, deadline = 0, gettime() + 20
+    repeat
+      local before = deltas
+      local left = client:poll(20, max_events)
+      if deltas - before > most then most = deltas - before end
+      assert(gettime() < deadline, "streams still in flight after 20 s")
+    until left == 0
+    return most, recs
+  end
+
+  it("hands out at most max_events deltas a poll; every event arrives, in order, with the same text", function()
+    local unbounded = run(nil)
+    assert.is_true(unbounded > 8, "without a budget one poll handed out only " .. unbounded
+      .. " deltas: this test would not show the budget")
+    local most, recs = run(8)
+    assert.is_true(most <= 8, "a poll with max_events = 8 handed out " .. most .. " deltas")
+    for i, r in ipairs(recs) do
+      assert.are.equal(1, r.calls)
+      assert.is_nil(r.err)
+      assert.are.equal(reply_to(PROMPTS[i]), table.concat(r.text))
+      assert.are.equal(reply_to(PROMPTS[i]), r.msg.content[1].text)
+      assert.are.equal("message_start", r.types[1])
+      assert.are.equal("message_stop", r.types[#r.types])
+    end
+  end)
+
+  it("rejects a bad max_events with a UsageError", function()
+    for _, bad in ipairs { 0, -3, 1.5, 0 / 0, "8" } do
+      local ok, err = pcall(client.poll, client, 0, bad)
+      assert.is_false(ok)
+      assert.are.equal("UsageError", err.class_name)
+      assert.are.equal("max_events: must be an integer >= 1", err.message)
+    end
+  end)
+end)

@@ -94,6 +94,20 @@ describe("anthropic.uv with luv", function()
     assert.are.equal(before, open_handles())
   end)
 
+  it("drives a derived client (with_options) through its root: one driver, the same engine", function()
+    local child = client:with_options { max_retries = 1 }
+    local driver = uvdrive.attach(child, uv)
+    assert.equal(driver.client, client)
+    local got
+    child.messages.create(params("from the child"), { on_done = function(err, msg) got = { err, msg } end })
+    run_loop()
+    assert.is_nil(got[1])
+    assert.are.equal("You said: from the child", got[2].content[1].text)
+    assert.equal("client: already attached to an event loop driver",
+      support.raises(uvdrive.attach, client, uv).message)
+    driver:detach()
+  end)
+
   it("never polls an idle client, and keeps no handle active for it", function()
     local driver = uvdrive.attach(client, uv)
     local t = uv.new_timer()

@@ -281,6 +281,14 @@ static int core_now_ms(lua_State *L)
     return 1;
 }
 
+/* core.wall_seconds() -> wall-clock seconds since the epoch, with fractions: what RFC 3339
+ * times from the server (rate-limit resets) are compared with (os.time has whole seconds). */
+static int core_wall_seconds(lua_State *L)
+{
+    lua_pushnumber(L, anth_wall_seconds());
+    return 1;
+}
+
 /* core.sleep_ms(ms) blocks the thread for ms (at most a day). Only for a blocking caller with
  * nothing in flight: whoever has transfers polls the engine instead. */
 static int core_sleep_ms(lua_State *L)
@@ -303,6 +311,7 @@ static const luaL_Reg core_functions[] = {
     { "redact", core_redact },
     { "now_ms", core_now_ms },
     { "sleep_ms", core_sleep_ms },
+    { "wall_seconds", core_wall_seconds },
     { NULL, NULL }
 };
 

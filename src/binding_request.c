@@ -113,6 +113,7 @@ static size_t read_parts(lua_State *L, anth_mime_part *parts, int anchor_idx)
  * stream= (false | true/"sse": SSE events | "lines": one event per JSONL line |
  * "eventstream": AWS event-stream messages, see anth_es_describe), timeout_ms=,
  * connect_timeout_ms=, idle_timeout_ms=, max_retries=, retry_cap_ms=, max_response_bytes=,
+ * max_ok_bytes= (a buffered 2xx body's own cap: a file downloaded into a string),
  * insecure=, ca_file=, proxy= } -> Request, already started.
  * Argument checks all happen before anything is allocated in C, so a raise leaks nothing.
  * Returns nil, message when a file cannot be used (a part's path unreadable, download_path's
@@ -170,6 +171,7 @@ int anth_client_request(lua_State *L)
     o.max_retries = (int)opt_long_field(L, 2, "max_retries", 0, 0, 1000);
     o.retry_cap_s = (double)opt_long_field(L, 2, "retry_cap_ms", 60000, 0, 2147483647L) / 1000.0;
     o.max_response_bytes = (size_t)opt_long_field(L, 2, "max_response_bytes", 0, 0, 2147483647L);
+    o.max_ok_bytes = (size_t)opt_long_field(L, 2, "max_ok_bytes", 0, 0, 2147483647L);
 
     lua_getfield(L, 2, "headers");
     headers_idx = lua_gettop(L);
@@ -271,6 +273,28 @@ static int request_attempts(lua_State *L)
 {
     anth_lrequest *r = check_request(L);
     lua_pushinteger(L, anth_xfer_attempts(r->x));
+    return 1;
+}
+
+/* last_retry() -> retries, delay (s), reason: what the engine decided each time it scheduled
+ * an attempt again (0 retries: none yet). For logs; the decision itself stays in C. */
+static int request_last_retry(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    double delay;
+    const char *reason;
+    int n = anth_xfer_last_retry(r->x, &delay, &reason);
+    lua_pushinteger(L, n);
+    lua_pushnumber(L, delay);
+    lua_pushstring(L, reason);
+    return 3;
+}
+
+/* elapsed_ms() -> milliseconds from the start to the outcome (to now while running). */
+static int request_elapsed_ms(lua_State *L)
+{
+    anth_lrequest *r = check_request(L);
+    lua_pushnumber(L, anth_xfer_elapsed_ms(r->x));
     return 1;
 }
 
@@ -531,6 +555,8 @@ static const luaL_Reg request_methods[] = {
     { "body", request_body },
     { "outcome", request_outcome },
     { "attempts", request_attempts },
+    { "last_retry", request_last_retry },
+    { "elapsed_ms", request_elapsed_ms },
     { "truncated", request_truncated },
     { "take_events", request_take_events },
     { "retry_unseen", request_retry_unseen },

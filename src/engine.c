@@ -25,6 +25,13 @@ double anth_now_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+double anth_wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void anth_sleep_ms(long ms)
 {
     struct timespec ts;
@@ -148,11 +155,17 @@ void anth_engine_free(anth_engine *e)
     free(e);
 }
 
+/* Oldest first (the list is newest first), so transfers queued for a slot start in the order
+ * they were made. */
 static void start_due(anth_engine *e, double now)
 {
-    anth_xfer *x;
+    anth_xfer *x, *last = NULL, *prev;
     for (x = e->xfers; x; x = anth_xfer_next(x))
+        last = x;
+    for (x = last; x; x = prev) {
+        prev = anth_xfer_prev(x);
         anth_xfer_start_due(x, now);
+    }
 }
 
 static void check_idle(anth_engine *e, double now)

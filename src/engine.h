@@ -23,6 +23,13 @@ typedef struct anth_engine anth_engine;
 typedef struct anth_xfer anth_xfer;
 
 #define ANTH_POOL_MAX 16          /* idle easy handles kept for reuse */
+/* Transfers on the multi handle at once; the rest wait, oldest first, for a slot. libcurl puts
+ * at most 100 streams on one HTTP/2 connection (CURLMOPT_MAX_CONCURRENT_STREAMS) and, beyond
+ * that, opens more connections whose streams a server refuses past its own limit (7.88 fails
+ * them: "Stream error in the HTTP/2 framing layer"); waiting transfers are not yet connecting,
+ * so their connect timeout cannot run out in the queue. Over HTTP/1.1 it bounds the connections
+ * one client opens (a thousand streams need not mean a thousand sockets). */
+#define ANTH_MAX_ACTIVE 100
 
 typedef struct anth_sock {
     curl_socket_t fd;
@@ -37,6 +44,7 @@ struct anth_engine {
     CURLM *multi;
     anth_xfer *xfers;             /* every live transfer, any state */
     int inflight;                 /* transfers not DONE */
+    int active;                   /* transfers on the multi handle (<= ANTH_MAX_ACTIVE) */
     anth_sock *socks;
     size_t nsocks, capsocks;
     struct pollfd *pfds;
@@ -47,6 +55,9 @@ struct anth_engine {
     uint64_t rng;
 };
 
+/* Wall-clock seconds since the epoch, with fractions: the clock of the API's RFC 3339 times
+ * (rate-limit resets), which Lua's os.time() has only to the second. */
+double anth_wall_seconds(void);
 anth_engine *anth_engine_new(char *err, size_t errlen);
 void anth_engine_free(anth_engine *e);
 /* Bounded work: waits at most timeout_ms for socket activity or a timer, then moves every

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "download.h"
+#include "easy_options.h"
 #include "errors_aws.h"
 #include "eventstream.h"
 #include "headers.h"
@@ -55,6 +56,7 @@ struct anth_xfer {
     long timeout_ms, connect_timeout_ms, idle_timeout_ms;
     double retry_cap_s;
     size_t max_bytes;
+    size_t max_ok_bytes;          /* a buffered 2xx body's own cap (a download into a string) */
     double wake_at;               /* WAITING: when the next attempt starts (monotonic ms) */
     double last_event_at;         /* RUNNING stream: last non-ping event, or attempt start */
     int saw_event;                /* set by the event callback, folded into last_event_at */
@@ -64,6 +66,10 @@ struct anth_xfer {
     int truncated;
     enum anth_cut cut;
     size_t events_this_attempt;
+    int retries;                  /* attempts scheduled again so far, and the last one's ... */
+    double retry_delay;           /* ... delay in seconds and ... */
+    char retry_reason[64];        /* ... cause ("HTTP 529", "reset", "idle timeout", ...) */
+    double started_at, ended_at;  /* monotonic ms: the first attempt's start, the outcome */
     size_t header_bytes;          /* raw bytes of this reply's header block, for the cap */
     anth_headers hdr;
     anth_buf body;
@@ -191,7 +197,9 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
         }
         return len;
     }
-    if (x->max_bytes && x->body.len + len > x->max_bytes) {
+    if (x->max_ok_bytes && x->status >= 200 && x->status < 300
+            ? x->body.len + len > x->max_ok_bytes
+            : x->max_bytes && x->body.len + len > x->max_bytes) {
         x->cut = ANTH_CUT_TOO_LARGE;
         return 0;
     }
@@ -241,6 +249,7 @@ static int start_attempt(anth_xfer *x, char *err, size_t errlen)
         return -1;
     }
     x->in_multi = 1;
+    x->engine->active++;
     return 0;
 }
 
@@ -249,7 +258,15 @@ static void leave_multi(anth_xfer *x)
     if (x->in_multi) {
         curl_multi_remove_handle(x->engine->multi, x->easy);
         x->in_multi = 0;
+        x->engine->active--;
     }
+}
+
+/* A transfer that is due but waits for one of the engine's ANTH_MAX_ACTIVE slots. */
+static int waits_for_slot(const anth_xfer *x, double now)
+{
+    return x->state == ANTH_X_WAITING && x->wake_at <= now &&
+           x->engine->active >= ANTH_MAX_ACTIVE;
 }
 
 static const char *first_header(const anth_xfer *x, const char *name, char *out, size_t outlen)
@@ -300,6 +317,7 @@ static void finish(anth_xfer *x, anth_transport t, int code, const char *msg)
     if (x->state != ANTH_X_DONE)
         x->engine->inflight--;
     x->state = ANTH_X_DONE;
+    x->ended_at = anth_now_ms();
     x->outcome.transport = t;
     x->outcome.curl_code = code;
     x->outcome.retryable = decide_retry(x, t);
@@ -307,14 +325,19 @@ static void finish(anth_xfer *x, anth_transport t, int code, const char *msg)
     snprintf(x->outcome.message, sizeof x->outcome.message, "%s", msg ? msg : "");
 }
 
-/* Schedules the next attempt after the delay the server asked for, or after backoff. */
-static double schedule_retry(anth_xfer *x)
+/* Schedules the next attempt after the delay the server asked for, or after backoff. `why`
+ * names what ended the attempt; it is kept with the delay for the caller to read after poll
+ * (anth_xfer_last_retry: a log line says what the engine decided, never recomputes it). */
+static double schedule_retry(anth_xfer *x, const char *why)
 {
     double delay = server_delay(x);
     if (delay < 0) {
         delay = anth_retry_delay(NULL, NULL, 0, x->attempts - 1, x->retry_cap_s, NULL);
         delay = anth_jitter(delay, anth_engine_rand01(x->engine));
     }
+    x->retries++;
+    x->retry_delay = delay;
+    snprintf(x->retry_reason, sizeof x->retry_reason, "%s", why);
     leave_multi(x);
     reset_attempt(x);
     x->state = ANTH_X_WAITING;
@@ -363,6 +386,15 @@ static void describe(anth_xfer *x, anth_transport t, CURLcode code, char *msg, s
     }
 }
 
+/* What ended an attempt, for the retry note: the transport's name, else the HTTP status. */
+static void attempt_reason(const anth_xfer *x, anth_transport t, char *out, size_t len)
+{
+    if (t != ANTH_T_NONE)
+        snprintf(out, len, "%s", anth_transport_name(t));
+    else
+        snprintf(out, len, "HTTP %ld", x->status);
+}
+
 static anth_transport transport_of(anth_xfer *x, CURLcode code)
 {
     /* "Ready" means ready to send: TCP and, for https, the TLS handshake (which libcurl's
@@ -400,7 +432,8 @@ void anth_xfer_attempt_done(anth_xfer *x, CURLcode code)
      * again through anth_xfer_retry_unseen. */
     if (x->attempts <= x->max_retries && decide_retry(x, t) &&
         (t == ANTH_T_NONE || x->events_this_attempt == 0)) {
-        schedule_retry(x);
+        attempt_reason(x, t, msg, sizeof msg);
+        schedule_retry(x, msg);
         return;
     }
     describe(x, t, code, msg, sizeof msg);
@@ -421,7 +454,7 @@ void anth_xfer_check_idle(anth_xfer *x, double now)
         snprintf(msg, sizeof msg, "idle timeout: no data for %ld ms", x->idle_timeout_ms);
     leave_multi(x);
     if (x->attempts <= x->max_retries && x->events_this_attempt == 0) {
-        schedule_retry(x);
+        schedule_retry(x, "idle timeout");
         return;
     }
     finish(x, ANTH_T_TIMEOUT_IDLE, 0, msg);
@@ -429,7 +462,7 @@ void anth_xfer_check_idle(anth_xfer *x, double now)
 
 void anth_xfer_start_due(anth_xfer *x, double now)
 {
-    if (x->state == ANTH_X_WAITING && x->wake_at <= now) {
+    if (x->state == ANTH_X_WAITING && x->wake_at <= now && !waits_for_slot(x, now)) {
         char err[128];
         if (start_attempt(x, err, sizeof err) != 0)
             finish(x, ANTH_T_OTHER, 0, err);
@@ -438,6 +471,9 @@ void anth_xfer_start_due(anth_xfer *x, double now)
 
 double anth_xfer_deadline(const anth_xfer *x)
 {
+    /* One waiting for a slot has no timer: a transfer that ends frees it, in a poll. */
+    if (waits_for_slot(x, anth_now_ms()))
+        return -1.0;
     if (x->state == ANTH_X_WAITING)
         return x->wake_at;
     if (x->state == ANTH_X_RUNNING && x->stream != ANTH_BODY_BUFFER && !x->paused &&
@@ -451,57 +487,23 @@ anth_xfer *anth_xfer_next(const anth_xfer *x)
     return x->next;
 }
 
+anth_xfer *anth_xfer_prev(const anth_xfer *x)
+{
+    return x->prev;
+}
+
 /* ---- transfers --------------------------------------------------------------------------- */
 
 static int configure(anth_xfer *x, const anth_xfer_opts *o)
 {
-    CURL *c = x->easy;
-    int ok = 1;
-#define SET(opt, val) ok &= curl_easy_setopt(c, opt, val) == CURLE_OK
-    SET(CURLOPT_URL, o->url);
-    SET(CURLOPT_PRIVATE, (char *)x);
-    SET(CURLOPT_ERRORBUFFER, x->errbuf);
-    SET(CURLOPT_NOSIGNAL, 1L);            /* hosts may be threaded; we never want SIGALRM */
-    SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, x);
-    SET(CURLOPT_WRITEFUNCTION, on_write);
-    SET(CURLOPT_WRITEDATA, x);
-    SET(CURLOPT_HTTPHEADER, x->headers);
-    SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-    SET(CURLOPT_TCP_KEEPALIVE, 1L);       /* long streams cross NATs that drop idle flows */
-    SET(CURLOPT_PROTOCOLS_STR, "http,https");
-    SET(CURLOPT_FOLLOWLOCATION, 0L);
-    SET(CURLOPT_TIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : 0L);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 0L);
-    if (strncmp(o->url, "https:", 6) == 0)
-        SET(CURLOPT_PIPEWAIT, 1L);        /* prefer a stream on an HTTP/2 connection */
-    if (o->insecure) {
-        SET(CURLOPT_SSL_VERIFYPEER, 0L);
-        SET(CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    if (o->ca_file)
-        SET(CURLOPT_CAINFO, o->ca_file);
-    if (o->proxy)
-        SET(CURLOPT_PROXY, o->proxy);
-    if (x->mime) {
-        SET(CURLOPT_MIMEPOST, x->mime);   /* sets POST; the body is read as it is sent */
-        return ok;
-    }
-    if (strcmp(o->method, "GET") == 0) {
-        SET(CURLOPT_HTTPGET, 1L);
-    } else if (strcmp(o->method, "POST") == 0) {
-        SET(CURLOPT_POST, 1L);
-        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(o->has_body ? o->body_len : 0));
-        SET(CURLOPT_POSTFIELDS, o->has_body ? o->body : "");
-    } else {
-        SET(CURLOPT_CUSTOMREQUEST, o->method);
-        if (o->has_body) {
-            SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
-            SET(CURLOPT_POSTFIELDS, o->body);
-        }
-    }
-#undef SET
-    return ok;
+    anth_easy_hooks h;
+    h.ud = x;
+    h.errbuf = x->errbuf;
+    h.on_header = on_header;
+    h.on_write = on_write;
+    h.headers = x->headers;
+    h.mime = x->mime;
+    return anth_easy_configure(x->easy, o, &h);
 }
 
 static void release_buffers(anth_xfer *x)
@@ -538,6 +540,7 @@ anth_xfer *anth_xfer_start(anth_engine *e, anth_xfer_opts *o, anth_xfer **owner_
     x->idle_timeout_ms = o->idle_timeout_ms;
     x->retry_cap_s = o->retry_cap_s;
     x->max_bytes = o->max_response_bytes;
+    x->max_ok_bytes = o->max_ok_bytes;
     x->outcome.retry_after = -1.0;
     anth_headers_init(&x->hdr);
     anth_sse_init(&x->sse);
@@ -572,10 +575,16 @@ fail:
         e->xfers->prev = x;
     e->xfers = x;
     e->inflight++;
+    if (e->active >= ANTH_MAX_ACTIVE) {
+        x->state = ANTH_X_WAITING;        /* queued: the engine starts it when a slot frees */
+        x->wake_at = anth_now_ms();
+        return x;
+    }
     if (start_attempt(x, err, errlen) != 0) {
         anth_xfer_free(x);
         return NULL;
     }
+    x->started_at = x->last_event_at;
     return x;
 }
 
@@ -607,33 +616,55 @@ void anth_xfer_cancel(anth_xfer *x)
         finish(x, ANTH_T_ABORTED, 0, "canceled by the caller");
 }
 
-double anth_xfer_retry(anth_xfer *x)
+static double retry_because(anth_xfer *x, const char *why)
 {
+    char reason[sizeof x->retry_reason];
     if (x->attempts > x->max_retries)
         return -1.0;
-    if (x->state == ANTH_X_DONE)
+    if (x->state == ANTH_X_DONE) {
         x->engine->inflight++;
-    return schedule_retry(x);
+        if (!why) {
+            attempt_reason(x, x->outcome.transport, reason, sizeof reason);
+            why = reason;
+        }
+    }
+    return schedule_retry(x, why ? why : "asked by the caller");
 }
+
+double anth_xfer_retry(anth_xfer *x) { return retry_because(x, NULL); }
 
 double anth_xfer_retry_unseen(anth_xfer *x)
 {
     if (x->state != ANTH_X_DONE || !x->outcome.retryable)
         return -1.0;
-    return anth_xfer_retry(x);
+    return retry_because(x, NULL);
 }
 
 double anth_xfer_retry_stream_error(anth_xfer *x, const char *error_type)
 {
     /* Bedrock's exception frames name AWS types ("throttlingException"): their kind decides. */
     anth_kind k = error_type ? anth_aws_kind(error_type, strlen(error_type)) : ANTH_KIND__COUNT;
+    char why[sizeof x->retry_reason];
     if (k != ANTH_KIND__COUNT ? !anth_kind_retryable(k) : !anth_stream_error_retryable(error_type))
         return -1.0;
-    return anth_xfer_retry(x);
+    snprintf(why, sizeof why, "stream error %s", error_type ? error_type : "(no type)");
+    return retry_because(x, why);
 }
 
 enum anth_xfer_state anth_xfer_state(const anth_xfer *x) { return x->state; }
 int anth_xfer_attempts(const anth_xfer *x) { return x->attempts; }
+
+double anth_xfer_elapsed_ms(const anth_xfer *x)
+{
+    return (x->state == ANTH_X_DONE ? x->ended_at : anth_now_ms()) - x->started_at;
+}
+
+int anth_xfer_last_retry(const anth_xfer *x, double *delay, const char **reason)
+{
+    *delay = x->retry_delay;
+    *reason = x->retry_reason;
+    return x->retries;
+}
 long anth_xfer_status(const anth_xfer *x) { return x->headers_done ? x->status : 0; }
 int anth_xfer_headers_done(const anth_xfer *x) { return x->headers_done; }
 int anth_xfer_stream_truncated(const anth_xfer *x) { return x->truncated; }

@@ -45,6 +45,7 @@ typedef struct anth_xfer_opts {
     int max_retries;
     double retry_cap_s;           /* largest server-given delay that is honoured */
     size_t max_response_bytes;    /* cap on a buffered body and on one SSE event; 0 = none */
+    size_t max_ok_bytes;          /* if set, the cap on a buffered 2xx body instead */
     int insecure;                 /* turn TLS verification off */
     const char *ca_file;
     const char *proxy;
@@ -88,6 +89,12 @@ double anth_xfer_retry_stream_error(anth_xfer *x, const char *error_type);
 
 enum anth_xfer_state anth_xfer_state(const anth_xfer *x);
 int anth_xfer_attempts(const anth_xfer *x);
+/* How many times the engine scheduled another attempt; the last one's delay (seconds) and
+ * cause in *delay and *reason (valid while x lives; "" and 0 before the first retry). */
+int anth_xfer_last_retry(const anth_xfer *x, double *delay, const char **reason);
+/* Milliseconds from the request's start to its outcome (to now while it runs), retries and
+ * their waits included. */
+double anth_xfer_elapsed_ms(const anth_xfer *x);
 long anth_xfer_status(const anth_xfer *x);           /* 0 until the final headers arrived */
 int anth_xfer_headers_done(const anth_xfer *x);
 /* The final reply's headers, parsed (headers.h packed list; walk with anth_headers_next). */
@@ -110,6 +117,7 @@ int anth_xfer_stream_truncated(const anth_xfer *x);
 
 /* ---- for the engine (engine.c) ---------------------------------------------------------- */
 anth_xfer *anth_xfer_next(const anth_xfer *x);
+anth_xfer *anth_xfer_prev(const anth_xfer *x);
 /* libcurl reported the running attempt finished with `code`. */
 void anth_xfer_attempt_done(anth_xfer *x, CURLcode code);
 /* Starts a waiting attempt whose backoff ended by `now`. */

@@ -83,6 +83,50 @@ function M.percentile(list, p)
   return list[k]
 end
 
+local function shell_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+-- Runs argv as a whole process n times (after one untimed warm-up run, so the page cache is as
+-- warm as for the other workloads), each timed from spawn to exit. Returns the contract's table:
+-- seconds (all n), per-process p50/max in ms, text_bytes of the last run's stdout (its trailing
+-- newline dropped), and the child's own `startup_us` figure when it prints one (startup_child).
+function M.spawn_timed(n, argv)
+  local parts = {}
+  for i = 1, #argv do parts[i] = shell_quote(argv[i]) end
+  local cmd = table.concat(parts, " ") .. " 2>/dev/null"
+  local function once()
+    local t0 = M.now()
+    local f = assert(io.popen(cmd, "r"))
+    local out = f:read("*a")
+    local ok, how, code = f:close()
+    local dt = M.now() - t0
+    if ok ~= true and not (ok == 0 or code == 0) then
+      error("child process failed (" .. tostring(how) .. " " .. tostring(code) .. "): " .. cmd, 0)
+    end
+    return dt, out
+  end
+  once()
+  local walls, inner, total, out = {}, {}, 0, ""
+  for i = 1, n do
+    local dt
+    dt, out = once()
+    walls[i] = dt * 1e3
+    total = total + dt
+    local us = out:match('"startup_us":%s*([%d.]+)')
+    if us then inner[#inner + 1] = tonumber(us) end
+  end
+  local res = {
+    seconds = total, p50_ms = M.percentile(walls, 50), max_ms = M.percentile(walls, 100),
+    text_bytes = #(out:gsub("\n$", "")),
+  }
+  if #inner > 0 then
+    res.startup_us = M.percentile(inner, 50)
+    res.loaded = #inner
+  end
+  return res
+end
+
 -- A pure-Lua text/event-stream decoder feeding a Messages accumulator: what a pure-Lua client
 -- has to do for each byte of a stream. feed(chunk) takes any split of the body; finish()
 -- returns the accumulated text. Each data line is decoded with cjson (every event, like the

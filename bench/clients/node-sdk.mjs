@@ -5,7 +5,9 @@
 // build/bench/node_modules (BENCH_NODE_MODULES overrides where it is looked for).
 // a: await client.messages.create() n times in a row; b: client.messages.stream() +
 // finalMessage() n times in a row (the SDK's own accumulator); c: n streams at once with
-// Promise.all on Node's one thread. maxRetries 0, so a failure shows instead of hiding in a retry.
+// Promise.all on Node's one thread (m: the same with n = 1,000). maxRetries 0, so a failure shows
+// instead of hiding in a retry. s, q: n whole processes of node-oneshot.mjs (startup; one create).
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +44,28 @@ async function main() {
     let bytes;
     for (let i = 0; i < n; i++) bytes = await once();
     res = { seconds: now() - t0, cpu_seconds: cpu() - c0, text_bytes: bytes };
-  } else if (w === 'c') {
+  } else if (w === 's' || w === 'q') {
+    // Whole processes, as ours.lua times them (common.spawn_timed): one untimed warm-up first.
+    const args = [join(here, 'node-oneshot.mjs'), w === 's' ? 'startup' : 'ask', base];
+    const once = () => {
+      const t0 = now();
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, BENCH_NODE_MODULES: modules } });
+      if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
+      return [now() - t0, r.stdout];
+    };
+    once();
+    const walls = [], inner = [];
+    let total = 0, last = '';
+    for (let i = 0; i < n; i++) {
+      const [dt, stdout] = once();
+      walls.push(dt * 1e3); total += dt; last = stdout;
+      const m = /"startup_us":\s*([\d.]+)/.exec(stdout);
+      if (m) inner.push(Number(m[1]));
+    }
+    const pct = (l, p) => { l.sort((a, b) => a - b); return l[Math.max(0, Math.ceil(p / 100 * l.length) - 1)]; };
+    res = { seconds: total, p50_ms: pct(walls, 50), max_ms: pct(walls, 100), text_bytes: Buffer.byteLength(last.replace(/\n$/, ''), 'utf8') };
+    if (inner.length) Object.assign(res, { startup_us: pct(inner, 50), loaded: inner.length });
+  } else if (w === 'c' || w === 'm') {
     const c0 = cpu();
     const t0 = now();
     const all = await Promise.all(Array.from({ length: n }, stream));

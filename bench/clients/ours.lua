@@ -7,6 +7,12 @@
 --    client:poll(0) once and sleeps the rest of its 16 ms; reports the cost of each poll;
 -- f: the same with unthrottled 20,000-event streams and no sleep (poll as fast as possible),
 --    the worst case for the work a single poll can be handed.
+-- m: as c with n = 1,000 (HTTP/1.1); h: the same over TLS + HTTP/2 (BENCH_CA_FILE trusts the
+--    run's certificate); g: as b on Bedrock's route (AWS event-stream framing, BENCH_AWS_*);
+-- s: n fresh processes that only `require "anthropic"` + anthropic.new{} (startup_child.lua);
+-- q: n whole `anthropic-lua ask --no-stream` processes against the server;
+-- k: no request: the schema check of n tool calls (bench/clients/paths.lua);
+-- p: as e, with a frame budget: client:poll(0, 48) hands out at most 48 events a frame.
 -- The module is loaded from this checkout as built in place (see ours_env.lua).
 package.path = arg[0]:gsub("[^/]*$", "") .. "?.lua;" .. package.path
 local interp = require "ours_env"
@@ -16,11 +22,21 @@ local anthropic = require "anthropic"
 local name = "ours-" .. interp
 local w, base, n = common.args(name, arg)
 
-local client = anthropic.new {
-  api_key = common.API_KEY,
-  base_url = base,
-  max_retries = 0,
-}
+local client
+if w == "g" then
+  -- Bedrock's stream framing served by nginx; static credentials, so nothing is looked up.
+  client = anthropic.bedrock {
+    base_url = base, region = "us-east-1", max_retries = 0,
+    access_key_id = "AKIDBENCHNOTAKEY", secret_access_key = "bench-not-a-secret",
+  }
+elseif w ~= "s" and w ~= "q" and w ~= "k" then
+  client = anthropic.new {
+    api_key = common.API_KEY,
+    base_url = base,
+    max_retries = 0,
+    ca_file = w == "h" and os.getenv("BENCH_CA_FILE") or nil,
+  }
+end
 
 local function text_bytes(msg)
   local n_ = 0
@@ -41,9 +57,9 @@ end
 
 -- Starts `count` streams with callbacks; returns a table tracking their completion.
 local function start_streams(count)
-  local st = { done = 0, bytes = 0 }
-  for _ = 1, count do
-    client.messages.stream(common.params(), {
+  local st = { done = 0, bytes = 0, streams = {} }
+  for i = 1, count do
+    st.streams[i] = client.messages.stream(common.params(), {
       on_done = function(err, msg)
         if err then st.err = st.err or err end
         if msg then st.bytes = st.bytes + text_bytes(msg) end
@@ -70,16 +86,24 @@ end
 
 -- One client:poll(0) per frame, timed on its own (wall and CPU time); `frame` seconds per
 -- frame (0: no sleep).
-local function frame_loop(frame)
+local function frame_loop(frame, max_events)
   local st = start_streams(n)
   local samples, cpu, now, clock, sleep = {}, {}, common.now, os.clock, common.sleep
+  -- Polls made while some stream still waits for its reply's headers are the frames in which
+  -- connections open (connect, send, first bytes): reported apart as well (open_*).
+  local opening, waiting = {}, st.streams
   local t_start, c_start = now(), clock()
   repeat
+    local open = false
+    for i = 1, #waiting do
+      if waiting[i].status == nil and not waiting[i]:is_done() then open = true; break end
+    end
     local c0, t0 = clock(), now()
-    local left = client:poll(0)
+    local left = client:poll(0, max_events)
     local t1, c1 = now(), clock()
     samples[#samples + 1] = (t1 - t0) * 1e6
     cpu[#cpu + 1] = (c1 - c0) * 1e6
+    if open then opening[#opening + 1] = (t1 - t0) * 1e6 end
     if frame > 0 and left > 0 then
       local rest = frame - (t1 - t0)
       if rest > 0 then sleep(rest) end
@@ -93,14 +117,28 @@ local function frame_loop(frame)
     seconds = dt, cpu_seconds = dcpu, text_bytes = st.bytes, polls = #samples,
     p50_us = common.percentile(samples, 50), p99_us = common.percentile(samples, 99), max_us = max,
     p99_cpu_us = common.percentile(cpu, 99),
+    open_polls = #opening, open_max_us = #opening > 0 and common.percentile(opening, 100) or 0,
   }
+end
+
+-- s and q: whole processes, n of them, each timed from spawn to exit.
+local here = arg[0]:gsub("[^/]*$", "")
+local function processes(argv)
+  return common.spawn_timed(n, argv)
 end
 
 common.main(name, w, n, function()
   if w == "a" then return common.timed(n, create) end
-  if w == "b" then return common.timed(n, stream) end
-  if w == "c" then return concurrent() end
+  if w == "b" or w == "g" then return common.timed(n, stream) end
+  if w == "c" or w == "m" or w == "h" then return concurrent() end
+  if w == "k" then return require("paths").k(n) end
+  if w == "s" then return processes({ interp, here .. "startup_child.lua" }) end
+  if w == "q" then
+    return processes({ "env", "ANTHROPIC_API_KEY=" .. common.API_KEY, "ANTHROPIC_BASE_URL=" .. base,
+      interp, here .. "../../bin/anthropic-lua", "ask", "--no-stream", "Hello, Claude" })
+  end
   if w == "e" then return frame_loop(1 / 60) end
+  if w == "p" then return frame_loop(1 / 60, 48) end
   if w == "f" then return frame_loop(0) end
   common.unsupported(w)
 end)

@@ -363,6 +363,23 @@ function Acc:apply(ev)
     error(format("bad argument #1 to 'apply' (table expected, got %s)", type(ev)), 2)
   end
   local t = ev.type
+  if t == "content_block_delta" then
+    -- The bulk of every stream: a text delta for a text block whose buffer exists (every delta
+    -- after the block's first). The same checks as the general path below, in one function
+    -- instead of five calls; anything else (first delta, other types, a malformed event) takes
+    -- the general path.
+    local msg, delta, i = self._msg, ev.delta, ev.index
+    if msg and not self._done and type(delta) == "table" and delta.type == "text_delta"
+      and type(i) == "number" and i >= 0 and i == floor(i) then
+      local pos, content, text = i + 1, msg.content, delta.text
+      local block, st = content[pos], self._st[pos]
+      if st and st.text and type(text) == "string" and type(block) == "table"
+        and block.type == "text" and pos <= #content then
+        buf_add(st.text, text)
+        return "text", text
+      end
+    end
+  end
   local handler = EVENTS[t]
   if not handler then return "ignored" end
   if t ~= "message_start" then

@@ -25,6 +25,7 @@ local reader = require "anthropic.reader"
 local client_mod = require "anthropic.client"
 local pagination = require "anthropic.pagination"
 local resource = require "anthropic.resource"
+local usage_mod = require "anthropic.usage"
 
 local M = {}
 
@@ -160,7 +161,7 @@ function M.results(client, id, options)
   if batch.processing_status ~= "ended" or type(batch.results_url) ~= "string" then
     error(not_ended(batch, id), 0)
   end
-  local r = setmetatable({ batch = batch, count = 0, bytes = 0 }, Results)
+  local r = setmetatable({ batch = batch, count = 0, bytes = 0, client = client }, Results)
   r.op = client:_send {
     method = "GET", path = results_path(client, batch, id), stream = "lines", accept = "application/x-jsonl",
     betas = betas, options = o, headers = o.headers, handler = results_handler,
@@ -192,6 +193,7 @@ function Results:next()
     self:close()
     error(err, 0)
   end
+  usage_mod.record_batch_entry(self.client._usage, entry)   -- what the batch's requests spent
   return entry
 end
 
@@ -216,6 +218,10 @@ function Results:close()
   self.op:cancel()
 end
 Results.__close = Results.close
+
+--- results:ready() -> true when the next line is already read: next() returns without waiting.
+---@return boolean
+function Results:ready() return reader.has_items(self.q) end
 
 ---@return boolean done every entry was handed out
 function Results:is_done() return self.op.done and not reader.has_items(self.q) end

@@ -19,12 +19,16 @@
 -- With state_file, each step is recorded (anthropic.bulk_state) before and after it happens:
 --   submit    intent_at saved, POST (no automatic retry: a retried POST could create a second
 --             batch), id saved. A crash between the two is resolved by anthropic.bulk_find.
---   deliver   the result's custom_id saved as `delivering`, on_result, then the line count and
---             the custom_id of the last handled line saved. A results file never changes once
---             its batch ended, so a rerun skips that many lines (checking the last custom_id).
---             The one result being delivered when the process died is delivered again, with
+--   deliver   the result's custom_id saved as `delivering` (with the line count and custom_id
+--             of the last handled line), on_result; the next line's save records it handled (or
+--             a save of its own when no next line is read yet: one save per result). A results
+--             file never changes once its batch ended, so a rerun (or the next round, after a
+--             download cut off) skips that many lines, checking the last custom_id. The one
+--             result being delivered when the process died is delivered again, with
 --             info.redelivery = true: a consumer that commits its output before returning can
 --             tell it has it (docs/bulk.md says why nothing can do better).
+--   failures  a retryable one (5xx, 429, a connection lost) of a batch's create, retrieval or
+--             download is tried again a round later, submit_attempts times per batch and run.
 --   retry     an errored result whose error type the core calls retryable (the same rule as a
 --             stream's `event: error`) is not delivered: it is recorded, and once its batch is
 --             handled the recorded ones become a retry batch, in the same save. Once only.
@@ -80,7 +84,14 @@ local function check_opts(opts)
   -- Request options for every call of the job; the job's own calls are blocking ones (they
   -- yield in its task), so callbacks have no place here.
   local raw = opts.options
-  o.options = resource.check_options(raw)
+  local ok, checked = pcall(resource.check_options, raw)
+  if not ok then
+    if errors.UsageError.is_class_of(checked) then     -- named as the caller wrote it
+      checked.message, checked.param = "opts." .. checked.message, "opts." .. (checked.param or "options")
+    end
+    error(checked, 0)
+  end
+  o.options = checked
   if raw ~= nil and raw.on_done ~= nil then
     usage("opts.options.on_done", "use opts.on_done: the job calls back once")
   end
@@ -90,27 +101,32 @@ local function check_opts(opts)
   return o
 end
 
--- A canonical text of a checked value (keys sorted), for the job's fingerprint only: cjson
--- writes an object's keys in table order, which differs between two runs of one job.
+-- A canonical text of a checked value (object keys sorted), for the job's fingerprint only:
+-- cjson writes an object's keys in table order, which differs between two runs of one job.
+-- Strings carry their length, so no two values share a text.
 local function canonical(v, out)
   local t = type(v)
-  if t == "table" then
+  if t == "string" then
+    out[#out + 1] = #v .. ":" .. v
+  elseif t ~= "table" then
+    out[#out + 1] = t:sub(1, 1) .. tostring(v) .. ";"
+  elseif #v > 0 and next(v, #v) == nil then      -- a list: its order is its own
+    out[#out + 1] = "["
+    for i = 1, #v do canonical(v[i], out) end
+    out[#out + 1] = "]"
+  else
     local keys = {}
     for k in pairs(v) do keys[#keys + 1] = k end
-    table.sort(keys, function(a, b)
-      if type(a) == type(b) then return a < b end
-      return type(a) == "number"
+    table.sort(keys, function(x, y)
+      if type(x) == type(y) then return x < y end
+      return type(x) == "number"
     end)
-    out[#out + 1] = getmetatable(v) == json.array_mt and "[" or "{"
+    out[#out + 1] = "{"
     for _, k in ipairs(keys) do
-      out[#out + 1] = type(k) .. ":" .. tostring(k) .. "="
+      canonical(k, out)
       canonical(v[k], out)
     end
     out[#out + 1] = "}"
-  elseif t == "string" then
-    out[#out + 1] = "s" .. #v .. ":" .. v
-  else
-    out[#out + 1] = t:sub(1, 1) .. tostring(v) .. ";"
   end
   return out
 end
@@ -145,7 +161,7 @@ local function read_requests(requests, o)
         #text + WRAP_BYTES, o.max_bytes))
     end
     ids[n], texts[n] = id, text
-    hashes[n] = sha(table.concat(canonical(r.params, { "s" .. #id .. ":" .. id })))
+    hashes[n] = sha(table.concat(canonical(r.params, { #id .. ":" .. id })))
   end
   if n == 0 then usage("requests", "must hold at least one request") end
   return { ids = ids, texts = texts, index = seen, total = n, fingerprint = sha(table.concat(hashes)) }
@@ -190,6 +206,17 @@ local function claimed(st)
   return set
 end
 
+-- A retryable failure of a call for batch b (a results download cut off, a 5xx, a lost create
+-- reply): true while b has attempts left in this run, with the wait before the next round.
+local function transient(run, b, err)
+  if type(err) ~= "table" or not errors.AnthropicError.is_class_of(err) or not err.retryable then return false end
+  local attempts = (run.attempts[b] or 0) + 1
+  run.attempts[b] = attempts
+  if attempts >= run.o.submit_attempts then return false end
+  run.wait = math.max(run.wait or 0, tonumber(err.retry_after) or 1)
+  return true
+end
+
 -- Submits batch entry b (see the file's header for the order of saves). Returns true once b
 -- has an id; false when a retryable failure left it for the next round.
 local function submit(run, b)
@@ -206,8 +233,6 @@ local function submit(run, b)
     end
   end
   b.intent_at = os.time()
-  local attempts = (run.attempts[b] or 0) + 1     -- per run: a rerun starts afresh
-  run.attempts[b] = attempts
   save(run)
   local parts = {}
   for k, i in ipairs(list) do parts[k] = job.texts[i] end
@@ -223,10 +248,7 @@ local function submit(run, b)
     save(run)
     return true
   end
-  if type(res) == "table" and res.retryable and attempts < run.o.submit_attempts then
-    run.wait = math.max(run.wait or 0, tonumber(res.retry_after) or 1)
-    return false
-  end
+  if transient(run, b, res) then return false end
   error(res, 0)
 end
 
@@ -238,11 +260,17 @@ local function retryable(result)
   return yes
 end
 
+-- A results file that does not match its batch: an APIError, the download stopped.
+local function bad_results(results, fmt, ...)
+  if results then results:close() end
+  error(errors.new(errors.APIError, { message = "bulk: " .. string.format(fmt, ...) }), 0)
+end
+
 -- Hands the results of the ended batch b to on_result, from the first line not yet handled.
 local function deliver(run, b)
   local job, st, o = run.job, run.st, run.o
-  local mine = {}
-  for _, i in ipairs(members(b)) do mine[job.ids[i]] = i end
+  local list, mine, seen = members(b), {}, {}
+  for _, i in ipairs(list) do mine[job.ids[i]] = i end
   local results = run.client.messages.batches.results(b.id, o.request_options)
   local line = 0
   while true do
@@ -251,32 +279,44 @@ local function deliver(run, b)
     line = line + 1
     local id = entry.custom_id
     if line == b.consumed and id ~= b.last_id then
-      results:close()
-      error(errors.new(errors.APIError, { message = string.format("bulk: the results of batch %s changed since "
-        .. "they were read (line %d is %s, was %s)", b.id, line, tostring(id), tostring(b.last_id)) }), 0)
+      bad_results(results, "the results of batch %s changed since they were read (line %d is %s, was %s)",
+        b.id, line, tostring(id), tostring(b.last_id))
     end
+    local i, result = mine[id], entry.result
+    if i == nil or type(result) ~= "table" or seen[id] then
+      bad_results(results, "results line %d of batch %s is not one of its requests or repeats one (custom_id %s)",
+        line, b.id, tostring(id))
+    end
+    seen[id] = true
     if line > b.consumed then
-      local i, result = mine[id], entry.result
-      if i == nil or type(result) ~= "table" then
-        results:close()
-        error(errors.new(errors.APIError, { message = string.format("bulk: results line %d of batch %s is not "
-          .. "one of its requests (custom_id %s)", line, b.id, tostring(id)) }), 0)
-      end
       if o.retry_errored and not b.retry and result.type == "errored" and retryable(result) then
         st.retry[#st.retry + 1] = i
         st.counts.retried = st.counts.retried + 1
       else
+        -- One save marks the lines before as handled and this one as being delivered.
         local again = b.delivering == id
         b.delivering = id
         save(run)
-        if o.on_result then o.on_result(id, result, { batch_id = b.id, redelivery = again or nil }) end
+        if o.on_result then
+          local ok, err = compat.pcall(o.on_result, id, result, { batch_id = b.id, redelivery = again or nil })
+          if not ok then
+            results:close()           -- the download stops with the job
+            run.user_error = err      -- never taken for a network failure, whatever it holds
+            error(err, 0)
+          end
+        end
         b.delivering = nil
         local t = tostring(result.type)
         st.counts[t] = (st.counts[t] or 0) + 1
       end
       b.consumed, b.last_id = line, id
-      save(run)
+      -- With the next line already read the next save records this one; else save now (the
+      -- results may stall, and a crash meanwhile would redeliver a result that was handled).
+      if not results:ready() then save(run) end
     end
+  end
+  if line ~= #list then         -- a result missing: say so rather than lose it
+    bad_results(nil, "the results of batch %s hold %d lines for its %d requests", b.id, line, #list)
   end
   b.ended = true
   if #st.retry > 0 then            -- the retry batches and the emptied list: one save
@@ -316,10 +356,20 @@ local function run_job(client, job, o)
     end
     for _, b in ipairs(st.batches) do
       if b.id and not b.ended then
-        local info = client.messages.batches.retrieve(b.id, o.request_options)
-        if info.processing_status == "ended" then
-          deliver(run, b)
-          moved = true
+        local got, info = compat.pcall(client.messages.batches.retrieve, b.id, o.request_options)
+        if not got then
+          if not transient(run, b, info) then error(info, 0) end
+          open = true
+        elseif info.processing_status == "ended" then
+          local ok, err = compat.pcall(deliver, run, b)
+          if ok then
+            moved = true
+          elseif err ~= run.user_error and transient(run, b, err) then
+            save(run)                    -- what was handled; the next round reads on from there
+            open = true
+          else
+            error(err, 0)
+          end
         else
           open = true
         end

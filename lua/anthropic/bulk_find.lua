@@ -7,8 +7,9 @@
 --   1. list batches newest first, back to `window` seconds before the recorded intent;
 --   2. candidates hold exactly as many requests as batch k and are not already some other
 --      batch of this job;
---   3. each candidate is waited for until it ended and its results are read: it is ours when
---      every custom_id is one of batch k's (equal counts make the sets equal).
+--   3. each candidate, nearest to the intent's time first, is waited for until it ended and
+--      its results are read: it is ours when every custom_id is one of batch k's (equal counts
+--      make the sets equal).
 -- The first candidate that matches is adopted; none means the POST created nothing, and the
 -- job submits batch k (again). A batch of someone else's with the same count costs one extra
 -- results read, never a wrong adoption.
@@ -17,7 +18,9 @@ local engine = require "anthropic.engine"
 
 local M = {}
 
--- "2026-01-02T03:04:05.123456Z" -> seconds since the epoch (UTC), or nil.
+--- "2026-01-02T03:04:05.123456Z" -> seconds since the epoch (UTC), or nil for another text.
+---@param s any
+---@return integer|nil seconds
 function M.iso_seconds(s)
   if type(s) ~= "string" then return nil end
   local y, mo, d, h, mi, sec = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)")
@@ -80,13 +83,15 @@ function M.lost_batch(job, b, members, n)
       local t = M.iso_seconds(item.created_at)
       if t and t < since then done = true; break end
       if not job.claimed[item.id] and total(item.request_counts) == n then
-        table.insert(candidates, 1, item.id)         -- oldest first: the first POST's batch
+        candidates[#candidates + 1] = { id = item.id, off = math.abs((t or b.intent_at) - b.intent_at) }
       end
     end
     if not done then page = page:next_page() end
   end
-  for _, id in ipairs(candidates) do
-    if holds(job, id, members, n) then return id end
+  -- Nearest to the recorded intent first: ours was created within moments of it.
+  table.sort(candidates, function(x, y) return x.off < y.off end)
+  for _, c in ipairs(candidates) do
+    if holds(job, c.id, members, n) then return c.id end
   end
   return nil
 end

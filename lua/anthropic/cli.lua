@@ -29,6 +29,8 @@ local text_of = require("anthropic.stream").text_of
 local term_mod = require "anthropic.cli_term"
 local cli_config = require "anthropic.cli_config"
 local structured = require "anthropic.structured"
+local log = require "anthropic.log"
+local usage = require "anthropic.usage"
 
 local cli_args = require "anthropic.cli_args"
 local cli_files = require "anthropic.cli_files"
@@ -150,16 +152,24 @@ local function note(out, ...)
   out.stderr:write(...)
 end
 
---- M.new_client(o, env) -> a Client from the key in the environment and the options' settings.
+--- M.new_client(o, env [, out]) -> a Client from the key in the environment and the options'
+--- settings. With ANTHROPIC_LOG set, its log lines go to out.stderr (scrubbed like all output).
 ---@param o table resolved options (base_url, timeout, max_retries, headers)
 ---@param env fun(name: string): string?
+---@param out? table the CLI's writers
 ---@return anthropic.Client
-function M.new_client(o, env)
+function M.new_client(o, env, out)
   local function get(name)
     local v = env(name)
     if v ~= "" then return v end
   end
   local common = { timeout = o.timeout, max_retries = o.max_retries, default_headers = o.headers }
+  local level = get("ANTHROPIC_LOG")
+  if level and out then
+    common.logger = function(l, m, f) out.stderr:write(log.format(l, m, f), "\n") end
+    -- A level the library does not know is left to it: it warns and ignores it.
+    if log.LEVELS[level] or level == "off" then common.log_level = level end
+  end
   if o.provider == "bedrock" then
     common.region = o.region
     common.base_url = o.base_url or get("ANTHROPIC_BEDROCK_BASE_URL")
@@ -176,10 +186,8 @@ function M.new_client(o, env)
   if api_key == nil and auth_token == nil then
     errors.usage("api_key", "no API key: ANTHROPIC_API_KEY is not set")
   end
-  return anthropic.new {
-    api_key = api_key, auth_token = auth_token, base_url = o.base_url or from_env.base_url,
-    timeout = o.timeout, max_retries = o.max_retries, default_headers = o.headers,
-  }
+  common.api_key, common.auth_token, common.base_url = api_key, auth_token, o.base_url or from_env.base_url
+  return anthropic.new(common)
 end
 
 -- Pads s to n display columns (counts UTF-8 characters, not bytes).
@@ -190,7 +198,7 @@ local function pad(s, n)
 end
 
 local function check(o, env, out)
-  local client = M.new_client(o, env)
+  local client = M.new_client(o, env, out)
   -- The platforms have no model list to probe by default: the usual chain then.
   local wanted = #o.args > 0 and o.args or nil
   if not wanted and o.provider ~= "anthropic" then wanted = access.DEFAULT_PREFERENCES end
@@ -289,7 +297,7 @@ local function ask(o, env, out, state)
   local want = o.json_schema and read_schema(o.json_schema)
   local prompt = read_prompt(o, out.stdin, out.term)
   local attachments = cli_files.prepare(o)     -- checked before any request
-  local client = M.new_client(o, env)
+  local client = M.new_client(o, env, out)
   state.client = client
   local turn, uploaded, betas = cli_files.content(attachments, prompt, client, out, o.json)
   local params = {
@@ -460,11 +468,15 @@ run = function(argv, env, out)
   local commands = { ask = ask, check = check, chat = require("anthropic.cli_chat").chat,
     models = require("anthropic.cli_chat").models, files = cli_files.files }
   local ok, res = pcall(commands[o.command], o, env, out, state)
-  if ok then return res end
-  if state.open_line then out.stdout:write("\n") end   -- end a partly streamed answer
-  if state.client then pcall(state.client.close, state.client) end
-  out.report = state.report
-  return M.report(res, o, out)
+  if not ok then
+    if state.open_line then out.stdout:write("\n") end   -- end a partly streamed answer
+    if state.client then pcall(state.client.close, state.client) end
+    out.report = state.report
+    res = M.report(res, o, out)
+  end
+  -- --usage: what the command's requests spent, after the answer (or the error).
+  if o.usage and state.client then note(out, usage.format(state.client:usage()), "\n") end
+  return res
 end
 
 return M

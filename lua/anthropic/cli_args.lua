@@ -39,6 +39,7 @@ Options for ask and chat:
   --system TEXT            a system prompt
   --max-tokens N           the answer's token limit (default 1024)
   --temperature T          sampling temperature, 0 to 1
+  --usage                  print the requests' token usage on stderr at the end
 Options for ask:
   --fallback M2,M3         models to try, in order, when MODEL is denied (PermissionDenied)
                            or not found (default claude-haiku-4-5; "" for none)
@@ -76,6 +77,9 @@ Environment:
                            used instead (Authorization: Bearer) when no key is set.
   ANTHROPIC_BASE_URL       default for --base-url
   ANTHROPIC_MODEL          default for --model
+  ANTHROPIC_LOG            debug, info, warn or error: log each request on stderr
+                           (credentials redacted); ANTHROPIC_CUSTOM_HEADERS: extra headers,
+                           one 'Name: value' a line
   NO_COLOR                 no colour (colour is used only on a terminal anyway)
 Config file: $XDG_CONFIG_HOME/anthropic-lua/config.lua (a table) or config.json, with any of
   model, fallback, max_tokens, temperature, system, base_url, timeout, max_retries
@@ -137,6 +141,7 @@ local OPTS = {
   ["--probe"] = { key = "probe", value = true, cmd = PROBE },
   ["--check"] = { key = "check_access", cmd = { models = true } },
   ["--json-schema"] = { key = "json_schema", value = true, cmd = ASK },
+  ["--usage"] = { key = "usage", cmd = TALK },
   ["--file"] = { key = "files", value = true, list = true, cmd = ASK },
   ["--upload"] = { key = "upload", cmd = ASK },
   ["--limit"] = { key = "limit", value = true, cmd = FILES },

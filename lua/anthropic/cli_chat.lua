@@ -98,7 +98,7 @@ end
 ---@return integer exit code (anthropic.cli.EXIT)
 function M.chat(o, env, out, state)
   local cli = require "anthropic.cli"
-  local client = cli.new_client(o, env)
+  local client = cli.new_client(o, env, out)
   state.client = client
   local params = { client = client, model = o.model, system = o.system,
     max_tokens = o.max_tokens or cli.DEFAULT_MAX_TOKENS, temperature = o.temperature }
@@ -155,7 +155,7 @@ end
 ---@return integer exit code (anthropic.cli.EXIT)
 function M.models(o, env, out, state)
   local cli = require "anthropic.cli"
-  local client = cli.new_client(o, env)
+  local client = cli.new_client(o, env, out)
   state.client = client
   local list = {}
   for m in client.models.list({ limit = 1000 }):iter() do list[#list + 1] = m end

@@ -13,6 +13,9 @@ local engine = require "anthropic.engine"
 local compat = require "anthropic.compat"
 local validate = require "anthropic.validate"
 local headers_mod = require "anthropic.headers"
+local observe = require "anthropic.observe"
+local usage = require "anthropic.usage"
+local defaults = require "anthropic.defaults"
 
 local M = {}
 
@@ -43,6 +46,11 @@ M.DEFAULTS = {
 ---@field proxy? string a proxy URL (default: libcurl's environment variables)
 ---@field allow_insecure_http? boolean plain http:// to a host that is not loopback
 ---@field files_beta? boolean send anthropic-beta: files-api-2025-04-14 on Files calls (default true)
+---@field default_query? table<string, string|number|boolean> appended to every URL
+---@field log_level? "debug"|"info"|"warn"|"error"|"off" default $ANTHROPIC_LOG, else off
+---@field logger? fun(level: string, message: string, fields: table) default: a line on stderr
+---@field on_request? fun(req: table) before a request is sent (may set req.headers)
+---@field on_response? fun(res: table) when a request ended
 
 ---@class anthropic.Client
 ---@field base_url string
@@ -62,19 +70,14 @@ Client.__tostring = function(self)
   return string.format("anthropic.Client(%s%s)", self.base_url, self._core:is_closed() and ", closed" or "")
 end
 
--- Seconds -> the whole milliseconds the core takes: 0 stays 0 ("no limit"), anything else is at
--- least 1 ms (0.0001 s must not become "no limit") and at most 2^31-1 ms (~24.8 days; the core
--- refuses more, and validate allows up to a year).
-local function ms(seconds)
-  if not seconds or seconds <= 0 then return 0 end
-  return math.min(math.max(math.ceil(seconds * 1000), 1), 2147483647)
-end
+local ms = defaults.ms   -- seconds -> the whole milliseconds the core takes
 
---- M.from_env([getenv]) -> { api_key, auth_token, base_url } from ANTHROPIC_API_KEY,
---- ANTHROPIC_AUTH_TOKEN and ANTHROPIC_BASE_URL (an empty value counts as unset); getenv
---- defaults to os.getenv. The one place the environment's credentials are read.
+--- M.from_env([getenv]) -> { api_key, auth_token, base_url, custom_headers, log } from
+--- ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN, ANTHROPIC_BASE_URL, ANTHROPIC_CUSTOM_HEADERS and
+--- ANTHROPIC_LOG (an empty value counts as unset); getenv defaults to os.getenv. The one place
+--- the environment is read for a client.
 ---@param getenv? fun(name: string): string?
----@return { api_key: string?, auth_token: string?, base_url: string? }
+---@return { api_key: string?, auth_token: string?, base_url: string?, custom_headers: string?, log: string? }
 function M.from_env(getenv)
   getenv = getenv or os.getenv
   local function get(name)
@@ -83,7 +86,22 @@ function M.from_env(getenv)
     return v
   end
   return { api_key = get("ANTHROPIC_API_KEY"), auth_token = get("ANTHROPIC_AUTH_TOKEN"),
-           base_url = get("ANTHROPIC_BASE_URL") }
+           base_url = get("ANTHROPIC_BASE_URL"), custom_headers = get("ANTHROPIC_CUSTOM_HEADERS"),
+           log = get("ANTHROPIC_LOG") }
+end
+
+-- The client's credentials, out of its sight, with the header cache (it holds them too) and
+-- the redactor. Values of default headers that carry a credential (a gateway's key from
+-- ANTHROPIC_CUSTOM_HEADERS) are scrubbed like the key. A platform keeps its credentials to
+-- itself; the redactor asks it for them each time (so a refreshed token is scrubbed too).
+local function keep_secrets(self, api_key, auth_token)
+  local list = defaults.header_secrets(self.default_headers, { api_key, auth_token })
+  local platform = self._platform
+  secrets[self] = { api_key = api_key, auth_token = auth_token, headers = {}, list = list }
+  secrets[self].redact = function(text)
+    if type(text) ~= "string" then return text end
+    return M.redact(text, platform and defaults.join(platform:secrets(), list) or list)
+  end
 end
 
 --- M.new(opts [, platform]) -> Client. Every option is optional; see README "Configuration".
@@ -123,16 +141,7 @@ function M.new(opts, platform)
   -- from the environment (http_proxy, ALL_PROXY) must not carry it, key and all, elsewhere.
   -- libcurl takes an empty proxy string as "no proxy, whatever the environment says".
   self._direct = loopback_http
-  local d = M.DEFAULTS
-  self.timeout_explicit = opts.timeout ~= nil
-  self.timeout_s = validate.seconds(opts.timeout, "timeout", d.timeout)   -- not .timeout: that is the method
-  self.connect_timeout = validate.seconds(opts.connect_timeout, "connect_timeout", d.connect_timeout)
-  self.idle_timeout = validate.seconds(opts.idle_timeout, "idle_timeout", d.idle_timeout, true)
-  self.max_retries = validate.count(opts.max_retries, "max_retries", d.max_retries, 100)
-  self.retry_cap = validate.seconds(opts.retry_cap, "retry_cap", d.retry_cap)
-  self.max_response_bytes = validate.count(opts.max_response_bytes, "max_response_bytes",
-    d.max_response_bytes, 2^31 - 1, 1)
-  self.default_headers = validate.headers(opts.default_headers, "default_headers")
+  defaults.configure(self, opts, nil, from_env)
   if opts.insecure_skip_tls_verify ~= nil and type(opts.insecure_skip_tls_verify) ~= "boolean" then
     errors.usage("insecure_skip_tls_verify", "must be a boolean")
   end
@@ -145,42 +154,57 @@ function M.new(opts, platform)
   self.files_beta = opts.files_beta ~= false
 
   -- The header cache holds the key too, so it lives here, out of the client's sight.
-  secrets[self] = { api_key = api_key, auth_token = auth_token, headers = {} }
-  local list = api_key and { api_key, auth_token } or { auth_token }  -- no holes
-  secrets[self].list = list
-  -- A platform keeps its credentials to itself; the redactor asks it for them each time (so a
-  -- refreshed token is scrubbed too).
   self._platform = platform
-  secrets[self].redact = function(text)
-    if type(text) ~= "string" then return text end
-    return M.redact(text, platform and platform:secrets() or list)
-  end
-  self._timeout_ms = ms(self.timeout_s)
-  self._connect_ms = ms(self.connect_timeout)
-  self._idle_ms = ms(self.idle_timeout)
-  self._retry_cap_ms = ms(self.retry_cap)
+  keep_secrets(self, api_key, auth_token)
   self._core = core.client()
   self._ops = {}
   self._nops = 0
   self._callback_errors = {}
+  self._root = self   -- whose core and operations this client uses (client:with_options)
+  self._usage = usage.ledger()
   require("anthropic.resources").attach(self)
   return self
 end
 
 local function check_open(self)
   if getmetatable(self) ~= Client then errors.usage("client", "expected a Client (use client:method())") end
-  if self._core:is_closed() then errors.usage(nil, "attempt to use a closed client") end
+  if self._closed or self._core:is_closed() then errors.usage(nil, "attempt to use a closed client") end
 end
 
---- client:poll([timeout_ms]) -> operations still in flight. Waits at most timeout_ms (default 0).
+--- client:with_options(opts) -> a client on this one's engine, connections and credentials,
+--- with other request defaults (anthropic.defaults.derive; docs/observability.md).
+---@param opts table
+---@return anthropic.Client
+function Client:with_options(opts)
+  check_open(self)
+  local s = secrets[self]
+  return defaults.derive(self, opts, function(child) keep_secrets(child, s.api_key, s.auth_token) end)
+end
+
+--- client:usage([{ reset = true }]) -> { total = counts, models = { [model] = counts } }: what
+--- this client's Messages requests spent (anthropic.usage; docs/observability.md).
+---@param opts? { reset?: boolean }
+---@return anthropic.UsageReport
+function Client:usage(opts)
+  if getmetatable(self) ~= Client then errors.usage("client", "expected a Client (use client:method())") end
+  return usage.of(self._usage, opts)
+end
+
+--- client:poll([timeout_ms [, max_events]]) -> operations still in flight. Waits at most
+--- timeout_ms (default 0). max_events bounds the work of this poll (a frame's budget): at most
+--- that many events are handed out, shared among the operations; the rest wait in order.
 ---@param timeout_ms? number the longest wait for network activity (default 0: none)
+---@param max_events? integer the most events handed to callbacks and streams in this poll
 ---@return integer inflight operations not yet finished
-function Client:poll(timeout_ms)
+function Client:poll(timeout_ms, max_events)
   check_open(self)
   if timeout_ms ~= nil and (type(timeout_ms) ~= "number" or timeout_ms ~= timeout_ms or timeout_ms < 0) then
     errors.usage("timeout_ms", "must be a number >= 0")
   end
-  return engine.poll(self, timeout_ms or 0)
+  if max_events ~= nil and (type(max_events) ~= "number" or max_events < 1 or max_events % 1 ~= 0) then
+    errors.usage("max_events", "must be an integer >= 1")
+  end
+  return engine.poll(self._root, timeout_ms or 0, max_events)
 end
 
 --- client:sockets() -> { [fd] = "r" | "w" | "rw" }: what libcurl wants watched right now.
@@ -194,26 +218,36 @@ end
 ---@return integer ms
 function Client:timeout()
   check_open(self)
-  return self._core:timeout()
+  return engine.timeout(self._root)
 end
+
+--- client:queue{ max_in_flight = 16 } -> a queue that paces requests by the rate-limit
+--- headers (docs/queue.md).
+---@param opts? table
+---@return anthropic.Queue
+function Client:queue(opts) check_open(self); return require("anthropic.queue").new(self, opts) end
 
 --- client:inflight() -> operations not yet finished.
 ---@return integer
 function Client:inflight()
   check_open(self)
-  return self._nops
+  return self._root._nops
 end
 
---- client:close() cancels every operation and frees the connections. Idempotent.
+--- client:close() cancels every operation and frees the connections. Idempotent. A derived
+--- client (with_options) cancels only its own operations; the connections stay its parent's.
 function Client:close()
   if getmetatable(self) ~= Client then errors.usage("client", "expected a Client (use client:method())") end
-  if self._core:is_closed() then return end
+  if self._closed or self._core:is_closed() then return end
+  local derived = self._root ~= self
   local ops = {}
-  for op in pairs(self._ops) do ops[#ops + 1] = op end
+  for op in pairs(self._ops) do
+    if not derived or op.obs == self then ops[#ops + 1] = op end
+  end
   for i = 1, #ops do
     ops[i]:cancel(errors.new(errors.ConnectionError, { message = "client closed", transport = "aborted" }))
   end
-  self._core:close()
+  if derived then self._closed = true else self._core:close() end
 end
 Client.__close = Client.close   -- Lua 5.4: local client <close> = anthropic.new{}
 -- No __gc here: the core userdata frees the connections when the client is collected.
@@ -273,7 +307,8 @@ end
 --- client:_send(spec) -> op. spec = { method, path, query, body (string), stream, accept,
 --- headers (extra, validated), betas, options (per-request overrides), handler, callbacks,
 --- multipart (a list of parts the core sends as multipart/form-data: anthropic.files),
---- download_path (a 2xx body streamed to this file), max_response_bytes (this request's cap) }.
+--- download_path (a 2xx body streamed to this file), max_ok_bytes (the cap of this request's
+--- 2xx body in memory; headers and error replies keep max_response_bytes) }.
 --- A file the core cannot use (multipart path, download_path) is a UsageError naming
 --- spec.file_param.
 function Client:_send(spec)
@@ -302,8 +337,16 @@ function Client:_send(spec)
     if o.idle_timeout == nil then idle_ms = self._idle_ms else idle_ms = ms(o.idle_timeout) end
   end
   local url = spec.url or (self.base_url .. spec.path .. query_string(spec.query))
+  if self.default_query then url = defaults.add_query(url, self.default_query, urlencode) end
+  -- Hooks and the log (anthropic.observe) run here, in Lua, before the core request exists.
+  local watch, trace = self._watch, nil
+  if watch then
+    list, trace = observe.before(self, watch, spec, url, list)
+    if not list then return observe.failed(self, spec, url, trace) end
+  end
   -- A cloud platform signs or authorises each request (SigV4 needs the URL and the body).
   if self._platform then list = self._platform:authorize(self, spec, url, list) end
+  if watch then observe.started(self, watch, trace, spec, url, list) end
   local req, file_err = self._core:request {
     method = spec.method,
     url = url,
@@ -315,7 +358,8 @@ function Client:_send(spec)
     idle_timeout_ms = idle_ms,
     max_retries = o.max_retries or self.max_retries,
     retry_cap_ms = self._retry_cap_ms,
-    max_response_bytes = spec.max_response_bytes or self.max_response_bytes,
+    max_response_bytes = self.max_response_bytes,
+    max_ok_bytes = spec.max_ok_bytes,
     insecure = self.insecure_skip_tls_verify,
     ca_file = self.ca_file,
     proxy = self.proxy or (self._direct and "" or nil),
@@ -323,7 +367,12 @@ function Client:_send(spec)
     download_path = spec.download_path,
   }
   if req == nil then errors.usage(spec.file_param or "path", file_err) end
-  return engine.start(self, req, spec.handler, spec.callbacks)
+  local logs = watch and watch.log and watch.log.level <= 3   -- warn: retry lines
+  local op = engine.start(self._root, req, logs and observe.handler(spec.handler) or spec.handler, spec.callbacks)
+  -- Seen by op:finish: the usage of a Messages request (spec.model), hooks and the end line.
+  op.obs = self
+  if spec.model or watch then op.observe, op.model, op.trace = observe.finish, spec.model, trace end
+  return op
 end
 
 -- ---------------------------------------------------------------------------------------

@@ -171,6 +171,12 @@ end
 ---@private
 function Op:finish(err, result)
   if self.done then return end
+  -- Usage, on_response and the end line (anthropic.observe), before anyone sees the result.
+  local observe = self.observe
+  if observe then
+    self.observe = nil   -- once, even if a hook closes the client (which cancels this op)
+    err, result = observe(self, err, result)
+  end
   self.done, self.err, self.result = true, err, result
   local client = self.client
   if client._ops[self] then
@@ -211,13 +217,13 @@ function Op:call(fn, ...)
   return true
 end
 
-local function service(op, req)
+local function service(op, req, limit)
   -- Headers first: events and completion may refer to them (request id, status).
   if op.handler.progress then
     op.handler.progress(op)
     if op.done then return end     -- a callback it ran (on_progress) failed and canceled the op
   end
-  local n, more = req:take_events(op.buf, engine.MAX_EVENTS_PER_POLL)
+  local n, more = req:take_events(op.buf, limit)
   op.more = more
   if n > 0 and op.handler.events then
     op.handler.events(op, op.buf, n)
@@ -237,11 +243,11 @@ end
 -- call, which polls and services every op while this op's batch is still being handed out
 -- (op.buf would be overwritten, later events delivered first, the end seen before them).
 ---@private
-function Op:service()
+function Op:service(limit)
   local req = self.req
   if not req or self.servicing then return end
   self.servicing = true
-  local ok, err = pcall(service, self, req)
+  local ok, err = pcall(service, self, req, limit or engine.MAX_EVENTS_PER_POLL)
   self.servicing = false
   if not ok then error(err, 0) end
 end
@@ -253,14 +259,17 @@ local function raise_pending(client)
   if #errs > 0 then error(table.remove(errs, 1), 0) end
 end
 
---- engine.poll(client, timeout_ms) -> number of ops still in flight. Bounded: waits at most
---- timeout_ms for network activity, then services every op. Raises (after all ops are
---- serviced) the first error thrown by an on_done callback; further ones are raised by the
---- polls that follow, one each, so no callback error is lost.
+--- engine.poll(client, timeout_ms [, max_events]) -> number of ops still in flight. Bounded:
+--- waits at most timeout_ms for network activity, then services every op. max_events bounds
+--- the events handed to Lua in this poll (the work of a frame): each op gets an equal share
+--- (at least one), the rest stay queued in order, and the next poll does not sleep for them.
+--- Raises (after all ops are serviced) the first error thrown by an on_done callback; further
+--- ones are raised by the polls that follow, one each, so no callback error is lost.
 ---@param client anthropic.Client
 ---@param timeout_ms number
+---@param max_events? integer
 ---@return integer inflight
-function engine.poll(client, timeout_ms)
+function engine.poll(client, timeout_ms, max_events)
   raise_pending(client)       -- left over from an earlier poll: raise it before waiting
   local wait, ops = timeout_ms or 0, {}
   for op in pairs(client._ops) do
@@ -279,12 +288,29 @@ function engine.poll(client, timeout_ms)
     end
   end
   client._core:poll(wait)
-  for i = 1, #ops do ops[i]:service() end
+  local share
+  if max_events then
+    share = math.min(engine.MAX_EVENTS_PER_POLL, math.max(1, math.floor(max_events / math.max(1, #ops))))
+  end
+  for i = 1, #ops do ops[i]:service(share) end
   timers.run_due(client)
   -- Whoever polled, the sockets and the next deadline may have changed: the driver resyncs.
   if client._wake then client._wake() end
   raise_pending(client)
   return client._nops + timers.count(client)
+end
+
+--- engine.timeout(client) -> milliseconds until the client next needs a poll (-1: nothing
+--- pending): the core's timers (libcurl's, retries, idle checks) and the wake-ups of
+--- anthropic.timers (a held queue, a sleeping bulk job), whichever comes first.
+---@param client anthropic.Client
+---@return integer ms
+function engine.timeout(client)
+  local t = client._core:timeout()
+  if timers.count(client) == 0 then return t end
+  local w = timers.bound(client, math.huge)
+  if t < 0 or w < t then t = w end
+  return t
 end
 
 --- engine.sleep(client, seconds): inside a task, suspends it and lets client:poll() wake it
@@ -293,6 +319,7 @@ end
 ---@param client anthropic.Client
 ---@param seconds number
 function engine.sleep(client, seconds)
+  client = client._root or client   -- the engine's poll and timers are the root client's
   local at = timers.now_ms() + seconds * 1000
   if engine.in_task() then
     engine.await(function(resume) timers.add(client, at, resume) end)

@@ -11,7 +11,8 @@
 -- core's kind table (anthropic.core.kinds(): name, parent, status, error type, retryable), the
 -- one place those facts are written. This module adds only the roots (AnthropicError,
 -- APIError) and what C cannot know: UsageError, for bad arguments caught before any request,
--- and ParseError, for a structured answer that breaks its schema.
+-- and ParseError, for a structured answer that breaks its schema, and HookError, for a
+-- request hook that failed.
 -- tostring(err) is one line: class, status, type, message, request id. It never holds the API
 -- key: the client scrubs its own credentials from any text it puts in an error.
 
@@ -157,6 +158,9 @@ define { name = "UsageError", parent = "AnthropicError" }
 -- A structured answer (messages.parse, a json_schema stream) that is not JSON or breaks its
 -- schema: the request succeeded, so it is no APIError.
 define { name = "ParseError", parent = "AnthropicError" }
+-- An on_request / on_response hook (anthropic.new{ on_request = ... }) raised something other
+-- than an anthropic error: .hook names it, .cause holds what it raised.
+define { name = "HookError", parent = "AnthropicError" }
 
 --- errors.new(Class or class name, fields) -> error object (not raised).
 ---@param class anthropic.ErrorClass|string

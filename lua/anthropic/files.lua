@@ -23,6 +23,7 @@ local validate = require "anthropic.validate"
 local client_mod = require "anthropic.client"
 local pagination = require "anthropic.pagination"
 local resource = require "anthropic.resource"
+local compat = require "anthropic.compat"
 
 local M = {}
 
@@ -141,6 +142,7 @@ function M.upload_part(params)
   local part = { name = "file" }
   if path ~= nil then
     check_string(path, "path")
+    if path:find("\0", 1, true) then usage("path", "must not contain a NUL byte") end
     check_readable(path)
     part.path = path
     part.filename = params.filename ~= nil and check_string(params.filename, "filename") or basename(path)
@@ -162,7 +164,7 @@ end
 
 -- The string download's error when the content passed max_bytes: name the way out.
 local function download_error(err, max_bytes)
-  if err.transport == "too_large" then
+  if err.transport == "too_large" and err.status and err.status >= 200 and err.status < 300 then
     err.message = string.format("file content larger than max_bytes (%d bytes); pass { path = ... } "
       .. "to stream it to a file, or a larger max_bytes", max_bytes)
   end
@@ -184,7 +186,12 @@ function M.attach(client)
   function files.upload(params, options)
     local part = M.upload_part(params)
     local o, obetas, mine = split(options, { on_progress = true })
-    local betas = M.betas(client, params.betas or obetas)
+    local betas = params.betas or {}
+    if obetas then
+      betas = { compat.unpack(betas) }
+      for _, b in ipairs(obetas) do betas[#betas + 1] = b end
+    end
+    betas = M.betas(client, betas)
     return resource.call(client, {
       method = "POST", path = BASE, multipart = { part }, betas = betas, file_param = "path",
       handler = progress_handler("up", mine.on_progress, client_mod.json_handler.finish),
@@ -242,6 +249,7 @@ function M.attach(client)
     local o, betas, mine = split(options, { path = true, max_bytes = true, on_progress = true })
     local path = mine.path
     if path ~= nil then check_string(path, "options.path") end
+    if path ~= nil and path:find("\0", 1, true) then usage("options.path", "must not contain a NUL byte") end
     if path ~= nil and mine.max_bytes ~= nil then
       usage("options.max_bytes", "caps a download into a string; a download to a path has no cap")
     end
@@ -260,7 +268,7 @@ function M.attach(client)
     local spec = {
       method = "GET", path = BASE .. "/" .. resource.path_segment(id) .. "/content", accept = "*/*",
       betas = M.betas(client, betas), download_path = path, file_param = "options.path",
-      max_response_bytes = path == nil and max_bytes or nil,
+      max_ok_bytes = path == nil and max_bytes or nil,
       handler = progress_handler("down", mine.on_progress, finish),
     }
     return resource.call(client, spec, o, options)

@@ -139,7 +139,7 @@ function M.attach(client)
     return client:_call {
       method = "POST", path = route.path, body = route.body, betas = route.betas,
       options = o, headers = o.headers, handler = client_mod.json_handler,
-      callbacks = { on_done = options and options.on_done },
+      callbacks = { on_done = options and options.on_done }, model = params.model,
     }
   end
 

@@ -141,19 +141,23 @@ function Stream:_on_event(name, data)
   -- core's idle timer already ignores them).
   if name == "message" or name == "ping" or data == "" then return end
   local ev, perr = decode_raw(data)
-  if type(ev) == "table" then
+  if type(ev) ~= "table" then
+    return self.op:cancel(self:_stream_error(nil, "event " .. name .. " data is not JSON ("
+      .. tostring(perr) .. ")", data))
+  end
+  if ev.type == "content_block_delta" then
     -- The bulk of a stream is deltas whose only number is the block index: fix just that
     -- instead of walking the event (integers stay integers on 5.3+).
     local d = ev.delta
-    if ev.type == "content_block_delta" and type(d) == "table" and PLAIN_DELTAS[d.type] then
+    if type(d) == "table" and PLAIN_DELTAS[d.type] then
       if tointeger and type(ev.index) == "number" then ev.index = tointeger(ev.index) or ev.index end
     else
       fix_integers(ev)
     end
-  end
-  if type(ev) ~= "table" then
-    return self.op:cancel(self:_stream_error(nil, "event " .. name .. " data is not JSON ("
-      .. tostring(perr) .. ")", data))
+    -- Once content flows, a delta goes straight on: it is neither a ping, an error nor held.
+    if self.committed and name ~= "error" then return self:_deliver(ev) end
+  else
+    fix_integers(ev)
   end
   if ev.type == nil then ev.type = name end
   if ev.type == "ping" then return end
@@ -268,7 +272,7 @@ function M.start(client, params, o, raw, schema, again)
   s.wants_snapshot = raw.on_text ~= nil and stream_callbacks.wants_snapshot(raw.on_text)
   s.op = client:_send {
     method = "POST", path = route.path, body = route.body, betas = route.betas, stream = route.stream,
-    accept = route.accept, options = o, headers = o.headers, handler = handler,
+    accept = route.accept, options = o, headers = o.headers, handler = handler, model = params.model,
     callbacks = { on_done = raw.on_done, on_event = raw.on_event, on_text = raw.on_text },
   }
   s.op.stream = s

@@ -19,6 +19,7 @@ M.now_ms = now_ms
 ---@param at_ms number
 ---@param fn function
 function M.add(client, at_ms, fn)
+  client = client._root or client   -- a derived client (with_options) is polled through its root
   local list = client._timers
   if list == nil then
     list = {}

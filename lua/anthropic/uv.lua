@@ -61,6 +61,7 @@ end
 function M.attach(client, uv, opts)
   local Client = require("anthropic.client").Client
   if getmetatable(client) ~= Client then errors.usage("client", "expected a Client (from anthropic.new)") end
+  client = client._root   -- a derived client (with_options) runs on its root's engine: one driver
   if client._wake then errors.usage("client", "already attached to an event loop driver") end
   uv = uv or default_uv()
   if type(uv) ~= "table" or type(uv.new_timer) ~= "function"

@@ -15,7 +15,8 @@ validate.CLIENT_OPTIONS = {
   api_key = true, auth_token = true, base_url = true, timeout = true, connect_timeout = true,
   idle_timeout = true, max_retries = true, retry_cap = true, max_response_bytes = true,
   default_headers = true, insecure_skip_tls_verify = true, ca_file = true, proxy = true,
-  allow_insecure_http = true, files_beta = true,
+  allow_insecure_http = true, files_beta = true, default_query = true, log_level = true, logger = true,
+  on_request = true, on_response = true,
 }
 
 ---@class anthropic.RequestOptions

@@ -265,12 +265,22 @@ static void t_retry_waiting_and_cancel(void)
     x = start(e, &ro, &slot);
     run_until(e, x, ANTH_X_WAITING, 5000, 0);
     CHECK(anth_xfer_state(x) == ANTH_X_WAITING && anth_xfer_attempts(x) == 1, "529 + retry-after: WAITING");
+    {
+        double delay;
+        const char *why;
+        int n = anth_xfer_last_retry(x, &delay, &why);
+        CHECK(n == 1 && delay > 0.39 && delay < 0.41 && strcmp(why, "HTTP 529") == 0,
+              "the retry note: 1 retry after 0.4 s for HTTP 529 (got %d, %g, %s)", n, delay, why);
+    }
     CHECK(anth_xfer_retry(x) >= 0.0, "retry() on WAITING schedules one");
     CHECK(anth_xfer_state(x) == ANTH_X_WAITING && anth_xfer_attempts(x) == 1 && anth_engine_inflight(e) == 1,
           "retry() on WAITING: still WAITING, attempts 1, inflight 1 (got %d)", anth_engine_inflight(e));
     run_until(e, x, ANTH_X_DONE, 8000, 0);
     CHECK(anth_xfer_status(x) == 200 && anth_xfer_attempts(x) == 2, "then 200 on attempt 2 (got %ld, %d)",
           anth_xfer_status(x), anth_xfer_attempts(x));
+    /* retry() rescheduled the wait with backoff: 0.5 s less at most 25 % jitter. */
+    CHECK(anth_xfer_elapsed_ms(x) >= 375.0 && anth_xfer_elapsed_ms(x) < 8000.0,
+          "elapsed_ms covers both attempts and the wait between (got %g)", anth_xfer_elapsed_ms(x));
     CHECK(anth_engine_inflight(e) == 0, "inflight 0");
 
     /* cancel while WAITING */

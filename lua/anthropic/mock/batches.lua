@@ -13,6 +13,7 @@
 -- as told: "expired", "canceled", "errored:<error type>", or
 -- "errored_once:<error type>" (errored in the first batch of this mock that
 -- holds its custom_id, succeeded in later ones: a retry that helps).
+-- A results download with the fault close_after = K closes the connection after K lines.
 -- Cancel moves in_progress to canceling; the next retrieval shows it ended
 -- with every request canceled. Results exist only once ended and are
 -- generated line by line while streaming (a 10,000-request batch costs no
@@ -288,7 +289,13 @@ function M.results(ex, id)
   end
   local w = ex:chunked(200, "application/x-jsonl")
   local buf, size = {}, 0
+  local cut = ex.fault and ex.fault.close_after     -- the connection closes after that many lines
   for i = 1, #b.requests do
+    if cut and i > cut then
+      if size > 0 then w:send(table.concat(buf)) end
+      ex.keep_alive = false
+      return
+    end
     local l = M.line(b, i)
     buf[#buf + 1] = l
     size = size + #l

@@ -2,6 +2,8 @@
 --
 --   anthropic-mock [--host 127.0.0.1] [--port N] [--config FILE]
 --                  [--watch-pid PID] [--batch-end-ms MS] [--verbose] [--help] [--version]
+--                  [--rate-limit-requests N] [--rate-limit-input-tokens N]
+--                  [--rate-limit-output-tokens N] [--rate-limit-window-ms MS]
 --
 -- First stdout line, printed once connections are accepted:
 -- "listening http://HOST:PORT". Bad flags or a bad config file: one line on
@@ -28,12 +30,22 @@ An offline mock of the Anthropic API (see docs/mock.md).
   --watch-pid PID   exit when process PID is gone
   --batch-end-ms MS a Message Batch ends MS ms after its creation (overrides the config)
   --verbose         one line per request on stderr
+  --rate-limit-requests N, --rate-limit-input-tokens N, --rate-limit-output-tokens N
+                    enforce this limit per key and window (429 rate_limit_error past it)
+  --rate-limit-window-ms MS   the rate-limit window (default 60000)
   --help, --version
 ]]
+
+-- --rate-limit-* flag -> the ratelimit setting it sets (and the least value it takes)
+local RATE_FLAGS = {
+  ["rate-limit-requests"] = { "requests", 0 }, ["rate-limit-input-tokens"] = { "input_tokens", 0 },
+  ["rate-limit-output-tokens"] = { "output_tokens", 0 }, ["rate-limit-window-ms"] = { "window_ms", 1 },
+}
 
 local function parse(argv)
   local o = { host = "127.0.0.1", port = 8787 }
   local takes = { host = true, port = true, config = true, ["watch-pid"] = true, ["batch-end-ms"] = true }
+  for flag in pairs(RATE_FLAGS) do takes[flag] = true end
   local i = 1
   while i <= #argv do
     local a = argv[i]
@@ -68,6 +80,13 @@ local function parse(argv)
       local n = v:match("^%d+%.?%d*$") and tonumber(v)
       if not n then return nil, "--batch-end-ms needs a number of milliseconds >= 0, got '" .. v .. "'" end
       o.batch_end_ms = n
+    elseif RATE_FLAGS[name] then
+      local n = v:match("^%d+$") and tonumber(v)
+      if not n or n < RATE_FLAGS[name][2] then
+        return nil, "--" .. name .. " needs an integer >= " .. RATE_FLAGS[name][2] .. ", got '" .. v .. "'"
+      end
+      o.ratelimit = o.ratelimit or { enforce = true }
+      o.ratelimit[RATE_FLAGS[name][1]] = n
     elseif name == "verbose" then
       o.verbose = true
     elseif name == "help" then
@@ -117,6 +136,7 @@ function M.main(argv)
   cfg, err = config_mod.load(o.config)
   if not cfg then return fail(err) end
   if o.batch_end_ms then cfg.batch_end_ms = o.batch_end_ms end
+  for k, v in pairs(o.ratelimit or {}) do cfg.ratelimit[k] = v end   -- flags over the file
   local on_tick
   if o.watch_pid then
     local alive, last = alive_checker(o.watch_pid), 0

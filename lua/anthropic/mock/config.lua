@@ -8,6 +8,7 @@
 
 local json = require "anthropic.mock.json"
 local faults = require "anthropic.mock.faults"
+local ratelimit = require "anthropic.mock.ratelimit"
 
 local M = {}
 
@@ -40,7 +41,8 @@ local DEFAULT_MODELS = {
     tier = "free", max_tokens = 4096 },
 }
 
--- Rate limits are reported in anthropic-ratelimit-* headers, never enforced.
+-- Rate limits are reported in anthropic-ratelimit-* headers; enforced only when the
+-- `ratelimit` settings say so (anthropic.mock.ratelimit).
 local DEFAULT_TIERS = {
   free = { rank = 1, ratelimit = { requests = 50, input_tokens = 30000, output_tokens = 8000 } },
   build = { rank = 2, ratelimit = { requests = 1000, input_tokens = 450000, output_tokens = 90000 } },
@@ -111,6 +113,7 @@ function M.defaults()
   local c = {
     models = copy(DEFAULT_MODELS), tiers = copy(DEFAULT_TIERS), keys = copy(DEFAULT_KEYS),
     aws_keys = copy(DEFAULT_AWS_KEYS), vertex = copy(DEFAULT_VERTEX), faults = {},
+    ratelimit = ratelimit.default_settings(),
   }
   for k, v in pairs(SETTINGS) do c[k] = v end
   return M.finish(c)
@@ -149,7 +152,8 @@ end
 
 local function merge(c, user)
   if not json.is_object(user) then fail("", "the top level must be a JSON object") end
-  local known = { models = true, tiers = true, keys = true, faults = true, aws_keys = true, vertex_tokens = true }
+  local known = { models = true, tiers = true, keys = true, faults = true, aws_keys = true, vertex_tokens = true,
+    ratelimit = true }
   for k in pairs(SETTINGS) do known[k] = true end
   for k in pairs(user) do
     if not known[k] then fail(tostring(k), "unknown setting") end
@@ -161,6 +165,11 @@ local function merge(c, user)
       else check_count(v, k, (k == "max_body_bytes" or k == "log_limit") and 1 or 0) end
       c[k] = v
     end
+  end
+  if user.ratelimit ~= nil then
+    local err = ratelimit.check(user.ratelimit)
+    if err then fail("ratelimit", err) end
+    for k, v in pairs(user.ratelimit) do c.ratelimit[k] = v end
   end
   if user.tiers ~= nil then
     if not json.is_object(user.tiers) then fail("tiers", "expected an object") end
@@ -226,7 +235,14 @@ local function merge(c, user)
         for j, id in ipairs(k.models) do check_string(id, w .. ".models." .. (j - 1)) end
       end
       if k.tier == nil and k.models == nil then fail(w, "needs a tier or a models list") end
-      c.keys[key] = { tier = k.tier, models = k.models }
+      if k.ratelimit ~= nil then
+        local err = ratelimit.check(k.ratelimit)
+        if not err and (k.ratelimit.enforce ~= nil or k.ratelimit.window_ms ~= nil) then
+          err = "only requests, input_tokens and output_tokens are per key"
+        end
+        if err then fail(w .. ".ratelimit", err) end
+      end
+      c.keys[key] = { tier = k.tier, models = k.models, ratelimit = k.ratelimit }
     end
   end
   if user.aws_keys ~= nil then

@@ -3,6 +3,10 @@
 --   GET    /_mock/requests   the request log: {"requests":[...]}
 --   DELETE /_mock/requests   clear the log, every fault sequence counter and
 --                            the rate-limit windows
+--   GET    /_mock/ratelimit  the rate-limit settings and counts: {"enforce","window_ms",
+--                            "requests","input_tokens","output_tokens","counted","limited"}
+--   PUT    /_mock/ratelimit  new settings (the same fields but the counts); windows and
+--                            counts start afresh
 --   GET    /_mock/health     {"ok":true}
 --   POST   /_mock/files      { filename, mime_type, size_bytes [, content] }: a downloadable
 --                            file, as the API makes them (anthropic.mock.files); its metadata
@@ -21,6 +25,7 @@ function M.route(path)
   local id = path:match("/_mock/files/([^/]+)$")
   if id then return "file", id end
   return path:match("/_mock/(requests)/?$") or path:match("/_mock/(health)/?$") or path:match("/_mock/(files)/?$")
+    or path:match("/_mock/(ratelimit)/?$")
     or (path:find("/_mock/", 1, true) == 1 and "unknown") or nil
 end
 
@@ -33,6 +38,14 @@ function M.handle(ex, which, id)
     faults.reset(ctx.faults)
     ratelimit.reset(ctx.ratelimit)
     return ex:json(200, '{"cleared":' .. n .. "}")
+  elseif which == "ratelimit" and method == "GET" then
+    return ex:json(200, json.encode(ratelimit.stats(ctx.ratelimit)))
+  elseif which == "ratelimit" and (method == "PUT" or method == "POST") then
+    local settings = json.decode(ex.req.body or "")
+    local err = settings == nil and "the body is not valid JSON" or ratelimit.check(settings)
+    if err then return ex:error(400, "invalid_request_error", "ratelimit: " .. err) end
+    ratelimit.configure(ctx.ratelimit, settings)
+    return ex:json(200, json.encode(ratelimit.stats(ctx.ratelimit)))
   elseif which == "health" and method == "GET" then
     return ex:json(200, '{"ok":true}')
   elseif which == "files" and method == "POST" then

@@ -63,8 +63,9 @@ function M.create(ex)
     break_schema = f.break_schema,
     turn = f.turns and turns.pick(f.turns, p) })
   local id = ids.next("msg")
-  local rl = ratelimit.headers(ex.ctx.ratelimit, ex.key, auth.tier_of(ex.ctx.config, ex.key_rec),
-    plan.input_tokens, plan.output_tokens)
+  local rl, refused = ratelimit.account(ex.ctx.ratelimit, ex.key, ex.key_rec,
+    auth.tier_of(ex.ctx.config, ex.key_rec), plan.input_tokens, plan.output_tokens)
+  if refused then return ex:error(429, "rate_limit_error", refused, rl) end
   if p.stream ~= true then
     return ex:json(200, reply.message(plan, id, model.id), rl)
   end

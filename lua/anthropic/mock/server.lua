@@ -27,7 +27,7 @@ function M.new(config, opts)
   local self = setmetatable({ opts = opts, next_conn = 0 }, M)
   self.ctx = {
     config = config, log = log_mod.new(config.log_limit), faults = faults.new_state(),
-    ratelimit = ratelimit.new_state(), batches = batches.new_store(), files = files.new_store(),
+    ratelimit = ratelimit.new_state(config.ratelimit), batches = batches.new_store(), files = files.new_store(),
   }
   self.sched = sched.new({ on_tick = opts.on_tick })
   return self

@@ -151,7 +151,8 @@ end
 ---@return string? message
 function Platform.stream_event(name, data)
   if name == "chunk" then
-    local outer = json.decode(data)
+    -- The outer object carries strings only (`bytes`, and padding): no integers to restore.
+    local outer = json.decode_raw(data)
     local b64 = type(outer) == "table" and outer.bytes
     local inner = type(b64) == "string" and core.base64_decode(b64)
     if not inner then

@@ -116,8 +116,8 @@ describe("anthropic.content", function()
       with_limits({ image_base64_bytes = 108, request_bytes = 1000, pdf_pages = 100 }, function()
         assert.equal(108, #content.image({ data = png }).source.data)
         local err = raises(content.image, { data = png .. "\0" })
-        assert.equal("content.image: data: the data is 82 bytes, over the API's limit: an image may be at most 81 bytes "
-          .. "(108 bytes, once base64-encoded)", err.message)
+        assert.equal("content.image: data: the data is 82 bytes, over the API's limit: an image may be at most "
+          .. "81 bytes (108 bytes, once base64-encoded)", err.message)
         assert.equal("data", err.param)
       end)
     end)

@@ -122,6 +122,28 @@ describe("anthropic.content", function()
       end)
     end)
 
+    it("reads what cannot seek (a pipe on /dev/stdin) or says size 0 (/proc), bounded as it is read", function()
+      local run = require "spec.support.run"
+      local code = "local c = require 'anthropic.content'\n"
+        .. "print(c.image('/dev/stdin').source.media_type)"
+      local out, status = run.command("cat " .. run.quote(DIR .. "tiny.png") .. " | " .. run.interpreter()
+        .. " -e " .. run.quote(code))
+      assert.equal(0, status, out)
+      assert.equal("image/png\n", out)
+      code = "local c = require 'anthropic.content'\n"
+        .. "c.LIMITS = { image_base64_bytes = 104, request_bytes = 1000, pdf_pages = 100 }\n"
+        .. "print(select(2, pcall(c.image, '/dev/stdin')).message)"
+      out = run.command("cat " .. run.quote(DIR .. "tiny.png") .. " | " .. run.interpreter() .. " -e "
+        .. run.quote(code))
+      assert.equal("content.image: path: '/dev/stdin' holds more than the API's limit: an image may be at most "
+        .. "78 bytes (104 bytes, once base64-encoded)\n", out)
+      local status_file = io.open("/proc/self/status", "rb")
+      if status_file then                                     -- Linux: seeks to a size of 0
+        status_file:close()
+        assert.matches("^Name:", content.document("/proc/self/status").source.data)
+      end
+    end)
+
     it("an oversize file is refused from its size, without being read", function()
       local path = sized_file(slurp(DIR .. "tiny.png"), 6 * 1024 * 1024)
       local err = raises(content.image, path)

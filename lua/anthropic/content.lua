@@ -135,20 +135,24 @@ local function read(fn, src, max_raw, limit_text)
   end
   -- One byte first: a directory opens but does not read (and seeks to a huge "size").
   local first, ferr = f:read(1)
-  local size = first and f:seek("end")
   if first == nil then
     f:close()
     fail(fn, "path", ferr and ("cannot read " .. where .. ": " .. tostring(ferr)) or (where .. " is empty"))
   end
-  if size > max_raw then
+  -- A regular file is measured before it is read. A pipe (/dev/stdin) cannot seek, and some
+  -- files (in /proc) say 0: those are measured by reading at most one byte past the limit.
+  local size = f:seek("end")
+  if size and size > max_raw then
     f:close()
     fail(fn, "path", where .. " is " .. human(size) .. ", over the API's limit: " .. limit_text())
   end
-  f:seek("set", 0)
-  local bytes, rerr = f:read(size)
+  if size then f:seek("set", 1) end
+  local rest, rerr = f:read(max_raw)
   f:close()
-  if bytes == nil or #bytes ~= size then
-    fail(fn, "path", "cannot read " .. where .. ": " .. tostring(rerr or "it changed while it was read"))
+  if rerr then fail(fn, "path", "cannot read " .. where .. ": " .. tostring(rerr)) end
+  local bytes = first .. (rest or "")
+  if #bytes > max_raw then
+    fail(fn, "path", where .. " holds more than the API's limit: " .. limit_text())
   end
   return bytes, where, "path"
 end

@@ -182,6 +182,9 @@ describe("anthropic.content", function()
       assert.equal(1, content.pdf_pages(slurp(DIR .. "tiny.pdf")))
       assert.equal(250, content.pdf_pages(pdf_with(250)))
       assert.is_nil(content.pdf_pages("%PDF-1.7\n(compressed object streams only)"))
+      -- No space after /Type, a longer name that is not /Pages, a node with fewer pages:
+      assert.equal(7, content.pdf_pages("<< /Type/Pages /Count 7 >> << /Type /PagesX /Count 9 >> "
+        .. "<</Type /Pages/Kids[]/Count 3>>"))
     end)
 
     it("100 pages are accepted, 101 refused", function()

@@ -46,6 +46,13 @@ local function created()
   return out
 end
 
+-- The mock's counts of batches and requests created (GET /_mock/batches).
+local function stats()
+  local _, _, raw = mock.request("GET", "/_mock/batches", {}, nil, { url = server.url })
+  local v = cjson.decode(raw)
+  return { created = v.created, requests = v.requests }
+end
+
 local function tmp_state()
   local path = os.tmpname()
   os.remove(path)
@@ -265,6 +272,25 @@ describe("anthropic.bulk.run", function()
     assert.are.equal(0, client:poll(0))
   end)
 
+  it("in a task, other requests of the host run and finish while the job waits for its batches", function()
+    local slow = { headers = { ["x-mock-fault"] = '{"batch_end_ms":400}' } }
+    local job_done, answer_at, job_at = false, nil, nil
+    anthropic.bulk.run(client, requests(3), { poll_interval = 0.05, options = slow,
+      on_done = function(err)
+        assert.is_nil(err)
+        job_done, job_at = true, #mock.requests(server.url)
+      end })
+    client.messages.create({ model = HAIKU, max_tokens = 8, messages = { { role = "user", content = "meanwhile" } } },
+      { on_done = function(err, m)
+        assert.is_nil(err)
+        assert.are.equal("You said: meanwhile", m.content[1].text)
+        answer_at = #mock.requests(server.url)
+      end })
+    while not job_done do client:poll(20) end
+    assert.is_number(answer_at)
+    assert.is_true(answer_at < job_at, "the create finished while the job waited")
+  end)
+
   it("sleeps between polls of a batch that takes time to end (no busy loop)", function()
     local slow = { headers = { ["x-mock-fault"] = '{"batch_end_ms":300}' } }
     local t0 = require("anthropic.core").now_ms()
@@ -344,26 +370,18 @@ describe("anthropic.bulk.run with a state file", function()
     local lost = { timeout = 0.4, headers = { ["x-mock-fault"] = '{"sequence":[{"delay_ms":1200}]}' } }
     local got = {}
     local s = anthropic.bulk.run(client, requests(7), { state_file = state, max_requests = 4, poll_interval = FAST,
-      options = lost, on_result = function(id) got[#got + 1] = id end })
+      options = lost, betas = { "beta-1", "beta-2" }, on_result = function(id) got[#got + 1] = id end })
     assert.are.same({ { "item-001", "item-002", "item-003", "item-004" }, { "item-005", "item-006", "item-007" } },
       created())
+    local listed = false
+    for _, r in ipairs(mock.requests(server.url)) do    -- betas on every call, the lookup's listing too
+      assert.are.equal("beta-1,beta-2", r.headers["anthropic-beta"], r.method .. " " .. r.path)
+      listed = listed or (r.method == "GET" and r.path == "/v1/messages/batches")
+    end
+    assert.is_true(listed)
     assert.are.equal(7, #got)
     assert.are.equal(7, s.succeeded)
   end)
-end)
-
-describe("anthropic.bulk_find.iso_seconds", function()
-  local iso_seconds = require("anthropic.bulk_find").iso_seconds
-  local rows = {
-    { "1970-01-01T00:00:00Z", 0 }, { "2000-02-29T23:59:59.999999Z", 951868799 },
-    { "2000-03-01T00:00:00Z", 951868800 }, { "1999-12-31T12:00:00.5Z", 946641600 },
-    { "2026-12-02T01:43:29.123456Z", 1796175809 }, { "yesterday", nil }, { 42, nil },
-  }
-  for _, row in ipairs(rows) do
-    it(tostring(row[1]) .. " -> " .. tostring(row[2]), function()
-      assert.are.equal(row[2], iso_seconds(row[1]))
-    end)
-  end
 end)
 
 describe("anthropic.bulk.run killed with kill -9", function()
@@ -446,6 +464,7 @@ describe("anthropic.bulk.run killed with kill -9", function()
   end
 
   it("mid-delivery: the rerun delivers the rest, none twice, none lost, and submits no batch again", function()
+    local before = stats()
     local pid = start(13)
     wait_for("13 results", function() return io.open(progress) ~= nil end)
     kill9(pid)
@@ -458,10 +477,14 @@ describe("anthropic.bulk.run killed with kill -9", function()
     assert.are.equal(3, #created())
     assert.is_true(batches_before >= 2)
     assert_exactly_once(30)
+    local after = stats()
+    assert.are.same({ created = 3, requests = 30 },
+      { created = after.created - before.created, requests = after.requests - before.requests })
   end)
 
   it("between the POST and the record of its batch id: the rerun adopts that batch", function()
     -- the first create's reply is held for 5 s; the child dies while it waits for it
+    local before = stats()
     local pid = start(0, '{"sequence":[{"delay_ms":5000}]}')
     wait_for("the first POST", function()
       for _, r in ipairs(mock.requests(server.url)) do if r.method == "POST" then return true end end
@@ -478,12 +501,15 @@ describe("anthropic.bulk.run killed with kill -9", function()
     assert.matches("^done 30 3 ", out)
     assert.are.equal(3, #created())
     assert_exactly_once(30)
+    local after = stats()
+    assert.are.same({ created = 3, requests = 30 },
+      { created = after.created - before.created, requests = after.requests - before.requests })
   end)
   it("killed again and again at one of its first state saves, before or after the rename, until a run ends "
     .. "the job: every result once, none submitted twice", function()
       -- Run r dies at its save 1..6 (cycling), before the rename for six runs, after it for the
       -- next six: the job moves a few saves per run, so the kills fall all along it.
-      local runs, kills = 0, {}
+      local runs, kills, before = 0, {}, stats()
       while true do
         local k, when = runs % 6 + 1, math.floor(runs / 6) % 2 == 0 and "before" or "after"
         local out, code = run.command(child_cmd(0, nil, "retry"), { BULK_DIE_AT = k .. ":" .. when })
@@ -500,6 +526,10 @@ describe("anthropic.bulk.run killed with kill -9", function()
         .. "the last ran to the end", runs - 1, kills.before or 0, kills.after or 0))
       assert.is_true(runs > 12, "only " .. runs .. " runs")
       assert_exactly_once(30, "rnd-%03d", { ["rnd-007"] = true, ["rnd-019"] = true })
+      -- three batches of 10, and one retry batch each for rnd-007 and rnd-019
+      local after = stats()
+      assert.are.same({ created = 5, requests = 32 },
+        { created = after.created - before.created, requests = after.requests - before.requests })
     end)
 end)
 

@@ -108,6 +108,21 @@ describe("anthropic.uv with luv", function()
     driver:detach()
   end)
 
+  it("wakes a task sleeping on a derived client's timer, with nothing in flight to kick it", function()
+    local child = client:with_options { max_retries = 1 }
+    local driver = uvdrive.attach(client, uv)
+    local woke
+    -- The task's only wake-up is a timer (engine.sleep): no request starts, so only the timer
+    -- itself can tell the driver to arm its uv timer.
+    anthropic.spawn(function()
+      require("anthropic.engine").sleep(child, 0.05)
+      woke = true
+    end)
+    run_loop(2000)
+    assert.is_true(woke, "the sleeping task never woke")
+    driver:detach()
+  end)
+
   it("never polls an idle client, and keeps no handle active for it", function()
     local driver = uvdrive.attach(client, uv)
     local t = uv.new_timer()

@@ -95,9 +95,10 @@ local function check_opts(opts)
   if raw ~= nil and raw.on_done ~= nil then
     usage("opts.options.on_done", "use opts.on_done: the job calls back once")
   end
-  local ro = { betas = o.betas }
-  for k, v in pairs(raw or {}) do ro[k] = v end
-  o.request_options = ro
+  -- as the batches calls take them: betas among the options (retrieve, results), or not (list)
+  local ro, lo = { betas = o.betas }, {}
+  for k, v in pairs(raw or {}) do ro[k], lo[k] = v, v end
+  o.request_options, o.list_options = ro, lo
   return o
 end
 
@@ -224,8 +225,9 @@ local function submit(run, b)
   if b.intent_at then              -- an earlier POST may have created it
     local set = {}
     for _, i in ipairs(list) do set[job.ids[i]] = true end
-    local id = find.lost_batch({ client = run.client, options = run.o.request_options, window = run.o.window,
-      poll_interval = run.o.poll_interval, claimed = claimed(run.st) }, b, set, #list)
+    local id = find.lost_batch({ client = run.client, options = run.o.request_options, betas = run.o.betas,
+      list_options = run.o.list_options, window = run.o.window, poll_interval = run.o.poll_interval,
+      claimed = claimed(run.st) }, b, set, #list)
     if id then
       b.id = id
       save(run)

@@ -15,26 +15,9 @@
 -- results read, never a wrong adoption.
 
 local engine = require "anthropic.engine"
+local parse_time = require("anthropic.pacing").parse_time     -- the one RFC 3339 reader
 
 local M = {}
-
---- "2026-01-02T03:04:05.123456Z" -> seconds since the epoch (UTC), or nil for another text.
----@param s any
----@return integer|nil seconds
-function M.iso_seconds(s)
-  if type(s) ~= "string" then return nil end
-  local y, mo, d, h, mi, sec = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)")
-  if not y then return nil end
-  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-  -- days from the civil date (Howard Hinnant's algorithm), exact for the proleptic Gregorian
-  if mo <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local doy = math.floor((153 * (mo + (mo > 2 and -3 or 9)) + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  local days = era * 146097 + doe - 719468
-  return days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
-end
 
 local function total(counts)
   if type(counts) ~= "table" then return -1 end
@@ -68,7 +51,8 @@ end
 
 --- The id of the batch this job created for `b` (whose members are the custom_id set
 --- `members`, `n` of them) before it could record it, or nil when there is none.
----@param job table the running job: client, options, poll_interval, window, claimed (ids in the state)
+---@param job table the running job: client, options (list_options: without betas), betas, poll_interval,
+---  window, claimed (the batch ids in the state)
 ---@param b table the state's batch entry (intent_at)
 ---@param members table<string, boolean>
 ---@param n integer
@@ -76,11 +60,11 @@ end
 function M.lost_batch(job, b, members, n)
   local since = b.intent_at - job.window
   local candidates = {}
-  local page = job.client.messages.batches.list({ limit = 100 }, job.options)
+  local page = job.client.messages.batches.list({ limit = 100, betas = job.betas }, job.list_options)
   local done = false
   while page and not done do
     for _, item in ipairs(page.data) do
-      local t = M.iso_seconds(item.created_at)
+      local t = parse_time(item.created_at)
       if t and t < since then done = true; break end
       if not job.claimed[item.id] and total(item.request_counts) == n then
         candidates[#candidates + 1] = { id = item.id, off = math.abs((t or b.intent_at) - b.intent_at) }

@@ -77,15 +77,15 @@ local function submit(self, kind, params, options)
   if kind == "create" and options and (options.on_event or options.on_text) then
     errors.usage("options", "on_event/on_text need q:stream")
   end
-  local client = self.client
+  -- The op belongs to the root, as every op the engine starts does (a derived client polls
+  -- through its root): counted, finished and polled there.
+  local root = self.client._root or self.client
   local op = setmetatable({
-    client = client, done = false, queue = self, kind = kind, params = p, options = options,
+    client = root, done = false, queue = self, kind = kind, params = p, options = options,
     on_done = options and options.on_done,
     cost = pacing.cost(#json.encode(p), p.max_tokens),
   }, QueuedOp)
-  -- Counted as in flight from now on: client:poll() returns > 0 while it waits its turn. The
-  -- count is the engine's (a derived client polls through its root).
-  local root = client._root or client
+  -- Counted as in flight from now on: client:poll() returns > 0 while it waits its turn.
   root._ops[op] = true
   root._nops = root._nops + 1
   self.ops[#self.ops + 1] = op
@@ -196,7 +196,6 @@ function Queue:_wake_in(seconds)
   if self.wake_at and self.wake_at <= at then return end
   self.wake_at = at
   timers.add(self.client, at, self.on_wake)
-  if self.client._wake then self.client._wake() end   -- an event-loop driver re-arms its timer
 end
 
 --- op:cancel([err]) for a queued operation: not started yet, it is dropped from the queue;

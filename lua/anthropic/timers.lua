@@ -26,6 +26,8 @@ function M.add(client, at_ms, fn)
     client._timers = list
   end
   list[#list + 1] = { at = at_ms, fn = fn }
+  -- An event-loop driver (anthropic.uv) re-arms its timer for the new deadline.
+  if client._wake then client._wake() end
 end
 
 ---@param client anthropic.Client

@@ -264,5 +264,43 @@ describe("mock message batches: scripted outcomes and time to end", function()
     srv.stop()
     assert.equal("ended", g.processing_status)
   end)
+  it("GET/PUT /_mock/batches: the timing knobs for batches created from then on, and the counts", function()
+    local srv = mock.spawn({})
+    local o = { url = srv.url }
+    local function control(method, body)
+      local status, _, raw = mock.request(method, "/_mock/batches", { ["content-type"] = "application/json" },
+        body and cjson.encode(body), o)
+      return status, cjson.decode(raw)
+    end
+    local status, v = control("GET")
+    assert.equal(200, status)
+    assert.same({ batch_pending_polls = 1, batch_end_ms = cjson.null, created = 0, requests = 0 }, v)
+    status, v = control("PUT", { batch_end_ms = 300 })
+    assert.equal(200, status)
+    assert.same({ batch_pending_polls = 1, batch_end_ms = 300, created = 0, requests = 0 }, v)
+    local _, b = mock.json_request("POST", "/v1/messages/batches", { requests = { req("a", "x"), req("b", "y") } },
+      nil, o)
+    local _, g1 = mock.json_request("GET", "/v1/messages/batches/" .. b.id, nil, nil, o)
+    local _, g2 = mock.json_request("GET", "/v1/messages/batches/" .. b.id, nil, nil, o)
+    assert.same({ "in_progress", "in_progress" }, { g1.processing_status, g2.processing_status })
+    socket.sleep(0.35)
+    local _, g3 = mock.json_request("GET", "/v1/messages/batches/" .. b.id, nil, nil, o)
+    assert.equal("ended", g3.processing_status)
+    status, v = control("PUT", { batch_end_ms = cjson.null, batch_pending_polls = 0 })
+    assert.equal(200, status)
+    assert.same({ batch_pending_polls = 0, batch_end_ms = cjson.null, created = 1, requests = 2 }, v)
+    local rows = {
+      { { batch_pending_polls = -1 }, "batches: batch_pending_polls: expected an integer >= 0" },
+      { { batch_end_ms = "soon" }, "batches: batch_end_ms: expected a number >= 0 or null" },
+      { { end_ms = 1 }, "batches: unknown field 'end_ms'" },
+    }
+    for _, row in ipairs(rows) do
+      status, v = control("PUT", row[1])
+      assert.equal(400, status)
+      assert.equal(row[2], v.error.message)
+    end
+    srv.stop()
+  end)
 end)
+
 

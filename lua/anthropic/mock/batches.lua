@@ -39,7 +39,35 @@ local ERROR_BODY = json.order({ "type", "error", "request_id" })
 local ERROR_INNER = json.order({ "type", "message" })
 
 function M.new_store()
-  return { list = {}, by_id = {}, seq = 0, failed_once = {} }
+  return { list = {}, by_id = {}, seq = 0, failed_once = {}, requests = 0 }
+end
+
+local SETTINGS = json.order({ "batch_pending_polls", "batch_end_ms", "created", "requests" })
+
+-- settings(ctx) -> the timing knobs and the counts of batches and requests created (GET /_mock/batches)
+function M.settings(ctx)
+  local cfg, store = ctx.config, ctx.batches
+  return json.obj(SETTINGS, { batch_pending_polls = cfg.batch_pending_polls,
+    batch_end_ms = cfg.batch_end_ms or json.null, created = store.seq, requests = store.requests })
+end
+
+-- configure(ctx, t) -> nil, or a message for a bad field: sets the knobs for batches created
+-- from now on (PUT /_mock/batches); a field left out keeps its value.
+function M.configure(ctx, t)
+  if not json.is_object(t) then return "expected a JSON object" end
+  for k, v in pairs(t) do
+    if k == "batch_pending_polls" then
+      if type(v) ~= "number" or v < 0 or v ~= math.floor(v) then return k .. ": expected an integer >= 0" end
+    elseif k == "batch_end_ms" then
+      if v ~= json.null and (type(v) ~= "number" or v < 0) then return k .. ": expected a number >= 0 or null" end
+    else
+      return "unknown field '" .. tostring(k) .. "'"
+    end
+  end
+  local cfg = ctx.config
+  if t.batch_pending_polls ~= nil then cfg.batch_pending_polls = t.batch_pending_polls end
+  if t.batch_end_ms == json.null then cfg.batch_end_ms = false
+  elseif t.batch_end_ms ~= nil then cfg.batch_end_ms = t.batch_end_ms end
 end
 
 local function counts(b)
@@ -193,6 +221,7 @@ function M.create(ex)
   end
   for _, cid in ipairs(once) do store.failed_once[cid] = true end
   store.seq = store.seq + 1
+  store.requests = store.requests + #list
   local end_ms = f.batch_end_ms or cfg.batch_end_ms
   local b = {
     id = ids.next("msgbatch"), seq = store.seq, created_at = ids.now(), requests = list, outcomes = outcomes,

@@ -7,6 +7,9 @@
 --                            "requests","input_tokens","output_tokens","counted","limited"}
 --   PUT    /_mock/ratelimit  new settings (the same fields but the counts); windows and
 --                            counts start afresh
+--   GET    /_mock/batches    {"batch_pending_polls","batch_end_ms","created","requests"}: how
+--                            batches end, and how many batches and requests were created
+--   PUT    /_mock/batches    new timing for batches created from then on (fields left out stay)
 --   GET    /_mock/health     {"ok":true}
 --   POST   /_mock/files      { filename, mime_type, size_bytes [, content] }: a downloadable
 --                            file, as the API makes them (anthropic.mock.files); its metadata
@@ -16,16 +19,17 @@
 local faults = require "anthropic.mock.faults"
 local ratelimit = require "anthropic.mock.ratelimit"
 local files = require "anthropic.mock.files"
+local batches = require "anthropic.mock.batches"
 local json = require "anthropic.mock.json"
 
 local M = {}
 
--- route(path) -> "requests" | "health" | "files" | "file", id | nil
+-- route(path) -> "requests" | "health" | "files" | "ratelimit" | "batches" | "file", id | nil
 function M.route(path)
   local id = path:match("/_mock/files/([^/]+)$")
   if id then return "file", id end
   return path:match("/_mock/(requests)/?$") or path:match("/_mock/(health)/?$") or path:match("/_mock/(files)/?$")
-    or path:match("/_mock/(ratelimit)/?$")
+    or path:match("/_mock/(ratelimit)/?$") or path:match("/_mock/(batches)/?$")
     or (path:find("/_mock/", 1, true) == 1 and "unknown") or nil
 end
 
@@ -46,6 +50,13 @@ function M.handle(ex, which, id)
     if err then return ex:error(400, "invalid_request_error", "ratelimit: " .. err) end
     ratelimit.configure(ctx.ratelimit, settings)
     return ex:json(200, json.encode(ratelimit.stats(ctx.ratelimit)))
+  elseif which == "batches" and method == "GET" then
+    return ex:json(200, json.encode(batches.settings(ctx)))
+  elseif which == "batches" and (method == "PUT" or method == "POST") then
+    local settings = json.decode(ex.req.body or "")
+    local err = settings == nil and "the body is not valid JSON" or batches.configure(ctx, settings)
+    if err then return ex:error(400, "invalid_request_error", "batches: " .. err) end
+    return ex:json(200, json.encode(batches.settings(ctx)))
   elseif which == "health" and method == "GET" then
     return ex:json(200, '{"ok":true}')
   elseif which == "files" and method == "POST" then

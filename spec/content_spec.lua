@@ -34,6 +34,16 @@ local function sized_file(head, size)
   return path
 end
 
+-- Runs fn with content.LIMITS replaced by small ones, so a boundary is tested on a few bytes;
+-- the checks read LIMITS at each call.
+local function with_limits(limits, fn)
+  local saved = content.LIMITS
+  content.LIMITS = limits
+  local ok, err = pcall(fn)
+  content.LIMITS = saved
+  if not ok then error(err, 0) end
+end
+
 -- A PDF whose page tree declares `pages` pages (only the tree: what pdf_pages reads).
 local function pdf_with(pages)
   return "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] "
@@ -101,16 +111,37 @@ describe("anthropic.content", function()
       assert.same({ type = "ephemeral", ttl = "1h" }, b.cache_control)
     end)
 
-    it("an image exactly at the 5 MB base64 limit is accepted; one byte more is refused before encoding", function()
-      local max = 5 * 1024 * 1024 / 4 * 3
-      local png = slurp(DIR .. "tiny.png")
-      local at = png .. string.rep("\0", max - #png)
-      local b = content.image { data = at }
-      assert.equal(5 * 1024 * 1024, #b.source.data)
-      local err = raises(content.image, { data = at .. "\0" })
-      assert.equal("content.image: data: 3932161 bytes is over the API's limit: an image may be at most "
-        .. "3932160 bytes (5 MB, 5242880 bytes, once base64-encoded)", err.message)
-      assert.equal("data", err.param)
+    it("an image exactly at the base64 limit is accepted; one byte more is refused before encoding", function()
+      local png = slurp(DIR .. "tiny.png")                             -- 81 bytes: 108 in base64
+      with_limits({ image_base64_bytes = 108, request_bytes = 1000, pdf_pages = 100 }, function()
+        assert.equal(108, #content.image({ data = png }).source.data)
+        local err = raises(content.image, { data = png .. "\0" })
+        assert.equal("content.image: data: the data is 82 bytes, over the API's limit: an image may be at most "
+          .. "81 bytes (108 bytes, once base64-encoded)", err.message)
+        assert.equal("data", err.param)
+      end)
+    end)
+
+    it("reads what cannot seek (a pipe on /dev/stdin) or says size 0 (/proc), bounded as it is read", function()
+      local run = require "spec.support.run"
+      local code = "local c = require 'anthropic.content'\n"
+        .. "print(c.image('/dev/stdin').source.media_type)"
+      local out, status = run.command("cat " .. run.quote(DIR .. "tiny.png") .. " | " .. run.interpreter()
+        .. " -e " .. run.quote(code))
+      assert.equal(0, status, out)
+      assert.equal("image/png\n", out)
+      code = "local c = require 'anthropic.content'\n"
+        .. "c.LIMITS = { image_base64_bytes = 104, request_bytes = 1000, pdf_pages = 100 }\n"
+        .. "print(select(2, pcall(c.image, '/dev/stdin')).message)"
+      out = run.command("cat " .. run.quote(DIR .. "tiny.png") .. " | " .. run.interpreter() .. " -e "
+        .. run.quote(code))
+      assert.equal("content.image: path: '/dev/stdin' holds more than the API's limit: an image may be at most "
+        .. "78 bytes (104 bytes, once base64-encoded)\n", out)
+      local status_file = io.open("/proc/self/status", "rb")
+      if status_file then                                     -- Linux: seeks to a size of 0
+        status_file:close()
+        assert.matches("^Name:", content.document("/proc/self/status").source.data)
+      end
     end)
 
     it("an oversize file is refused from its size, without being read", function()
@@ -119,6 +150,7 @@ describe("anthropic.content", function()
       os.remove(path)
       assert.equal("content.image: path: '" .. path .. "' is 6291456 bytes, over the API's limit: an image may "
         .. "be at most 3932160 bytes (5 MB, 5242880 bytes, once base64-encoded)", err.message)
+      assert.same({ image_base64_bytes = 5242880, request_bytes = 33554432, pdf_pages = 100 }, content.LIMITS)
     end)
   end)
 
@@ -150,6 +182,9 @@ describe("anthropic.content", function()
       assert.equal(1, content.pdf_pages(slurp(DIR .. "tiny.pdf")))
       assert.equal(250, content.pdf_pages(pdf_with(250)))
       assert.is_nil(content.pdf_pages("%PDF-1.7\n(compressed object streams only)"))
+      -- No space after /Type, a longer name that is not /Pages, a node with fewer pages:
+      assert.equal(7, content.pdf_pages("<< /Type/Pages /Count 7 >> << /Type /PagesX /Count 9 >> "
+        .. "<</Type /Pages/Kids[]/Count 3>>"))
     end)
 
     it("100 pages are accepted, 101 refused", function()
@@ -159,18 +194,26 @@ describe("anthropic.content", function()
         err.message)
     end)
 
-    it("a document over the 32 MB request is refused from its size; a PDF over it once base64-encoded", function()
+    it("a document over the 32 MB request is refused from its size, without being read", function()
       local path = sized_file("notes\n", 33 * 1024 * 1024)
       local err = raises(content.document, path)
       os.remove(path)
       assert.equal("content.document: path: '" .. path .. "' is 34603008 bytes, over the API's limit: a document "
-        .. "must fit in one request of 32 MB (33554432 bytes)", err.message)
-      local over = 24 * 1024 * 1024 + 1                       -- one byte over a PDF's limit
-      err = raises(content.document, { data = "%PDF-1.4\n" .. string.rep("\0", over - 9) })
-      assert.equal("content.document: data: the data is 25165825 bytes, over the API's limit: a PDF must fit, "
-        .. "base64-encoded, in one request of 32 MB (at most 25165824 bytes)", err.message)
-      local text = string.rep("a", over)                         -- text is sent as it is: it fits
-      assert.equal(over, #content.document({ data = text }).source.data)
+        .. "must fit in one request (32 MB, 33554432 bytes)", err.message)
+    end)
+
+    it("text is bounded by the request as it is, a PDF by its base64 form", function()
+      with_limits({ image_base64_bytes = 108, request_bytes = 40, pdf_pages = 100 }, function()
+        local pdf = "%PDF-1.4\n" .. string.rep("x", 21)                  -- 30 bytes: 40 in base64
+        assert.equal(40, #content.document({ data = pdf }).source.data)
+        local err = raises(content.document, { data = pdf .. "x" })
+        assert.equal("content.document: data: the data is 31 bytes, over the API's limit: a PDF must fit, "
+          .. "base64-encoded, in one request (40 bytes): at most 30 bytes", err.message)
+        assert.equal(40, #content.document({ data = string.rep("t", 40) }).source.data)   -- text: as it is
+        err = raises(content.document, { data = string.rep("t", 41) })
+        assert.equal("content.document: data: the data is 41 bytes, over the API's limit: a document must fit in one "
+          .. "request (40 bytes)", err.message)
+      end)
     end)
   end)
 

@@ -134,6 +134,27 @@ describe("client.files.upload", function()
     end
   end)
 
+  it("without mime_type, sends the type the bytes' signature shows, not the name's guess", function()
+    local png = "\137PNG\r\n\26\n" .. string.rep("\0\1", 50)
+    local webp = "RIFF\0\0\0\0WEBPVP8 " .. string.rep("\0", 40)
+    -- a text longer than the sniffed head, cut there inside a three-byte character
+    local notes = string.rep("a", 65535) .. "\226\130\172 euro"
+    local cases = {
+      { { path = write_file("shot.dat", png) }, "image/png" },
+      { { data = webp, filename = "pic.webp" }, "image/webp" },
+      { { path = write_file("notes.md", notes) }, "text/plain" },
+      { { data = "# title\n", filename = "readme.md" }, "text/plain" },
+      { { data = "%PDF-1.7\n", filename = "scan" }, "application/pdf" },
+    }
+    for _, c in ipairs(cases) do
+      local f = client.files.upload(c[1])
+      assert.equal(c[2], f.mime_type, f.filename)
+    end
+    -- the caller's mime_type wins over the signature
+    local md = client.files.upload { data = "# t\n", filename = "t.md", mime_type = "text/markdown" }
+    assert.equal("text/markdown", md.mime_type)
+  end)
+
   it("takes filename to override a path's base name", function()
     local path = write_file("a.txt", "hello\n")
     local f = client.files.upload { path = path, filename = "notes.txt" }
@@ -364,6 +385,29 @@ describe("client.files.download", function()
     local last = calls[#calls]
     assert.same({ 3 * 1024 * 1024 + 7, 3 * 1024 * 1024 + 7 }, last)
     for i = 2, #calls do assert.is_true(calls[i][1] > calls[i - 1][1]) end
+  end)
+
+  it("a download cut off mid-body is retried from zero, and the file holds exactly the content", function()
+    local size = 2 * 1024 * 1024
+    local made = make_downloadable { size_bytes = size }
+    local out = dir .. "/cut/out.bin"
+    os.execute("mkdir -p " .. mock.shell_quote(dir .. "/cut"))
+    local retrying = new_client { max_retries = 1 }
+    local cut_once = support.fault({ sequence = { { close_after = 700000 } } }, { path = out })
+    local r = retrying.files.download(made.id, cut_once)
+    assert.equal(2, r._response.attempts)
+    assert.equal(size, r.size_bytes)
+    local content = read_file(out)
+    assert.equal(size, #content)
+    assert.is_true(content == pattern(size))
+    assert.same({ "out.bin" }, ls(dir .. "/cut"))
+    -- without a retry left: the ConnectionError, and no file
+    os.remove(out)
+    local err = raises(client.files.download, made.id,
+      support.fault({ close_after = 1000, close_mode = "reset" }, { path = out }))
+    assert.is_true(errors.ConnectionError.is_class_of(err), tostring(err))
+    assert.same({}, ls(dir .. "/cut"))
+    retrying:close()
   end)
 
   it("replaces an existing file only when the download succeeds", function()

@@ -26,7 +26,8 @@ local errors = require "anthropic.errors"
 ---@class anthropic.content
 local M = {}
 
---- The API's documented limits the helpers check (Messages API, inline content):
+--- The API's documented limits the helpers check (Messages API, inline content), read at
+--- each call (raise one if the API's limit grows before this library knows):
 --- image_base64_bytes: 5 MB per image, measured on the base64 text the request carries;
 --- request_bytes: 32 MB per request, so no single PDF or text document may be larger;
 --- pdf_pages: 100 pages per PDF.
@@ -48,15 +49,24 @@ local function fail(fn, param, reason)
     param = param, reason = reason }), 0)
 end
 
---- content.media_type(bytes) -> the media type the bytes' signature shows ("image/png",
---- "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain" for valid UTF-8
---- without NUL), or nil when it is none of them.
+--- content.media_type(bytes [, head]) -> the media type the bytes' signature shows
+--- ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain" for
+--- valid UTF-8 without NUL), or nil when it is none of them. With head = true the bytes are only
+--- the start of the content, so a character cut at their end still counts as text.
 ---@param bytes string
+---@param head? boolean
 ---@return string|nil media_type
-function M.media_type(bytes)
+function M.media_type(bytes, head)
   if type(bytes) ~= "string" or bytes == "" then return nil end
   for _, s in ipairs(SIGNATURES) do
     if bytes:sub(1, #s[2]) == s[2] and (s[3] == nil or bytes:sub(9, 8 + #s[3]) == s[3]) then return s[1] end
+  end
+  if head then
+    -- Drop a sequence the cut left unfinished: up to three continuation bytes and their lead.
+    local n, cont = #bytes, 0
+    while cont < 3 and n > 0 and bytes:byte(n) >= 0x80 and bytes:byte(n) < 0xC0 do n, cont = n - 1, cont + 1 end
+    if n > 0 and bytes:byte(n) >= 0xC0 then n = n - 1 end
+    bytes = bytes:sub(1, n)
   end
   if not bytes:find("\0", 1, true) and core.utf8_invalid(bytes) == nil then return "text/plain" end
   return nil
@@ -71,17 +81,25 @@ function M.pdf_pages(bytes)
   local most
   local from = 1
   while true do
-    local s, e = bytes:find("/Type%s*/Pages[^%w]", from)
-    if not s then break end
-    -- The dictionary around the match: back to its "<<", forward to its ">>" (a page tree
-    -- node holds no nested dictionaries in the writers seen, and 512 bytes either side bound
-    -- the work on hostile input).
-    local open = bytes:sub(math.max(1, s - 512), s):match(".*()<<")
-    local head = open and math.max(1, s - 512) + open - 1 or s
-    local close = bytes:find(">>", e, true) or math.min(#bytes, e + 512)
-    local count = tonumber(bytes:sub(head, math.min(close, e + 512)):match("/Count%s+(%d+)"))
-    if count and (most == nil or count > most) then most = count end
-    from = e
+    -- A plain search for "/Pages" (fast on a 24 MB PDF), then "/Type" just before it: an
+    -- unanchored pattern would start the matcher at every byte.
+    local p = bytes:find("/Pages", from, true)
+    if not p then break end
+    local e = p + 5
+    local window = math.max(1, p - 24)
+    local at = bytes:sub(window, p - 1):match("()/Type%s*$")
+    if at and not bytes:sub(e + 1, e + 1):match("%w") then
+      local s = window + at - 1
+      -- The dictionary around the match: back to its "<<", forward to its ">>" (a page tree
+      -- node holds no nested dictionaries in the writers seen, and 512 bytes either side
+      -- bound the work on hostile input).
+      local open = bytes:sub(math.max(1, s - 512), s):match(".*()<<")
+      local head = open and math.max(1, s - 512) + open - 1 or s
+      local close = bytes:find(">>", e, true) or math.min(#bytes, e + 512)
+      local count = tonumber(bytes:sub(head, math.min(close, e + 512)):match("/Count%s+(%d+)"))
+      if count and (most == nil or count > most) then most = count end
+    end
+    from = e + 1
   end
   return most
 end
@@ -117,7 +135,7 @@ local function read(fn, src, max_raw, limit_text)
     if type(data) ~= "string" then fail(fn, "data", "expected the bytes as a string, got " .. type(data)) end
     if #data == 0 then fail(fn, "data", "is empty") end
     if #data > max_raw then
-      fail(fn, "data", human(#data) .. " is over the API's limit: " .. limit_text)
+      fail(fn, "data", "the data is " .. human(#data) .. ", over the API's limit: " .. limit_text())
     end
     return data, "the data", "data"
   end
@@ -134,20 +152,24 @@ local function read(fn, src, max_raw, limit_text)
   end
   -- One byte first: a directory opens but does not read (and seeks to a huge "size").
   local first, ferr = f:read(1)
-  local size = first and f:seek("end")
   if first == nil then
     f:close()
     fail(fn, "path", ferr and ("cannot read " .. where .. ": " .. tostring(ferr)) or (where .. " is empty"))
   end
-  if size > max_raw then
+  -- A regular file is measured before it is read. A pipe (/dev/stdin) cannot seek, and some
+  -- files (in /proc) say 0: those are measured by reading at most one byte past the limit.
+  local size = f:seek("end")
+  if size and size > max_raw then
     f:close()
-    fail(fn, "path", where .. " is " .. human(size) .. ", over the API's limit: " .. limit_text)
+    fail(fn, "path", where .. " is " .. human(size) .. ", over the API's limit: " .. limit_text())
   end
-  f:seek("set", 0)
-  local bytes, rerr = f:read(size)
+  if size then f:seek("set", 1) end
+  local rest, rerr = f:read(max_raw)
   f:close()
-  if bytes == nil or #bytes ~= size then
-    fail(fn, "path", "cannot read " .. where .. ": " .. tostring(rerr or "it changed while it was read"))
+  if rerr then fail(fn, "path", "cannot read " .. where .. ": " .. tostring(rerr)) end
+  local bytes = first .. (rest or "")
+  if #bytes > max_raw then
+    fail(fn, "path", where .. " holds more than the API's limit: " .. limit_text())
   end
   return bytes, where, "path"
 end
@@ -227,11 +249,22 @@ function M.text(s, opts)
   return { type = "text", text = s, cache_control = cache_control("text", opts.cache_control) }
 end
 
-local IMAGE_LIMIT_TEXT = "an image may be at most " .. human(raw_limit(M.LIMITS.image_base64_bytes))
-  .. " (5 MB, 5242880 bytes, once base64-encoded)"
-local DOCUMENT_LIMIT_TEXT = "a document must fit in one request of 32 MB (" .. human(M.LIMITS.request_bytes) .. ")"
-local PDF_LIMIT_TEXT = "a PDF must fit, base64-encoded, in one request of 32 MB (at most "
-  .. human(raw_limit(M.LIMITS.request_bytes)) .. ")"
+-- The limits in words, read from M.LIMITS at each call (so the words always match the check).
+local function mb(n)
+  if n % (1024 * 1024) ~= 0 then return human(n) end
+  return string.format("%d MB, %d bytes", n / (1024 * 1024), n)
+end
+local function image_limit_text()
+  local b64 = M.LIMITS.image_base64_bytes
+  return "an image may be at most " .. human(raw_limit(b64)) .. " (" .. mb(b64) .. ", once base64-encoded)"
+end
+local function document_limit_text()
+  return "a document must fit in one request (" .. mb(M.LIMITS.request_bytes) .. ")"
+end
+local function pdf_limit_text()
+  return "a PDF must fit, base64-encoded, in one request (" .. mb(M.LIMITS.request_bytes) .. "): at most "
+    .. human(raw_limit(M.LIMITS.request_bytes))
+end
 -- What an unknown type is called by the function that refused it ("content.<fn>").
 local UNKNOWN = {
   image = "is not a PNG, JPEG, GIF or WebP image", document = "is neither a PDF nor UTF-8 text",
@@ -260,7 +293,7 @@ local function image_block(fn, src, opts)
   opts = check_opts(fn, opts, IMAGE_OPTS)
   local url = url_source(fn, src)
   if url then return { type = "image", source = url, cache_control = cache_control(fn, opts.cache_control) } end
-  local bytes, where, param = read(fn, src, raw_limit(M.LIMITS.image_base64_bytes), IMAGE_LIMIT_TEXT)
+  local bytes, where, param = read(fn, src, raw_limit(M.LIMITS.image_base64_bytes), image_limit_text)
   local media = M.media_type(bytes)
   if not IMAGE_TYPES[media] then unknown(fn, param, where, media) end
   return { type = "image", source = { type = "base64", media_type = media, data = core.base64_encode(bytes) },
@@ -273,11 +306,11 @@ local function document_block(fn, src, opts)
   if not source then
     -- Text goes as it is, a PDF as base64 (a third larger): the bound for the read is the
     -- text's, the PDF's is checked once the bytes show one.
-    local bytes, where, param = read(fn, src, M.LIMITS.request_bytes, DOCUMENT_LIMIT_TEXT)
+    local bytes, where, param = read(fn, src, M.LIMITS.request_bytes, document_limit_text)
     local media = M.media_type(bytes)
     if media == "application/pdf" then
       if #bytes > raw_limit(M.LIMITS.request_bytes) then
-        fail(fn, param, where .. " is " .. human(#bytes) .. ", over the API's limit: " .. PDF_LIMIT_TEXT)
+        fail(fn, param, where .. " is " .. human(#bytes) .. ", over the API's limit: " .. pdf_limit_text())
       end
       local pages = M.pdf_pages(bytes)
       if pages and pages > M.LIMITS.pdf_pages then

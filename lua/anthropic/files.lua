@@ -24,6 +24,7 @@ local client_mod = require "anthropic.client"
 local pagination = require "anthropic.pagination"
 local resource = require "anthropic.resource"
 local compat = require "anthropic.compat"
+local content = require "anthropic.content"
 
 local M = {}
 
@@ -45,7 +46,8 @@ local BASE = "/v1/files"
 ---@field path? string a file to upload, read from disk as it is sent
 ---@field data? string or the bytes themselves (then filename is required)
 ---@field filename? string default: the path's base name
----@field mime_type? string default: libcurl's guess from the file name's extension
+---@field mime_type? string default: the type the bytes' signature shows
+--- (anthropic.content.media_type), else libcurl's guess from the name
 ---@field betas? string[]
 
 --- M.betas(client, betas) -> betas with the Files beta added once (unless client.files_beta is
@@ -114,12 +116,18 @@ local function check_string(v, name)
 end
 
 -- A path that cannot be read is the caller's mistake, found before anything is sent.
+-- How much of a file its media type is judged by when the caller names none.
+local SNIFF_BYTES = 65536
+
+-- Returns the file's first SNIFF_BYTES (and whether that is all of it).
 local function check_readable(path)
   local f, oerr = io.open(path, "rb")
   if not f then usage("path", "cannot read " .. tostring(oerr)) end
-  local _, rerr = f:read(0)       -- a directory opens, and fails here
+  local head, rerr = f:read(SNIFF_BYTES)       -- a directory opens, and fails here
+  local more = head ~= nil and #head == SNIFF_BYTES and f:read(0) ~= nil
   f:close()
   if rerr then usage("path", "cannot read " .. path .. ": " .. tostring(rerr)) end
+  return head or "", more
 end
 
 local function basename(path)
@@ -140,17 +148,22 @@ function M.upload_part(params)
   local path, data = params.path, params.data
   if (path == nil) == (data == nil) then usage("path", "give exactly one of path and data") end
   local part = { name = "file" }
+  local head, more
   if path ~= nil then
     check_string(path, "path")
     if path:find("\0", 1, true) then usage("path", "must not contain a NUL byte") end
-    check_readable(path)
+    head, more = check_readable(path)
     part.path = path
     part.filename = params.filename ~= nil and check_string(params.filename, "filename") or basename(path)
   else
     if type(data) ~= "string" then usage("data", "must be a string of bytes") end
     if params.filename == nil then usage("filename", "is required with data (the API stores a name)") end
     part.data, part.filename = data, check_string(params.filename, "filename")
+    head, more = data:sub(1, SNIFF_BYTES), #data > SNIFF_BYTES
   end
+  -- No mime_type: the type the bytes' signature shows, as the content helpers judge it (libcurl
+  -- would guess from the name's extension only, and send .md or .webp as octet-stream).
+  part.type = content.media_type(head, more)
   if params.mime_type ~= nil then
     part.type = check_string(params.mime_type, "mime_type")
     if not part.type:find("^[%w!#$&^_.+-]+/[%w!#$&^_.+-]+") or part.type:find("[%c]") then
@@ -213,29 +226,26 @@ function M.attach(client)
     return pagination.list(client, BASE, p, options)
   end
 
+  -- GET or DELETE /v1/files/{file_id}: what retrieve and delete share.
+  local function by_id(method, id, options)
+    resource.check_id(id, "file_id")
+    local o, betas = resource.split_options(options)
+    return resource.call(client, {
+      method = method, path = BASE .. "/" .. resource.path_segment(id), betas = M.betas(client, betas),
+    }, o, options)
+  end
+
   --- files.retrieve(file_id [, options]) -> FileMetadata
   ---@param id string
   ---@param options? anthropic.RequestOptions (betas too)
   ---@return anthropic.FileMetadata file (an operation with options.on_done)
-  function files.retrieve(id, options)
-    resource.check_id(id, "file_id")
-    local o, betas = resource.split_options(options)
-    return resource.call(client, {
-      method = "GET", path = BASE .. "/" .. resource.path_segment(id), betas = M.betas(client, betas),
-    }, o, options)
-  end
+  function files.retrieve(id, options) return by_id("GET", id, options) end
 
   --- files.delete(file_id [, options]) -> { id, type = "file_deleted" }
   ---@param id string
   ---@param options? anthropic.RequestOptions (betas too)
   ---@return table deleted { id, type = "file_deleted" } (an operation with options.on_done)
-  function files.delete(id, options)
-    resource.check_id(id, "file_id")
-    local o, betas = resource.split_options(options)
-    return resource.call(client, {
-      method = "DELETE", path = BASE .. "/" .. resource.path_segment(id), betas = M.betas(client, betas),
-    }, o, options)
-  end
+  function files.delete(id, options) return by_id("DELETE", id, options) end
 
   --- files.download(file_id [, options]) -> with options.path: { path, size_bytes } once the
   --- content is in the file (written beside it, renamed over it when complete); without: the

@@ -8,6 +8,7 @@
 --     files the API made itself are: the mock makes one with POST /_mock/files
 --     { filename, mime_type, size_bytes [, content] } (content generated when absent: byte i is
 --     i % 251, so a test checks any size without storing it);
+--   * the fault close_after = K closes the connection after K bytes of a download;
 --   * a message whose image or document source is { type = "file", file_id } needs the beta
 --     header and a file that exists (404 not_found_error otherwise).
 
@@ -155,17 +156,32 @@ function M.content(ex, id)
   end
   local w = ex:fixed(200, f.mime_type, f.size,
     { { "content-disposition", 'attachment; filename="' .. f.filename:gsub('"', "") .. '"' } })
+  -- The fault close_after = K: the connection closes after K bytes of the announced content.
+  local left = ex.fault and ex.fault.close_after
+  local function send(piece)
+    if left then
+      if left <= #piece then
+        w:send(piece:sub(1, left))
+        return false
+      end
+      left = left - #piece
+    end
+    return w:send(piece)
+  end
   local ok
   if f.chunks then
     ok = true
     for _, c in ipairs(f.chunks) do
-      ok = w:send(c)
+      ok = send(c)
       if not ok then break end
     end
   else
-    ok = generated(f.size, function(piece) return w:send(piece) end)
+    ok = generated(f.size, send)
   end
-  if not ok then ex.keep_alive = false end
+  if not ok then
+    ex.keep_alive = false
+    if left then ex.conn:close(ex.fault.close_mode == "reset") end
+  end
 end
 
 --- content_of(f) -> the file's bytes as one string (for the mock's own GET /_mock/files/{id}).

@@ -6,8 +6,9 @@
 --   g  the 20,000-event stream framed as Bedrock's AWS event-stream, n in a row (compare with b)
 --   s  n fresh processes: require "anthropic" + anthropic.new{} (node: import + new Anthropic())
 --   q  n whole `anthropic-lua ask --no-stream` processes (node: the same one-shot script)
---   paths  in-process costs of new paths (bench/paths.lua): schema check per tool call, the
---          tool runner per turn beyond its request
+--   k, r   new paths (bench/clients/paths.lua): the schema check per tool call; the tool runner's
+--          own work per turn beyond its requests (against the offline mock)
+--   p  the frame loop of e with a frame budget, poll(0, 48)
 
 local M = {}
 
@@ -175,12 +176,14 @@ function M.sections(ctx)
   end
   p("")
   if has("ours-lua5.4", "k") or has("ours-luajit", "k") then
-    p("## New paths in process (bench/paths.lua)")
+    p("## New paths (bench/clients/paths.lua)")
     p("")
     p("(k): `anthropic.schema.check` of one tool call's input against its tool's JSON Schema (an object",
       " with a bounded string, a bounded integer, an enum and an array of strings; half the inputs carry one",
-      " error, and the run must get every verdict right). The tool runner's overhead per turn is not measured",
-      " yet.")
+      " error, and the run must get every verdict right). (r): the tool runner's own work per turn, beyond",
+      " its requests: two-turn runs (the offline mock asks for the tool, then answers) minus the same two",
+      " requests made by hand with messages.create, in interleaved batches of 10; the median of the batches'",
+      " differences, in CPU time of the client process (the mock is another process).")
     p("")
     p("| client | workload | n | us each |")
     p("|---|---|---:|---:|")

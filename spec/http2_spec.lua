@@ -236,6 +236,10 @@ describe("HTTP/2", function()
   -- Checked to fail without that queue (ANTH_MAX_ACTIVE): the streams past 100 fail with
   -- "Stream error in the HTTP/2 framing layer", or time out connecting.
   local MANY = 250
+  -- nginx logs milliseconds and derives a request's start from $request_time, so a request that
+  -- starts as another ends can look a little early: the server-side count gets some slack, the
+  -- client's own count of sockets none.
+  local AT_ONCE_MAX = 110
   it(MANY .. " streams at once over HTTP/2 all complete: the engine queues past one connection's streams", function()
     local entries, peak = run_streams(srv.h2, srv.h2_port, MANY)
     for i, e in ipairs(entries) do
@@ -244,14 +248,16 @@ describe("HTTP/2", function()
     local n = connections(entries)
     assert.is_true(n <= 2, MANY .. " streams used " .. n .. " connections")
     assert.is_true(peak <= 2, "the client watched " .. peak .. " sockets at once")
-    assert.is_true(at_once(entries) <= 100, "more than 100 streams were open at once")
+    local most = at_once(entries)
+    assert.is_true(most <= AT_ONCE_MAX, most .. " streams were open at once (the engine keeps 100)")
   end)
 
   it(MANY .. " streams at once over HTTP/1.1 all complete on at most 100 connections at a time", function()
     local entries, peak = run_streams(srv.h1, srv.h1_port, MANY)
     assert.is_true(peak <= 100, "the client watched " .. peak .. " sockets at once")
-    assert.is_true(at_once(entries) <= 100, "more than 100 requests were in progress at once")
-    assert.is_true(at_once(entries) >= 50, "the queue let only " .. at_once(entries) .. " run at once")
+    local most = at_once(entries)
+    assert.is_true(most <= AT_ONCE_MAX, most .. " requests were in progress at once (the engine keeps 100)")
+    assert.is_true(most >= 50, "the queue let only " .. most .. " run at once")
   end)
 
   local sequential = {

@@ -12,6 +12,7 @@
 -- s: n fresh processes that only `require "anthropic"` + anthropic.new{} (startup_child.lua);
 -- q: n whole `anthropic-lua ask --no-stream` processes against the server;
 -- k: no request: the schema check of n tool calls (bench/clients/paths.lua);
+-- r: the tool runner's overhead per turn, against the offline mock (bench/clients/paths.lua);
 -- p: as e, with a frame budget: client:poll(0, 48) hands out at most 48 events a frame.
 -- The module is loaded from this checkout as built in place (see ours_env.lua).
 package.path = arg[0]:gsub("[^/]*$", "") .. "?.lua;" .. package.path
@@ -29,7 +30,7 @@ if w == "g" then
     base_url = base, region = "us-east-1", max_retries = 0,
     access_key_id = "AKIDBENCHNOTAKEY", secret_access_key = "bench-not-a-secret",
   }
-elseif w ~= "s" and w ~= "q" and w ~= "k" then
+elseif w ~= "s" and w ~= "q" and w ~= "k" and w ~= "r" then
   client = anthropic.new {
     api_key = common.API_KEY,
     base_url = base,
@@ -132,6 +133,7 @@ common.main(name, w, n, function()
   if w == "b" or w == "g" then return common.timed(n, stream) end
   if w == "c" or w == "m" or w == "h" then return concurrent() end
   if w == "k" then return require("paths").k(n) end
+  if w == "r" then return require("paths").r(n, base) end
   if w == "s" then return processes({ interp, here .. "startup_child.lua" }) end
   if w == "q" then
     return processes({ "env", "ANTHROPIC_API_KEY=" .. common.API_KEY, "ANTHROPIC_BASE_URL=" .. base,

@@ -16,7 +16,7 @@ TT_STANDALONE := $(if $(filter 1,$(words $(MAKEFILE_LIST))),1,)
 
 TT_BUILD ?= build/transport-test
 TT_LUA ?= lua5.4
-TT_SRC = spec/c/test_transport.c src/engine.c src/transfer.c src/easy_options.c src/event_queue.c src/upload.c \
+TT_SRC = spec/c/test_transport.c src/engine.c src/transfer.c src/transfer_io.c src/easy_options.c src/event_queue.c src/upload.c \
   src/download.c \
   src/headers.c src/lines.c src/sse.c \
   src/errors.c src/eventstream.c src/errors_aws.c

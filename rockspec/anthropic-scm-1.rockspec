@@ -73,6 +73,7 @@ build = {
       ["anthropic.messages"] = "lua/anthropic/messages.lua",
       ["anthropic.models"] = "lua/anthropic/models.lua",
       ["anthropic.observe"] = "lua/anthropic/observe.lua",
+      ["anthropic.outcome"] = "lua/anthropic/outcome.lua",
       ["anthropic.pacing"] = "lua/anthropic/pacing.lua",
       ["anthropic.pagination"] = "lua/anthropic/pagination.lua",
       ["anthropic.partial_json"] = "lua/anthropic/partial_json.lua",

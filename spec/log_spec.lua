@@ -5,7 +5,7 @@ local anthropic = require "anthropic"
 local mock = require "spec.support.mock"
 local support = require "spec.support.client"
 local log = require "anthropic.log"
-local client_mod = require "anthropic.client"
+local outcome = require "anthropic.outcome"
 
 local HAIKU = "claude-haiku-4-5"
 local KEY = mock.KEYS.free
@@ -57,7 +57,7 @@ describe("logging", function()
     local c = support.new_client()
     assert.is_nil(c._watch)
     local op = c.messages.create(params(), { on_done = function() end })
-    assert.equal(client_mod.json_handler, op.handler)
+    assert.equal(outcome.json_handler, op.handler)
     assert.is_nil(op.trace)
     while not op.done do c:poll(50) end
     c:close()

@@ -9,7 +9,7 @@
 
 local anthropic = require "anthropic"
 local cjson = require "cjson"
-local client_mod = require "anthropic.client"
+local outcome_mod = require "anthropic.outcome"
 local prism = require "spec.support.prism"
 local support = require "spec.support.client"
 
@@ -199,7 +199,7 @@ describe("schema conformance (prism)", function()
   local function raw(method, path, body)
     return function(c)
       return c:_call { method = method, path = path, body = body and cjson.encode(body),
-        handler = client_mod.json_handler }
+        handler = outcome_mod.json_handler }
     end
   end
   local wrong = {

@@ -1,15 +1,14 @@
 /*
  * transfer.c: one request on the engine (see transfer.h for the invariants): its easy handle
- * (taken from the engine's pool), the header and body callbacks, SSE/JSONL/AWS event-stream
- * framing into the event queue (event_queue.c), flow control, attempts, retries and the
- * outcome.
+ * (taken from the engine's pool), attempts, retries, idle checks and the outcome, and what the
+ * binding reads of it after a poll. What libcurl's callbacks do while an attempt runs (headers,
+ * body, framing into the event queue, flow control) is transfer_io.c's.
  *
- * The callbacks (header, write, and the framers' event callbacks under them) never call Lua:
- * they update C state and return. Attempt completion, the retry decision and idle checks run
- * from anth_engine_poll after libcurl has returned.
+ * Those callbacks never call Lua: they update C state and return. Attempt completion, the
+ * retry decision and idle checks run here, from anth_engine_poll, after libcurl has returned.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "transfer.h"
+#include "transfer_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,198 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
-#include "download.h"
 #include "easy_options.h"
 #include "errors_aws.h"
-#include "eventstream.h"
-#include "headers.h"
-#include "lines.h"
-#include "sse.h"
-
-#define ANTH_DEFAULT_EVENT_MAX (16u * 1024u * 1024u)
-/* Flow control: past this many bytes of decoded events not yet taken by the caller, the
- * transfer is paused, so memory is bounded by what the caller has not read, not by the
- * transfer. Taking the events resumes it. */
-#define ANTH_QUEUE_HIGH (64u * 1024u)
-
-/* Why a transfer was stopped from inside a callback (curl then reports a write error).
- * BAD_FRAME: a corrupt AWS event-stream frame (nothing after it can be trusted).
- * HEADERS: the header block passed ANTH_MAX_HEADER_BLOCK; HEADER_LINE: libcurl refused one
- * header line longer than its CURL_MAX_HTTP_HEADER (it says "out of memory", which it is not). */
-enum anth_cut { ANTH_CUT_NONE = 0, ANTH_CUT_TOO_LARGE, ANTH_CUT_NOMEM, ANTH_CUT_HEADERS,
-                ANTH_CUT_HEADER_LINE, ANTH_CUT_BAD_FRAME, ANTH_CUT_DISK };
-
-/* A reply's header block may hold at most this many bytes: below libcurl's own 300 KB cap
- * (which it reports as a receive error), far above what any API reply sends. */
-#define ANTH_MAX_HEADER_BLOCK (256 * 1024)
-
-struct anth_xfer {
-    anth_engine *engine;
-    anth_xfer *prev, *next;       /* the engine's list of live transfers */
-    anth_xfer **owner_slot;
-    CURL *easy;
-    struct curl_slist *headers;
-    char errbuf[CURL_ERROR_SIZE];
-    enum anth_xfer_state state;
-    int in_multi;
-    int stream, max_retries, attempts;
-    long timeout_ms, connect_timeout_ms, idle_timeout_ms;
-    double retry_cap_s;
-    size_t max_bytes;
-    size_t max_ok_bytes;          /* a buffered 2xx body's own cap (a download into a string) */
-    double wake_at;               /* WAITING: when the next attempt starts (monotonic ms) */
-    double last_event_at;         /* RUNNING stream: last non-ping event, or attempt start */
-    int saw_event;                /* set by the event callback, folded into last_event_at */
-    int paused;                   /* receiving paused until the caller takes the queue */
-    long status;
-    int headers_done;
-    int truncated;
-    enum anth_cut cut;
-    size_t events_this_attempt;
-    int retries;                  /* attempts scheduled again so far, and the last one's ... */
-    double retry_delay;           /* ... delay in seconds and ... */
-    char retry_reason[64];        /* ... cause ("HTTP 529", "reset", "idle timeout", ...) */
-    double started_at, ended_at;  /* monotonic ms: the first attempt's start, the outcome */
-    size_t header_bytes;          /* raw bytes of this reply's header block, for the cap */
-    anth_headers hdr;
-    anth_buf body;
-    anth_sse sse;
-    anth_lines lines;
-    anth_es es;                   /* ANTH_BODY_EVENTSTREAM (Amazon Bedrock streams) */
-    int es_error;                 /* the decoder's code when a corrupt frame cut the transfer */
-    anth_event_queue events;      /* decoded, not yet taken by the binding */
-    curl_mime *mime;              /* a multipart body (upload.h), or NULL */
-    int has_sink;                 /* a 2xx body goes to `sink` (download.h), not to `body` */
-    anth_sink sink;
-    anth_outcome outcome;
-};
-
-/* ---- libcurl callbacks: C state only, never Lua ------------------------------------------ */
-
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
-{
-    anth_xfer *x = ud;
-    size_t len = size * n;
-    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
-        /* A new response starts (after a 1xx or a proxy's CONNECT reply): forget the last. */
-        anth_headers_clear(&x->hdr);
-        x->header_bytes = 0;
-        x->headers_done = 0;
-        x->status = 0;
-    } else if ((len == 2 && p[0] == '\r' && p[1] == '\n') || (len == 1 && p[0] == '\n')) {
-        long code = 0;
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-        if (code >= 200) {
-            x->status = code;
-            x->headers_done = 1;
-        }
-        return len;
-    }
-    if (x->max_bytes && x->header_bytes + len > x->max_bytes) {
-        x->cut = ANTH_CUT_TOO_LARGE;
-        return 0;
-    }
-    if (x->header_bytes + len > ANTH_MAX_HEADER_BLOCK) {
-        x->cut = ANTH_CUT_HEADERS;
-        return 0;
-    }
-    x->header_bytes += len;
-    if (anth_headers_add_line(&x->hdr, p, len) != 0) {
-        x->cut = ANTH_CUT_NOMEM;
-        return 0;
-    }
-    return len;
-}
-
-static int queue_event(anth_xfer *x, const char *name, size_t name_len, const char *data,
-                       size_t data_len)
-{
-    if (anth_evq_push(&x->events, name, name_len, data, data_len) != 0)
-        return ANTH_SSE_ENOMEM;
-    x->events_this_attempt++;
-    /* Pings keep a dead generation looking alive, so they do not reset the idle clock. */
-    if (!(name_len == 4 && memcmp(name, "ping", 4) == 0))
-        x->saw_event = 1;
-    return 0;
-}
-
-static int on_sse_event(void *ud, const anth_sse_event *ev)
-{
-    return queue_event(ud, ev->event, ev->event_len, ev->data, ev->data_len);
-}
-
-static int on_line(void *ud, const char *line, size_t len)
-{
-    return queue_event(ud, "line", 4, line, len);
-}
-
-/* An event-stream message becomes one queued event, named as anth_es_describe says. */
-static int on_es_message(void *ud, const anth_es_message *m)
-{
-    char name[128];
-    const char *data;
-    size_t len;
-    if (anth_es_describe(m, name, sizeof name, &data, &len) != 0)
-        return 0;
-    return queue_event(ud, name, strlen(name), data, len);
-}
-
-/* Feeds an event-stream body; a corrupt frame ends the transfer (nothing after it can be
- * trusted), with the decoder's reason kept for the outcome's message. */
-static int feed_eventstream(anth_xfer *x, const char *p, size_t len)
-{
-    int rc = anth_es_feed(&x->es, p, len, on_es_message, x);
-    if (rc == ANTH_ES_EPRELUDE || rc == ANTH_ES_ECRC || rc == ANTH_ES_EHEADERS) {
-        x->cut = ANTH_CUT_BAD_FRAME;
-        x->es_error = rc;
-    }
-    return rc == ANTH_ES_ENOMEM ? ANTH_SSE_ENOMEM : rc ? ANTH_SSE_ETOOBIG : 0;
-}
-
-static size_t on_write(char *p, size_t size, size_t n, void *ud)
-{
-    anth_xfer *x = ud;
-    size_t len = size * n;
-    if (x->stream != ANTH_BODY_BUFFER && x->events.bytes >= ANTH_QUEUE_HIGH) {
-        x->paused = 1;            /* libcurl keeps this chunk and hands it back on resume */
-        return CURL_WRITEFUNC_PAUSE;
-    }
-    if (x->stream != ANTH_BODY_BUFFER && x->status >= 200 && x->status < 300) {
-        /* ANTH_LINES_E* and ANTH_SSE_E* share their values. */
-        int rc = x->stream == ANTH_BODY_LINES ? anth_lines_feed(&x->lines, p, len, on_line, x)
-               : x->stream == ANTH_BODY_EVENTSTREAM ? feed_eventstream(x, p, len)
-                                                    : anth_sse_feed(&x->sse, p, len, on_sse_event, x);
-        if (x->saw_event) {
-            x->saw_event = 0;
-            x->last_event_at = anth_now_ms();
-        }
-        if (rc != 0) {
-            if (x->cut == ANTH_CUT_NONE)
-                x->cut = rc == ANTH_SSE_ENOMEM ? ANTH_CUT_NOMEM : ANTH_CUT_TOO_LARGE;
-            return 0;
-        }
-        return len;
-    }
-    if (x->has_sink && x->status >= 200 && x->status < 300) {
-        if (anth_sink_write(&x->sink, p, len) != 0) {
-            x->cut = ANTH_CUT_DISK;
-            return 0;
-        }
-        return len;
-    }
-    if (x->max_ok_bytes && x->status >= 200 && x->status < 300
-            ? x->body.len + len > x->max_ok_bytes
-            : x->max_bytes && x->body.len + len > x->max_bytes) {
-        x->cut = ANTH_CUT_TOO_LARGE;
-        return 0;
-    }
-    if (anth_buf_append(&x->body, p, len) != 0) {
-        x->cut = ANTH_CUT_NOMEM;
-        return 0;
-    }
-    return len;
-}
 
 /* ---- attempts ---------------------------------------------------------------------------- */
 
@@ -420,14 +229,8 @@ void anth_xfer_attempt_done(anth_xfer *x, CURLcode code)
         return;
     t = transport_of(x, code);
     leave_multi(x);
-    if (t == ANTH_T_NONE && x->status >= 200 && x->status < 300) {
-        if (x->stream == ANTH_BODY_SSE && anth_sse_finish(&x->sse, on_sse_event, x) == ANTH_SSE_TRUNCATED)
-            x->truncated = 1;
-        if (x->stream == ANTH_BODY_LINES)
-            anth_lines_finish(&x->lines, on_line, x);   /* a last line without its newline */
-        if (x->stream == ANTH_BODY_EVENTSTREAM && anth_es_finish(&x->es) == ANTH_ES_TRUNCATED)
-            x->truncated = 1;
-    }
+    if (t == ANTH_T_NONE && x->status >= 200 && x->status < 300)
+        anth_xfer_end_framing(x);
     /* Once events were decoded, the caller may have seen content: only it knows, and asks
      * again through anth_xfer_retry_unseen. */
     if (x->attempts <= x->max_retries && decide_retry(x, t) &&
@@ -499,8 +302,8 @@ static int configure(anth_xfer *x, const anth_xfer_opts *o)
     anth_easy_hooks h;
     h.ud = x;
     h.errbuf = x->errbuf;
-    h.on_header = on_header;
-    h.on_write = on_write;
+    h.on_header = anth_xfer_on_header;
+    h.on_write = anth_xfer_on_write;
     h.headers = x->headers;
     h.mime = x->mime;
     return anth_easy_configure(x->easy, o, &h);

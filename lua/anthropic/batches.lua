@@ -22,7 +22,7 @@ local json = require "anthropic.json"
 local validate = require "anthropic.validate"
 local engine = require "anthropic.engine"
 local reader = require "anthropic.reader"
-local client_mod = require "anthropic.client"
+local outcome = require "anthropic.outcome"
 local pagination = require "anthropic.pagination"
 local resource = require "anthropic.resource"
 local usage_mod = require "anthropic.usage"
@@ -120,7 +120,7 @@ end
 
 ---@private
 function results_handler.finish(op)
-  local f = client_mod.outcome(op.req)
+  local f = outcome.read(op.req)
   if f.transport ~= "none" or f.status < 200 or f.status >= 300 then
     return op:finish(op.client:_error(f))
   end

@@ -20,7 +20,7 @@
 
 local errors = require "anthropic.errors"
 local validate = require "anthropic.validate"
-local client_mod = require "anthropic.client"
+local outcome = require "anthropic.outcome"
 local pagination = require "anthropic.pagination"
 local resource = require "anthropic.resource"
 local compat = require "anthropic.compat"
@@ -207,7 +207,7 @@ function M.attach(client)
     betas = M.betas(client, betas)
     return resource.call(client, {
       method = "POST", path = BASE, multipart = { part }, betas = betas, file_param = "path",
-      handler = progress_handler("up", mine.on_progress, client_mod.json_handler.finish),
+      handler = progress_handler("up", mine.on_progress, outcome.json_handler.finish),
     }, o, options)
   end
 
@@ -265,14 +265,14 @@ function M.attach(client)
     end
     local max_bytes = validate.count(mine.max_bytes, "options.max_bytes", client.max_response_bytes, 2^31 - 1, 1)
     local function finish(op)
-      local f = client_mod.outcome(op.req)
+      local f = outcome.read(op.req)
       if f.transport ~= "none" or f.status < 200 or f.status >= 300 then
         local err = op.client:_error(f)
         return op:finish(path == nil and download_error(err, max_bytes) or err)
       end
       if path == nil then return op:finish(nil, f.body) end
       local _, _, received = op.req:progress()
-      op:finish(nil, client_mod.attach_response({ path = path, size_bytes = received }, f.status, f.headers,
+      op:finish(nil, outcome.attach_response({ path = path, size_bytes = received }, f.status, f.headers,
         f.attempts, f.request_id))
     end
     local spec = {

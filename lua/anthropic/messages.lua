@@ -8,7 +8,7 @@
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local validate = require "anthropic.validate"
-local client_mod = require "anthropic.client"
+local outcome = require "anthropic.outcome"
 local stream_mod = require "anthropic.stream"
 local structured = require "anthropic.structured"
 local stream_callbacks = require "anthropic.stream_callbacks"
@@ -138,7 +138,7 @@ function M.attach(client)
     local route = M.route(client, params, false)
     return client:_call {
       method = "POST", path = route.path, body = route.body, betas = route.betas,
-      options = o, headers = o.headers, handler = client_mod.json_handler,
+      options = o, headers = o.headers, handler = outcome.json_handler,
       callbacks = { on_done = options and options.on_done }, model = params.model,
     }
   end
@@ -197,7 +197,7 @@ function M.attach(client)
     return client:_call {
       method = "POST", path = path, body = body or M.body(params, nil, M.CREATE_ONLY),
       betas = params.betas,
-      options = o, headers = o.headers, handler = client_mod.json_handler,
+      options = o, headers = o.headers, handler = outcome.json_handler,
       callbacks = { on_done = options and options.on_done },
     }
   end

@@ -19,7 +19,7 @@ local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local validate = require "anthropic.validate"
 local resource = require "anthropic.resource"
-local client_mod = require "anthropic.client"
+local outcome = require "anthropic.outcome"
 
 local M = {}
 
@@ -78,7 +78,7 @@ local function make_page(value, st)
   end
   local meta = getmetatable(value)
   state[value] = st
-  -- Keep client.attach_response's _request_id/_response, with the Page methods behind them.
+  -- Keep outcome.attach_response's _request_id/_response, with the Page methods behind them.
   if meta and type(meta.__index) == "table" then
     setmetatable(meta.__index, { __index = Page })
     return value
@@ -86,13 +86,13 @@ local function make_page(value, st)
   return setmetatable(value, Page)
 end
 
--- The handler of a list request: finishes like client.json_handler, with the reply made into
+-- The handler of a list request: finishes like outcome.json_handler, with the reply made into
 -- a Page before anyone (on_done, a waiting caller) sees it; a reply that is not a page ends the
 -- op with make_page's error.
 local function page_handler(st)
   return {
     finish = function(op)
-      local err, value = client_mod.json_result(op)
+      local err, value = outcome.json_result(op)
       if err == nil then
         local ok, v = pcall(make_page, value, st)
         if ok then value = v else err, value = v, nil end

@@ -8,6 +8,7 @@
 local errors = require "anthropic.errors"
 local validate = require "anthropic.validate"
 local client_mod = require "anthropic.client"
+local outcome = require "anthropic.outcome"
 
 local M = {}
 
@@ -64,7 +65,7 @@ end
 ---@return any result (an operation with on_done)
 function M.call(client, spec, o, options)
   spec.options, spec.headers = o, o.headers
-  spec.handler = spec.handler or client_mod.json_handler
+  spec.handler = spec.handler or outcome.json_handler
   spec.callbacks = { on_done = options and options.on_done }
   return client:_call(spec)
 end

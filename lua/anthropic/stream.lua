@@ -17,7 +17,7 @@
 local core = require "anthropic.core"
 local json = require "anthropic.json"
 local engine = require "anthropic.engine"
-local client_mod = require "anthropic.client"
+local outcome = require "anthropic.outcome"
 local Accumulator = require "anthropic.accumulator"
 local structured = require "anthropic.structured"
 local stream_callbacks = require "anthropic.stream_callbacks"
@@ -220,7 +220,7 @@ local CUT_SHORT = { connect = true, partial = true, reset = true, other = true }
 ---@private
 function handler.finish(op)
   local s = op.stream
-  local f = client_mod.outcome(op.req)
+  local f = outcome.read(op.req)
   if f.transport ~= "none" then
     if s:_retry_unseen(retry_unseen) then return end
     if s.status ~= nil and CUT_SHORT[f.transport] then
@@ -242,7 +242,7 @@ function handler.finish(op)
     return op:finish(s:_stream_error(nil, "stream ended before message_stop" .. why, nil))
   end
   local msg = s.acc:message()
-  op:finish(nil, client_mod.attach_response(msg, f.status, f.headers, f.attempts, f.request_id))
+  op:finish(nil, outcome.attach_response(msg, f.status, f.headers, f.attempts, f.request_id))
 end
 
 --- Starts a stream. `o` is the validated options, `raw` what the caller passed (callbacks),

@@ -112,7 +112,7 @@ local function fetch_service_account_token(self, client)
     body = "grant_type=" .. platforms.escape("urn:ietf:params:oauth:grant-type:jwt-bearer")
       .. "&assertion=" .. unsigned .. "." .. b64url(sig),
     headers = { ["content-type"] = "application/x-www-form-urlencoded" },
-    handler = require("anthropic.client").json_handler,
+    handler = require("anthropic.outcome").json_handler,
   })
   if not ok then
     if not errors.APIStatusError.is_class_of(reply) then error(reply, 0) end

@@ -33,6 +33,7 @@ local log = require "anthropic.log"
 local usage = require "anthropic.usage"
 
 local cli_args = require "anthropic.cli_args"
+local note = require("anthropic.cli_output").note
 local cli_files = require "anthropic.cli_files"
 
 local M = {}
@@ -122,7 +123,10 @@ local function hint(err, o, base_url)
   return nil
 end
 
-local function error_json(err)
+--- M.error_json(err) -> the error as the --json output shows it.
+---@param err any
+---@return table
+function M.error_json(err)
   if not errors.AnthropicError.is_class_of(err) then return { class = "error", message = tostring(err) } end
   return {
     class = err.class_name, status = err.status, type = err.type,
@@ -145,12 +149,6 @@ end
 -- ---------------------------------------------------------------------------------------
 -- Commands
 
--- Writes a line of narration on stderr, after flushing stdout so that the two streams keep
--- their order when both go to one terminal or file.
-local function note(out, ...)
-  out.stdout:flush()
-  out.stderr:write(...)
-end
 
 --- M.new_client(o, env [, out]) -> a Client from the key in the environment and the options'
 --- settings. With ANTHROPIC_LOG set, its log lines go to out.stderr (scrubbed like all output).
@@ -188,68 +186,6 @@ function M.new_client(o, env, out)
   end
   common.api_key, common.auth_token, common.base_url = api_key, auth_token, o.base_url or from_env.base_url
   return anthropic.new(common)
-end
-
--- Pads s to n display columns (counts UTF-8 characters, not bytes).
-local function pad(s, n)
-  local _, cont = s:gsub("[\128-\191]", "")
-  local width = #s - cont
-  return s .. string.rep(" ", math.max(0, n - width))
-end
-
-local function check(o, env, out)
-  local client = M.new_client(o, env, out)
-  -- The platforms have no model list to probe by default: the usual chain then.
-  local wanted = #o.args > 0 and o.args or nil
-  if not wanted and o.provider ~= "anthropic" then wanted = access.DEFAULT_PREFERENCES end
-  local results, list = access.check(client, wanted,
-    { probe = o.probe })
-  local available, worst = 0, M.EXIT.permission
-  local rows = {}
-  for i, model in ipairs(list) do
-    local r = results[model]
-    if r.ok then available = available + 1
-    else
-      local code = M.exit_code(r.error)
-      if code == M.EXIT.network then worst = code
-      elseif code ~= M.EXIT.permission and worst ~= M.EXIT.network then worst = code end
-    end
-    rows[i] = r
-  end
-  client:close()
-
-  if o.json then
-    local models = {}
-    for i, r in ipairs(rows) do
-      models[i] = { model = r.model, ok = r.ok, request_id = r.request_id,
-        error = (not r.ok) and error_json(r.error) or nil }
-    end
-    out.stdout:write(json.encode({ models = json.array(models), available = available }), "\n")
-  else
-    local w = #"MODEL"
-    for _, r in ipairs(rows) do w = math.max(w, #r.model) end
-    local rw = #"REASON"
-    for _, r in ipairs(rows) do
-      if not r.ok then rw = math.max(rw, #tostring(r.error.class_name or "error")) end
-    end
-    out.stdout:write(pad("MODEL", w), "  ACCESS  ", pad("REASON", rw), "  REQUEST ID\n")
-    for _, r in ipairs(rows) do
-      local reason = r.ok and "" or tostring(errors.AnthropicError.is_class_of(r.error) and r.error.class_name
-        or "error")
-      local mark = out.paint("stdout", r.ok and "green" or "red", r.ok and "✓" or "✗")   -- one column wide
-      out.stdout:write(pad(r.model, w), "  ", mark, "       ", pad(reason, rw), "  ", r.request_id or "-", "\n")
-    end
-    out.stdout:write(string.format("\n%d of %d model%s available to this key.\n", available, #rows,
-      #rows == 1 and "" or "s"))
-    for _, r in ipairs(rows) do
-      local code = (not r.ok) and M.exit_code(r.error)
-      if code and code ~= M.EXIT.permission then
-        note(out, "anthropic-lua: ", r.model, ": ", tostring(r.error), "\n")
-      end
-    end
-  end
-  if available > 0 then return M.EXIT.ok end
-  return worst
 end
 
 -- The prompt: the arguments, with what is piped on stdin appended (or alone, with none). A
@@ -386,7 +322,7 @@ function M.report(err, o, out)
   end
   local h = hint(err, o, o.base_url or client_mod.DEFAULT_BASE_URL)
   if o.json then
-    local doc = { error = error_json(err) }
+    local doc = { error = M.error_json(err) }
     doc.error.hint = h
     doc.fallback = report_json(out.report or (type(err) == "table" and err.fallback) or nil)
     out.stdout:write(json.encode(doc), "\n")
@@ -465,8 +401,9 @@ run = function(argv, env, out)
   M.resolve(o, env, config)
 
   local state = {}
-  local commands = { ask = ask, check = check, chat = require("anthropic.cli_chat").chat,
-    models = require("anthropic.cli_chat").models, files = cli_files.files }
+  local cli_chat = require "anthropic.cli_chat"
+  local commands = { ask = ask, check = cli_chat.check, chat = cli_chat.chat, models = cli_chat.models,
+    files = cli_files.files }
   local ok, res = pcall(commands[o.command], o, env, out, state)
   if not ok then
     if state.open_line then out.stdout:write("\n") end   -- end a partly streamed answer

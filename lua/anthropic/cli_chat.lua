@@ -1,5 +1,5 @@
--- anthropic.cli_chat: the `anthropic-lua chat` and `anthropic-lua models` commands (the rest
--- of the CLI is anthropic.cli, which dispatches here).
+-- anthropic.cli_chat: the `anthropic-lua chat`, `models` and `check` commands (the rest of the
+-- CLI is anthropic.cli, which dispatches here).
 --
 -- chat is a conversation (anthropic.conversation) read line by line from stdin: every line is
 -- a turn, answers go to stdout (streamed when it is a terminal), the prompt and notes to
@@ -23,10 +23,8 @@ M.HELP = [[
 /exit             leave (so does Ctrl-D)
 ]]
 
-local function note(out, ...)
-  out.stdout:flush()
-  out.stderr:write(...)
-end
+local cli_output = require "anthropic.cli_output"
+local note, pad = cli_output.note, cli_output.pad
 
 
 -- One turn: the answer on stdout, streamed on a terminal. Raises the turn's error.
@@ -140,11 +138,68 @@ function M.chat(o, env, out, state)
   return cli.EXIT.ok
 end
 
--- Pads s to n display columns (UTF-8 characters).
-local function pad(s, n)
-  local _, cont = s:gsub("[\128-\191]", "")
-  return s .. string.rep(" ", math.max(0, n - (#s - cont)))
+---The check command: which of the models (the arguments, or the usual chain on a platform)
+---this key may use, as a table or --json; the exit code says whether any may.
+---@param o table the parsed and resolved command line
+---@param env fun(name: string): string?
+---@param out table { stdout, stderr, stdin, term, paint }
+---@return integer exit code (anthropic.cli.EXIT)
+function M.check(o, env, out)
+  local cli = require "anthropic.cli"
+  local client = cli.new_client(o, env, out)
+  -- The platforms have no model list to probe by default: the usual chain then.
+  local wanted = #o.args > 0 and o.args or nil
+  if not wanted and o.provider ~= "anthropic" then wanted = access.DEFAULT_PREFERENCES end
+  local results, list = access.check(client, wanted,
+    { probe = o.probe })
+  local available, worst = 0, cli.EXIT.permission
+  local rows = {}
+  for i, model in ipairs(list) do
+    local r = results[model]
+    if r.ok then available = available + 1
+    else
+      local code = cli.exit_code(r.error)
+      if code == cli.EXIT.network then worst = code
+      elseif code ~= cli.EXIT.permission and worst ~= cli.EXIT.network then worst = code end
+    end
+    rows[i] = r
+  end
+  client:close()
+
+  if o.json then
+    local models = {}
+    for i, r in ipairs(rows) do
+      models[i] = { model = r.model, ok = r.ok, request_id = r.request_id,
+        error = (not r.ok) and cli.error_json(r.error) or nil }
+    end
+    out.stdout:write(json.encode({ models = json.array(models), available = available }), "\n")
+  else
+    local w = #"MODEL"
+    for _, r in ipairs(rows) do w = math.max(w, #r.model) end
+    local rw = #"REASON"
+    for _, r in ipairs(rows) do
+      if not r.ok then rw = math.max(rw, #tostring(r.error.class_name or "error")) end
+    end
+    out.stdout:write(pad("MODEL", w), "  ACCESS  ", pad("REASON", rw), "  REQUEST ID\n")
+    for _, r in ipairs(rows) do
+      local reason = r.ok and "" or tostring(errors.AnthropicError.is_class_of(r.error) and r.error.class_name
+        or "error")
+      local mark = out.paint("stdout", r.ok and "green" or "red", r.ok and "✓" or "✗")   -- one column wide
+      out.stdout:write(pad(r.model, w), "  ", mark, "       ", pad(reason, rw), "  ", r.request_id or "-", "\n")
+    end
+    out.stdout:write(string.format("\n%d of %d model%s available to this key.\n", available, #rows,
+      #rows == 1 and "" or "s"))
+    for _, r in ipairs(rows) do
+      local code = (not r.ok) and cli.exit_code(r.error)
+      if code and code ~= cli.EXIT.permission then
+        note(out, "anthropic-lua: ", r.model, ": ", tostring(r.error), "\n")
+      end
+    end
+  end
+  if available > 0 then return cli.EXIT.ok end
+  return worst
 end
+
 
 ---The models command: every model of GET /v1/models, with --check the access of this key to
 ---each (as `check` probes it).

@@ -113,7 +113,7 @@ end
 -- ---------------------------------------------------------------------------------------
 -- anthropic-lua files SUBCOMMAND
 
-local function pad(s, n) return s .. string.rep(" ", math.max(0, n - #s)) end
+local pad = require("anthropic.cli_output").pad
 
 local function new_client(o, env, state)
   local cli = require "anthropic.cli"

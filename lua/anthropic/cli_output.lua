@@ -5,6 +5,24 @@ local redact = require("anthropic.client").redact
 
 local M = {}
 
+--- M.note(out, ...) writes narration on stderr, after flushing stdout so that the two streams
+--- keep their order when both go to one terminal or file.
+---@param out table the CLI's writers { stdout, stderr, ... }
+---@param ... string the text
+function M.note(out, ...)
+  out.stdout:flush()
+  out.stderr:write(...)
+end
+
+--- M.pad(s, n) -> s padded to n display columns (counts UTF-8 characters, not bytes).
+---@param s string
+---@param n integer
+---@return string
+function M.pad(s, n)
+  local _, cont = s:gsub("[\128-\191]", "")
+  return s .. string.rep(" ", math.max(0, n - (#s - cont)))
+end
+
 --- M.scrubbed(file, secrets) -> a writer like file whose output never holds a run of 8 or more
 --- characters of any of secrets. The library already keeps credentials out of errors; this is
 --- the last line of defence for whatever a server or proxy echoes back (a request id, a header,

@@ -112,7 +112,8 @@ describe("access.check", function()
     local elapsed = socket.gettime() - t0
     assert.are.same({ "PermissionDenied", "PermissionDenied", "ok" }, summary(results, list))
     assert.is_true(elapsed >= 0.3, "elapsed " .. elapsed)
-    assert.is_true(elapsed < 0.6, "3 probes took " .. elapsed .. " s: not concurrent")
+    -- One after another they would take 0.9 s; the margin is for a loaded CI machine.
+    assert.is_true(elapsed < 0.85, "3 probes took " .. elapsed .. " s: not concurrent")
     local conns = {}
     for _, r in ipairs(mock.requests()) do conns[r.connection] = true end
     local n = 0

@@ -301,7 +301,9 @@ describe("anthropic.bulk.run", function()
       if r.method == "GET" and r.path:match("^/v1/messages/batches/msgbatch_[%w_]+$") then gets = gets + 1 end
     end
     assert.is_true(ms >= 300, ms .. " ms")
-    assert.is_true(gets >= 2 and gets <= 8, gets .. " retrievals in " .. ms .. " ms")
+    -- One retrieval per poll_interval (100 ms) at most, plus the first: a busy loop makes
+    -- hundreds. Bounded by the time the job really took, which a loaded machine stretches.
+    assert.is_true(gets >= 2 and gets <= ms / 100 + 2, gets .. " retrievals in " .. ms .. " ms")
   end)
 end)
 

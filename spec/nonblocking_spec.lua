@@ -551,7 +551,7 @@ describe("event-loop integration: sockets() and timeout()", function()
   end)
 end)
 
-describe("poll(timeout_ms, max_events): a frame's budget", function()
+describe("poll(timeout_ms, budget): a frame's budget", function()
   local client
   before_each(function()
     client = new_client()
@@ -603,6 +603,136 @@ describe("poll(timeout_ms, max_events): a frame's budget", function()
       assert.are.equal("message_start", r.types[1])
       assert.are.equal("message_stop", r.types[#r.types])
     end
+  end)
+
+  -- A callback that costs `ms` of wall time: a budget of less than that is spent by the first
+  -- event, on any machine, so what the budget lets through is exact.
+  local function costly(ms)
+    local now_ms = require("anthropic.core").now_ms
+    return function()
+      local t = now_ms() + ms
+      repeat until now_ms() >= t
+    end
+  end
+
+  it("{ max_ms = t }: once the time is spent no further batch or operation starts; nothing is lost", function()
+    local recs, order, polls, most = {}, {}, 0, 0
+    local handed, spin = 0, costly(2)
+    for i, prompt in ipairs(PROMPTS) do
+      local r = { text = {}, first = nil }
+      recs[i] = r
+      client.messages.stream(params(prompt), {
+        on_text = function(d)
+          spin()
+          handed = handed + 1
+          r.first = r.first or #order + 1
+          r.text[#r.text + 1] = d
+        end,
+        on_done = function(err, msg) order[#order + 1] = i; r.calls, r.err, r.msg = (r.calls or 0) + 1, err, msg end,
+      })
+    end
+    local t0, deadline = gettime(), gettime() + 30
+    repeat
+      local before = handed
+      local left = client:poll(3000, { max_ms = 1 })
+      polls = polls + 1
+      if handed - before > most then most = handed - before end
+      assert(gettime() < deadline, "streams still in flight after 30 s")
+    until left == 0
+    -- One batch (8 events) a poll at most: each costs 2 ms, so the 1 ms budget is gone after
+    -- the first, and the poll hands out the rest of that batch and stops.
+    assert.is_true(most <= 8, "a poll with max_ms = 1 handed out " .. most .. " deltas")
+    assert.is_true(handed > 16 and polls >= handed / 8, handed .. " deltas in " .. polls .. " polls")
+    -- A poll that leaves work behind makes the next one skip its wait: otherwise, once the
+    -- replies are all read, a poll that drained the op it served sleeps its 3 s while the
+    -- other ops' events wait.
+    assert.is_true(gettime() - t0 < 2.5, polls .. " polls took " .. (gettime() - t0) .. " s")
+    for i, r in ipairs(recs) do
+      assert.are.equal(1, r.calls)
+      assert.is_nil(r.err)
+      assert.are.equal(reply_to(PROMPTS[i]), table.concat(r.text))
+      assert.are.equal(reply_to(PROMPTS[i]), r.msg.content[1].text)
+    end
+  end)
+
+  it("{ max_ms = t }: a poll after one that left an operation unserved does not sleep", function()
+    -- Two short replies, read whole by the core before any is handed out. The first poll
+    -- serves one of them to its end, and its on_done spends the budget; the other is left,
+    -- with nothing more to come from its socket to wake the next poll. (A 50 ms budget that a
+    -- 100 ms on_done spends: the 9 events fit in it even as LuaJIT compiles their path.)
+    local spin, done = costly(100), 0
+    local ops = {}
+    for i = 1, 2 do
+      ops[i] = client.messages.stream(params("hi"), {
+        on_done = function(err) assert.is_nil(err); done = done + 1; spin() end,
+      })
+    end
+    -- And one still in flight, so the core has something to wait for.
+    local slow = client.messages.create(params("slow"), with({ delay_ms = 5000 }, { on_done = function() end }))
+    local deadline = gettime() + 10
+    while not (ops[1].op.req:is_done() and ops[2].op.req:is_done()) do
+      client._core:poll(20)
+      assert(gettime() < deadline, "the replies did not arrive")
+    end
+    client:poll(3000, { max_ms = 50 })
+    assert.are.equal(1, done)
+    local t0 = gettime()
+    client:poll(3000, { max_ms = 50 })
+    assert.are.equal(2, done)
+    assert.is_true(gettime() - t0 < 1.5, "the second poll slept " .. (gettime() - t0) .. " s")
+    slow:cancel()
+  end)
+
+  it("{ max_ms = t }: the operations take turns, so none waits for another to finish", function()
+    local firsts, finished_before_all_started = {}, false
+    local spin = costly(2)
+    for i, prompt in ipairs(PROMPTS) do
+      client.messages.stream(params(prompt), {
+        on_text = function() spin(); firsts[i] = true end,
+        on_done = function(err)
+          assert.is_nil(err)
+          for j = 1, #PROMPTS do if not firsts[j] then finished_before_all_started = true end end
+        end,
+      })
+    end
+    local deadline = gettime() + 30
+    while client:poll(20, { max_ms = 1 }) > 0 do assert(gettime() < deadline, "still in flight after 30 s") end
+    for i = 1, #PROMPTS do assert.is_true(firsts[i]) end
+    assert.is_false(finished_before_all_started, "a stream finished before another had its first delta")
+  end)
+
+  it("{ max_ms = tiny }: libcurl reads one socket a poll, each in turn; every stream completes whole", function()
+    local got = {}
+    for i, prompt in ipairs(PROMPTS) do
+      client.messages.stream(params(prompt), {
+        on_done = function(err, msg) assert.is_nil(err); got[i] = msg.content[1].text end,
+      })
+    end
+    local deadline = gettime() + 30
+    while client:poll(20, { max_ms = 1e-6, max_events = 1 }) > 0 do
+      assert(gettime() < deadline, "still in flight after 30 s")
+    end
+    for i, prompt in ipairs(PROMPTS) do assert.are.equal(reply_to(prompt), got[i]) end
+  end)
+
+  it("rejects a bad budget with a UsageError naming the field", function()
+    local cases = {
+      { { max_ms = 0 }, "budget.max_ms: must be a number > 0 (milliseconds of work)" },
+      { { max_ms = -1 }, "budget.max_ms: must be a number > 0 (milliseconds of work)" },
+      { { max_ms = 1 / 0 }, "budget.max_ms: must be a number > 0 (milliseconds of work)" },
+      { { max_ms = 0 / 0 }, "budget.max_ms: must be a number > 0 (milliseconds of work)" },
+      { { max_ms = "1" }, "budget.max_ms: must be a number > 0 (milliseconds of work)" },
+      { { max_events = 0 }, "budget.max_events: must be an integer >= 1" },
+      { { max_events = 2.5, max_ms = 1 }, "budget.max_events: must be an integer >= 1" },
+      { { ms = 1 }, "budget.ms: is not a poll budget field (max_events, max_ms)" },
+    }
+    for _, c in ipairs(cases) do
+      local ok, err = pcall(client.poll, client, 0, c[1])
+      assert.is_false(ok)
+      assert.are.equal("UsageError", err.class_name)
+      assert.are.equal(c[2], err.message)
+    end
+    assert.are.equal(0, client:poll(0, {}))
   end)
 
   it("rejects a bad max_events with a UsageError", function()

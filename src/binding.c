@@ -28,6 +28,7 @@
 #include "binding.h"
 #include "engine.h"
 #include "errors.h"
+#include "numbers.h"
 #include "platform.h"
 #include "redact.h"
 #include "utf8.h"
@@ -85,21 +86,29 @@ static int client_is_closed(lua_State *L)
     return 1;
 }
 
+/* poll([timeout_ms [, budget_ms]]) -> inflight, work_start_ms: budget_ms bounds the work done
+ * after the wait (see anth_engine_poll); work_start_ms is when that work began (core.now_ms's
+ * clock), from which engine.lua charges its own part of the same budget. */
 static int client_poll(lua_State *L)
 {
     char err[256];
     anth_lclient *c = check_client(L);
     lua_Number ms = luaL_optnumber(L, 2, 0);
+    lua_Number budget = luaL_optnumber(L, 3, -1);
+    double work_start = 0;
     int n;
     if (ms != ms || ms < 0)
         return luaL_argerror(L, 2, "timeout_ms must be a number >= 0");
+    if (budget != budget)
+        return luaL_argerror(L, 3, "budget_ms must be a number");
     if (ms > 86400000.0)
         ms = 86400000.0;
-    n = anth_engine_poll(c->engine, (long)ms, err, sizeof err);
+    n = anth_engine_poll(c->engine, (long)ms, budget, &work_start, err, sizeof err);
     if (n < 0)
         return luaL_error(L, "poll failed: %s", err);
     lua_pushinteger(L, n);
-    return 1;
+    lua_pushnumber(L, work_start);
+    return 2;
 }
 
 static int client_inflight(lua_State *L)
@@ -307,6 +316,7 @@ static const luaL_Reg core_functions[] = {
     { "stream_error", core_stream_error },
     { "kinds", core_kinds },
     { "utf8_invalid", core_utf8_invalid },
+    { "fix_integers", anth_core_fix_integers },
     { "isatty", core_isatty },
     { "redact", core_redact },
     { "now_ms", core_now_ms },

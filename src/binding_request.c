@@ -247,6 +247,8 @@ static int request_close(lua_State *L)
     return 0;
 }
 
+/* state() -> "waiting" (for its first start, which the next poll makes, or for a retry's
+ * backoff: attempts() tells them apart), "running" or "done". */
 static int request_state(lua_State *L)
 {
     anth_lrequest *r = check_request(L);

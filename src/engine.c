@@ -168,6 +168,46 @@ static void start_due(anth_engine *e, double now)
     }
 }
 
+static void read_done(anth_engine *e)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(e->multi, &left)) != NULL) {
+        anth_xfer *x = NULL;
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        if (x != NULL)
+            anth_xfer_attempt_done(x, m->data.result);
+    }
+}
+
+/* Under a budget: puts due transfers on libcurl one at a time, oldest first, and lets each
+ * open its connection at once (the timer action is where libcurl connects a new transfer),
+ * until the budget's deadline passes. At least one starts per poll, so a budget that socket
+ * reads always spend still lets new requests through; the rest wait for the next poll, whose
+ * timeout stays 0 while they do. Opening ten connections costs over a millisecond here
+ * (bench/PROFILES.md): one frame need not pay for all of them. */
+static void start_due_within(anth_engine *e, double deadline)
+{
+    anth_xfer *x, *last = NULL, *prev;
+    int started = 0, running;
+    for (x = e->xfers; x; x = anth_xfer_next(x))
+        last = x;
+    for (x = last; x; x = prev) {
+        prev = anth_xfer_prev(x);
+        if (started > 0 && anth_now_ms() >= deadline)
+            break;
+        if (anth_xfer_start_due(x, anth_now_ms())) {
+            started++;
+            e->timer_at = -1.0;
+            curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        }
+    }
+    if (started > 0)
+        read_done(e);
+}
+
 static void check_idle(anth_engine *e, double now)
 {
     anth_xfer *x, *next;
@@ -225,28 +265,16 @@ void anth_engine_sockets(anth_engine *e, void (*fn)(int, int, int, void *), void
     }
 }
 
-static void read_done(anth_engine *e)
+int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *work_start,
+                     char *err, size_t errlen)
 {
-    CURLMsg *m;
-    int left;
-    while ((m = curl_multi_info_read(e->multi, &left)) != NULL) {
-        anth_xfer *x = NULL;
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-        if (x != NULL)
-            anth_xfer_attempt_done(x, m->data.result);
-    }
-}
-
-int anth_engine_poll(anth_engine *e, long timeout_ms, char *err, size_t errlen)
-{
-    double now = anth_now_ms();
+    double now = anth_now_ms(), t_work;
     long wait = timeout_ms < 0 ? 0 : timeout_ms, t;
-    size_t i, n;
+    size_t i, k, n, first, handled;
     int rc, running;
 
-    start_due(e, now);
+    if (budget_ms < 0)
+        start_due(e, now);
     /* Only timers shorten the wait. Whether decoded events waiting to be taken should is the
      * caller's decision: it knows which it can take now (a consumer whose callback is running
      * a nested blocking call cannot, and a poll that never sleeps for them would spin). */
@@ -277,11 +305,25 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, char *err, size_t errlen)
         snprintf(err, errlen, "poll: %s", strerror(errno));
         return -1;
     }
-    for (i = 0; rc > 0 && i < n; i++) {
+    now = t_work = anth_now_ms();
+    if (work_start != NULL)
+        *work_start = t_work;
+    /* Under a budget, a poll that runs out of time leaves the ready sockets it has not reached
+     * for the next one (they stay ready, so its poll(2) returns at once) and that poll starts
+     * where this one stopped: every connection gets its turn, and no byte is dropped. */
+    first = n > 0 ? e->turn % n : 0;
+    for (k = 0, handled = 0; rc > 0 && k < n; k++) {
         int flags = 0;
-        short r = e->pfds[i].revents;
+        short r;
+        i = (first + k) % n;
+        r = e->pfds[i].revents;
         if (r == 0)
             continue;
+        if (budget_ms >= 0 && handled > 0 && anth_now_ms() - t_work >= budget_ms) {
+            e->turn = i;
+            break;
+        }
+        handled++;
         if (r & (POLLIN | POLLHUP))
             flags |= CURL_CSELECT_IN;
         if (r & POLLOUT)
@@ -296,8 +338,10 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, char *err, size_t errlen)
         curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
     read_done(e);
-    now = anth_now_ms();
-    check_idle(e, now);
-    start_due(e, now);
+    check_idle(e, anth_now_ms());
+    if (budget_ms < 0)
+        start_due(e, anth_now_ms());
+    else
+        start_due_within(e, t_work + budget_ms);
     return e->inflight;
 }

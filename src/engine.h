@@ -53,6 +53,7 @@ struct anth_engine {
     CURL *pool[ANTH_POOL_MAX];
     int npool;
     uint64_t rng;
+    size_t turn;                  /* where a poll cut short by its budget resumes (socks index) */
 };
 
 /* Wall-clock seconds since the epoch, with fractions: the clock of the API's RFC 3339 times
@@ -62,9 +63,13 @@ anth_engine *anth_engine_new(char *err, size_t errlen);
 void anth_engine_free(anth_engine *e);
 /* Bounded work: waits at most timeout_ms for socket activity or a timer, then moves every
  * transfer along. Decoded events waiting to be taken do not cut the wait short: a caller that
- * can take them passes 0. Returns the number of transfers not yet done, or -1 on an engine
- * failure (message in err). */
-int anth_engine_poll(anth_engine *e, long timeout_ms, char *err, size_t errlen);
+ * can take them passes 0. budget_ms >= 0 bounds the work after the wait: once it is spent, the
+ * ready sockets not yet read wait for the next poll (libcurl's timers and finished attempts
+ * are always handled). *work_start (if not NULL) gets the monotonic ms at which the work began,
+ * so the caller can charge its own share of the same budget. Returns the number of transfers
+ * not yet done, or -1 on an engine failure (message in err). */
+int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *work_start,
+                     char *err, size_t errlen);
 /* Milliseconds until the engine next needs a poll (0 = now, also while decoded events wait to
  * be taken), -1 when nothing is pending. */
 long anth_engine_timeout(anth_engine *e);

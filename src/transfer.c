@@ -263,13 +263,17 @@ void anth_xfer_check_idle(anth_xfer *x, double now)
     finish(x, ANTH_T_TIMEOUT_IDLE, 0, msg);
 }
 
-void anth_xfer_start_due(anth_xfer *x, double now)
+int anth_xfer_start_due(anth_xfer *x, double now)
 {
     if (x->state == ANTH_X_WAITING && x->wake_at <= now && !waits_for_slot(x, now)) {
         char err[128];
-        if (start_attempt(x, err, sizeof err) != 0)
+        if (start_attempt(x, err, sizeof err) != 0) {
             finish(x, ANTH_T_OTHER, 0, err);
+            return 0;
+        }
+        return 1;
     }
+    return 0;
 }
 
 double anth_xfer_deadline(const anth_xfer *x)
@@ -378,16 +382,11 @@ fail:
         e->xfers->prev = x;
     e->xfers = x;
     e->inflight++;
-    if (e->active >= ANTH_MAX_ACTIVE) {
-        x->state = ANTH_X_WAITING;        /* queued: the engine starts it when a slot frees */
-        x->wake_at = anth_now_ms();
-        return x;
-    }
-    if (start_attempt(x, err, errlen) != 0) {
-        anth_xfer_free(x);
-        return NULL;
-    }
-    x->started_at = x->last_event_at;
+    /* Due now: the next poll puts it on libcurl (nothing connects before that poll anyway), so
+     * a poll under a time budget can spread the connections it opens over several frames, and
+     * one beyond the ANTH_MAX_ACTIVE slots simply waits there for one. */
+    x->state = ANTH_X_WAITING;
+    x->started_at = x->wake_at = anth_now_ms();
     return x;
 }
 

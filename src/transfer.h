@@ -120,8 +120,9 @@ anth_xfer *anth_xfer_next(const anth_xfer *x);
 anth_xfer *anth_xfer_prev(const anth_xfer *x);
 /* libcurl reported the running attempt finished with `code`. */
 void anth_xfer_attempt_done(anth_xfer *x, CURLcode code);
-/* Starts a waiting attempt whose backoff ended by `now`. */
-void anth_xfer_start_due(anth_xfer *x, double now);
+/* Starts a waiting attempt that is due by `now` (a new request, or a retry whose backoff
+ * ended) if an engine slot is free. Returns 1 when it put the transfer on libcurl. */
+int anth_xfer_start_due(anth_xfer *x, double now);
 /* Ends (or retries) a running stream silent for longer than its idle timeout at `now`. */
 void anth_xfer_check_idle(anth_xfer *x, double now);
 /* When the transfer next needs the engine (monotonic ms): its wake-up or idle deadline; -1. */

@@ -13,7 +13,8 @@
 -- q: n whole `anthropic-lua ask --no-stream` processes against the server;
 -- k: no request: the schema check of n tool calls (bench/clients/paths.lua);
 -- r: the tool runner's overhead per turn, against the offline mock (bench/clients/paths.lua);
--- p: as e, with a frame budget: client:poll(0, 48) hands out at most 48 events a frame.
+-- p: as e, with a frame budget: client:poll(0, 48) hands out at most 48 events a frame;
+-- t: as e, with a time budget: client:poll(0, { max_ms = 0.4 }).
 -- The module is loaded from this checkout as built in place (see ours_env.lua).
 package.path = arg[0]:gsub("[^/]*$", "") .. "?.lua;" .. package.path
 local interp = require "ours_env"
@@ -87,7 +88,7 @@ end
 
 -- One client:poll(0) per frame, timed on its own (wall and CPU time); `frame` seconds per
 -- frame (0: no sleep).
-local function frame_loop(frame, max_events)
+local function frame_loop(frame, budget)
   local st = start_streams(n)
   local samples, cpu, now, clock, sleep = {}, {}, common.now, os.clock, common.sleep
   -- Polls made while some stream still waits for its reply's headers are the frames in which
@@ -100,7 +101,7 @@ local function frame_loop(frame, max_events)
       if waiting[i].status == nil and not waiting[i]:is_done() then open = true; break end
     end
     local c0, t0 = clock(), now()
-    local left = client:poll(0, max_events)
+    local left = client:poll(0, budget)
     local t1, c1 = now(), clock()
     samples[#samples + 1] = (t1 - t0) * 1e6
     cpu[#cpu + 1] = (c1 - c0) * 1e6
@@ -141,6 +142,7 @@ common.main(name, w, n, function()
   end
   if w == "e" then return frame_loop(1 / 60) end
   if w == "p" then return frame_loop(1 / 60, 48) end
+  if w == "t" then return frame_loop(1 / 60, { max_ms = 0.4 }) end
   if w == "f" then return frame_loop(0) end
   common.unsupported(w)
 end)

@@ -190,21 +190,37 @@ function Client:usage(opts)
   return usage.of(self._usage, opts)
 end
 
---- client:poll([timeout_ms [, max_events]]) -> operations still in flight. Waits at most
---- timeout_ms (default 0). max_events bounds the work of this poll (a frame's budget): at most
---- that many events are handed out, shared among the operations; the rest wait in order.
+--- client:poll([timeout_ms [, budget]]) -> operations still in flight. Waits at most
+--- timeout_ms (default 0) for network activity, then does the work that arrived. budget bounds
+--- that work (a frame's share): an integer is the most events handed out, shared among the
+--- operations; a table is { max_events = n, max_ms = t }, where max_ms bounds the time spent
+--- after the wait (reading sockets, decoding, callbacks), checked between reads and between
+--- small batches of events. What a budget leaves waits, in order, for the next poll, which
+--- then does not sleep; every poll makes some progress, so none is lost or reordered.
 ---@param timeout_ms? number the longest wait for network activity (default 0: none)
----@param max_events? integer the most events handed to callbacks and streams in this poll
+---@param budget? integer|{ max_events?: integer, max_ms?: number } the most work this poll does
 ---@return integer inflight operations not yet finished
-function Client:poll(timeout_ms, max_events)
+function Client:poll(timeout_ms, budget)
   check_open(self)
   if timeout_ms ~= nil and (type(timeout_ms) ~= "number" or timeout_ms ~= timeout_ms or timeout_ms < 0) then
     errors.usage("timeout_ms", "must be a number >= 0")
   end
-  if max_events ~= nil and (type(max_events) ~= "number" or max_events < 1 or max_events % 1 ~= 0) then
-    errors.usage("max_events", "must be an integer >= 1")
+  local max_events, max_ms = budget, nil
+  if type(budget) == "table" then
+    for k in pairs(budget) do
+      if k ~= "max_events" and k ~= "max_ms" then
+        errors.usage("budget." .. tostring(k), "is not a poll budget field (max_events, max_ms)")
+      end
+    end
+    max_events, max_ms = budget.max_events, budget.max_ms
+    if max_ms ~= nil and (type(max_ms) ~= "number" or not (max_ms > 0 and max_ms < math.huge)) then
+      errors.usage("budget.max_ms", "must be a number > 0 (milliseconds of work)")
+    end
   end
-  return engine.poll(self._root, timeout_ms or 0, max_events)
+  if max_events ~= nil and (type(max_events) ~= "number" or max_events < 1 or max_events % 1 ~= 0) then
+    errors.usage(type(budget) == "table" and "budget.max_events" or "max_events", "must be an integer >= 1")
+  end
+  return engine.poll(self._root, timeout_ms or 0, max_events, max_ms)
 end
 
 --- client:sockets() -> { [fd] = "r" | "w" | "rw" }: what libcurl wants watched right now.

@@ -19,7 +19,7 @@ local timers = require "anthropic.timers"
 local engine = {}
 
 local pcall, type, error = compat.pcall, type, error
-local core_sleep_ms = require("anthropic.core").sleep_ms
+local core_sleep_ms, now_ms = require("anthropic.core").sleep_ms, require("anthropic.core").now_ms
 local co_running, co_yield, co_resume, co_status, co_create =
   coroutine.running, coroutine.yield, coroutine.resume, coroutine.status, coroutine.create
 
@@ -116,6 +116,10 @@ end
 -- frame loop however fast the server sends. The rest wait in C (flow control pauses the
 -- transfer), and the next poll does not sleep while they are there.
 engine.MAX_EVENTS_PER_POLL = 128
+-- Under a time budget an op takes its events in batches this size and looks at the clock
+-- between them: small enough that a batch is a fraction of a frame's budget (about 10 us an
+-- event with cold caches), large enough that the clock costs nothing.
+local BUDGET_BATCH = 8
 
 ---@class anthropic.Operation
 ---@field done boolean
@@ -217,18 +221,34 @@ function Op:call(fn, ...)
   return true
 end
 
-local function service(op, req, limit)
+local function service(op, req, limit, deadline)
   -- Headers first: events and completion may refer to them (request id, status).
   if op.handler.progress then
     op.handler.progress(op)
     if op.done then return end     -- a callback it ran (on_progress) failed and canceled the op
   end
-  local n, more = req:take_events(op.buf, limit)
-  op.more = more
-  if n > 0 and op.handler.events then
-    op.handler.events(op, op.buf, n)
-    if op.done then return end
+  local events, buf = op.handler.events, op.buf
+  local more
+  if deadline == nil then
+    local n
+    n, more = req:take_events(buf, limit)
+    if n > 0 and events then
+      events(op, buf, n)
+      if op.done then return end
+    end
+  else
+    -- The first batch is always taken, so a poll whose budget libcurl spent still moves on.
+    repeat
+      local n
+      n, more = req:take_events(buf, limit < BUDGET_BATCH and limit or BUDGET_BATCH)
+      limit = limit - n
+      if n > 0 and events then
+        events(op, buf, n)
+        if op.done then return end
+      end
+    until not more or limit <= 0 or now_ms() >= deadline
   end
+  op.more = more
   if not more and req:is_done() then
     op.handler.finish(op)
   end
@@ -242,12 +262,13 @@ end
 -- op once its request is done. Never re-entered: a callback of this op may make a blocking
 -- call, which polls and services every op while this op's batch is still being handed out
 -- (op.buf would be overwritten, later events delivered first, the end seen before them).
+-- deadline (core.now_ms's clock), when given, ends the op's turn once passed.
 ---@private
-function Op:service(limit)
+function Op:service(limit, deadline)
   local req = self.req
   if not req or self.servicing then return end
   self.servicing = true
-  local ok, err = pcall(service, self, req, limit or engine.MAX_EVENTS_PER_POLL)
+  local ok, err = pcall(service, self, req, limit or engine.MAX_EVENTS_PER_POLL, deadline)
   self.servicing = false
   if not ok then error(err, 0) end
 end
@@ -259,19 +280,26 @@ local function raise_pending(client)
   if #errs > 0 then error(table.remove(errs, 1), 0) end
 end
 
---- engine.poll(client, timeout_ms [, max_events]) -> number of ops still in flight. Bounded:
---- waits at most timeout_ms for network activity, then services every op. max_events bounds
---- the events handed to Lua in this poll (the work of a frame): each op gets an equal share
---- (at least one), the rest stay queued in order, and the next poll does not sleep for them.
+--- engine.poll(client, timeout_ms [, max_events [, max_ms]]) -> number of ops still in
+--- flight. Bounded: waits at most timeout_ms for network activity, then services every op.
+--- max_events bounds the events handed to Lua in this poll (the work of a frame): each op gets
+--- an equal share (at least one), the rest stay queued in order. max_ms bounds the time of
+--- the work after the wait, libcurl's reads and the ops' events together: the core stops
+--- reading sockets once it is spent, and the ops are served in turn (starting one further
+--- each poll) until it is; the first op served always takes one batch, so every poll makes
+--- progress. The next poll does not sleep while anything a budget left is waiting.
 --- Raises (after all ops are serviced) the first error thrown by an on_done callback; further
 --- ones are raised by the polls that follow, one each, so no callback error is lost.
 ---@param client anthropic.Client
 ---@param timeout_ms number
 ---@param max_events? integer
+---@param max_ms? number
 ---@return integer inflight
-function engine.poll(client, timeout_ms, max_events)
+function engine.poll(client, timeout_ms, max_events, max_ms)
   raise_pending(client)       -- left over from an earlier poll: raise it before waiting
   local wait, ops = timeout_ms or 0, {}
+  -- Work a budget cut short is waiting (in C queues or unread sockets): don't sleep.
+  if client._cut then wait, client._cut = 0, false end
   for op in pairs(client._ops) do
     ops[#ops + 1] = op
     -- Events already decoded wait for this op (one poll hands out MAX_EVENTS_PER_POLL): don't
@@ -287,12 +315,26 @@ function engine.poll(client, timeout_ms, max_events)
       wait = 0
     end
   end
-  client._core:poll(wait)
-  local share
+  local _, work_start = client._core:poll(wait, max_ms)
+  local nops, share = #ops, nil
   if max_events then
-    share = math.min(engine.MAX_EVENTS_PER_POLL, math.max(1, math.floor(max_events / math.max(1, #ops))))
+    share = math.min(engine.MAX_EVENTS_PER_POLL, math.max(1, math.floor(max_events / math.max(1, nops))))
   end
-  for i = 1, #ops do ops[i]:service(share) end
+  if max_ms == nil then
+    for i = 1, nops do ops[i]:service(share) end
+  elseif nops > 0 then
+    local deadline = work_start + max_ms
+    local turn = (client._turn or 0) % nops
+    client._turn = turn + 1
+    for k = 1, nops do
+      local at = (turn + k - 1) % nops
+      if k > 1 and now_ms() >= deadline then
+        client._cut, client._turn = true, at    -- the next poll starts with the first op left
+        break
+      end
+      ops[at + 1]:service(share, deadline)
+    end
+  end
   timers.run_due(client)
   -- Whoever polled, the sockets and the next deadline may have changed: the driver resyncs.
   if client._wake then client._wake() end

@@ -314,9 +314,13 @@ function json.encode(value, path)
   return text
 end
 
--- Turns integral floats back into integers (Lua 5.3+ only; a no-op elsewhere).
+-- Turns integral floats back into integers (Lua 5.3+ only; a no-op elsewhere): the core's walk
+-- in C (src/numbers.c) where the core is loaded, this one otherwise (the same result).
 local fix_integers
-if math_type then
+local has_core, core = pcall(require, "anthropic.core")
+if math_type and has_core and core.fix_integers then
+  fix_integers = core.fix_integers
+elseif math_type then
   fix_integers = function(v)
     for k, item in pairs(v) do
       local ti = type(item)

@@ -184,10 +184,11 @@ static void read_done(anth_engine *e)
 
 /* Under a budget: puts due transfers on libcurl one at a time, oldest first, and lets each
  * open its connection at once (the timer action is where libcurl connects a new transfer),
- * until the budget's deadline passes. At least one starts per poll, so a budget that socket
- * reads always spend still lets new requests through; the rest wait for the next poll, whose
- * timeout stays 0 while they do. Opening ten connections costs over a millisecond here
- * (bench/PROFILES.md): one frame need not pay for all of them. */
+ * until the budget's deadline passes. At least one starts per poll, so new requests get
+ * through whatever else the poll has to do; the rest wait for the next poll, whose timeout
+ * stays 0 while they do. Opening ten connections costs over a millisecond here
+ * (bench/PROFILES.md): one frame need not pay for all of them. A transfer finished while
+ * another waits for a slot frees it for the next poll. */
 static void start_due_within(anth_engine *e, double deadline)
 {
     anth_xfer *x, *last = NULL, *prev;
@@ -308,6 +309,11 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *
     now = t_work = anth_now_ms();
     if (work_start != NULL)
         *work_start = t_work;
+    /* New connections first: opening one costs more than reading a socket, and reads are what
+     * a budget can leave for the next poll without delaying anything that is not already
+     * waiting in the kernel. */
+    if (budget_ms >= 0)
+        start_due_within(e, t_work + budget_ms);
     /* Under a budget, a poll that runs out of time leaves the ready sockets it has not reached
      * for the next one (they stay ready, so its poll(2) returns at once) and that poll starts
      * where this one stopped: every connection gets its turn, and no byte is dropped. */
@@ -341,7 +347,5 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *
     check_idle(e, anth_now_ms());
     if (budget_ms < 0)
         start_due(e, anth_now_ms());
-    else
-        start_due_within(e, t_work + budget_ms);
     return e->inflight;
 }

@@ -715,6 +715,30 @@ describe("poll(timeout_ms, budget): a frame's budget", function()
     for i, prompt in ipairs(PROMPTS) do assert.are.equal(reply_to(prompt), got[i]) end
   end)
 
+  it("{ max_ms = t }: new connections open one a poll once the budget is spent; all complete", function()
+    local function sockets()
+      local n = 0
+      for _ in pairs(client:sockets()) do n = n + 1 end
+      return n
+    end
+    local got = {}
+    for i, prompt in ipairs(PROMPTS) do
+      client.messages.stream(params(prompt), {
+        on_done = function(err, msg) assert.is_nil(err); got[i] = msg.content[1].text end,
+      })
+    end
+    assert.are.equal(0, sockets())                       -- nothing connects before a poll
+    client:poll(0, { max_ms = 1e-6 })
+    assert.are.equal(1, sockets())
+    client:poll(0, { max_ms = 1e-6 })
+    assert.are.equal(2, sockets())
+    client:poll(0)                                       -- no budget: every one due starts
+    assert.are.equal(#PROMPTS, sockets())
+    local deadline = gettime() + 30
+    while client:poll(20, { max_ms = 1e-6 }) > 0 do assert(gettime() < deadline, "still in flight after 30 s") end
+    for i, prompt in ipairs(PROMPTS) do assert.are.equal(reply_to(prompt), got[i]) end
+  end)
+
   it("rejects a bad budget with a UsageError naming the field", function()
     local cases = {
       { { max_ms = 0 }, "budget.max_ms: must be a number > 0 (milliseconds of work)" },

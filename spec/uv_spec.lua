@@ -207,11 +207,28 @@ describe("anthropic.uv with luv", function()
     assert.is_true(result:is(anthropic.errors.ConnectionError))
   end)
 
+  it("with a budget, each wake-up does at most that much and the loop comes back for the rest", function()
+    -- One event a poll: the driver must poll again at once (timeout() is 0 while events wait),
+    -- not wait for more bytes from a socket that has none left to send.
+    local driver = uvdrive.attach(client, uv, { budget = { max_events = 1, max_ms = 1e-6 } })
+    local got, events
+    events = 0
+    client.messages.stream(params("one poll per event, every one delivered"), {
+      on_event = function() events = events + 1 end,
+      on_done = function(err, msg) assert.is_nil(err); got = msg.content[1].text end,
+    })
+    run_loop()
+    assert.are.equal("You said: one poll per event, every one delivered", got)
+    assert.is_true(driver.polls >= events, driver.polls .. " polls for " .. events .. " events")
+    driver:detach()
+  end)
+
   it("refuses bad arguments with a UsageError", function()
     local rows = {
       { function() uvdrive.attach(nil, uv) end, "client: expected a Client" },
       { function() uvdrive.attach(client, { now = 1 }) end, "uv: needs a libuv binding" },
       { function() uvdrive.attach(client, uv, { on_error = 1 }) end, "on_error: must be a function" },
+      { function() uvdrive.attach(client, uv, { budget = { max_ms = 0 } }) end, "budget.max_ms: must be a number > 0" },
       { function()
           local d = uvdrive.attach(client, uv)
           local ok, err = pcall(uvdrive.attach, client, uv)

@@ -190,21 +190,12 @@ function Client:usage(opts)
   return usage.of(self._usage, opts)
 end
 
---- client:poll([timeout_ms [, budget]]) -> operations still in flight. Waits at most
---- timeout_ms (default 0) for network activity, then does the work that arrived. budget bounds
---- that work (a frame's share): an integer is the most events handed out, shared among the
---- operations; a table is { max_events = n, max_ms = t }, where max_ms bounds the time spent
---- after the wait (reading sockets, decoding, callbacks), checked between reads and between
---- small batches of events. What a budget leaves waits, in order, for the next poll, which
---- then does not sleep; every poll makes some progress, so none is lost or reordered.
----@param timeout_ms? number the longest wait for network activity (default 0: none)
----@param budget? integer|{ max_events?: integer, max_ms?: number } the most work this poll does
----@return integer inflight operations not yet finished
-function Client:poll(timeout_ms, budget)
-  check_open(self)
-  if timeout_ms ~= nil and (type(timeout_ms) ~= "number" or timeout_ms ~= timeout_ms or timeout_ms < 0) then
-    errors.usage("timeout_ms", "must be a number >= 0")
-  end
+--- M.poll_budget(budget) -> max_events, max_ms: a poll budget checked (see Client:poll); nil
+--- for no budget. Raises a UsageError naming the bad field. (anthropic.uv checks its option here.)
+---@param budget? integer|{ max_events?: integer, max_ms?: number }
+---@return integer|nil max_events
+---@return number|nil max_ms
+function M.poll_budget(budget)
   local max_events, max_ms = budget, nil
   if type(budget) == "table" then
     for k in pairs(budget) do
@@ -220,6 +211,26 @@ function Client:poll(timeout_ms, budget)
   if max_events ~= nil and (type(max_events) ~= "number" or max_events < 1 or max_events % 1 ~= 0) then
     errors.usage(type(budget) == "table" and "budget.max_events" or "max_events", "must be an integer >= 1")
   end
+  return max_events, max_ms
+end
+
+--- client:poll([timeout_ms [, budget]]) -> operations still in flight. Waits at most
+--- timeout_ms (default 0) for network activity, then does the work that arrived. budget bounds
+--- that work (a frame's share): an integer is the most events handed out, shared among the
+--- operations; a table is { max_events = n, max_ms = t }, where max_ms bounds the time spent
+--- after the wait (opening connections, reading sockets, decoding, callbacks), checked between
+--- connections, reads and small batches of events. What a budget leaves waits, in order, for
+--- the next poll, which then does not sleep; every poll makes some progress, so none is lost
+--- or reordered.
+---@param timeout_ms? number the longest wait for network activity (default 0: none)
+---@param budget? integer|{ max_events?: integer, max_ms?: number } the most work this poll does
+---@return integer inflight operations not yet finished
+function Client:poll(timeout_ms, budget)
+  check_open(self)
+  if timeout_ms ~= nil and (type(timeout_ms) ~= "number" or timeout_ms ~= timeout_ms or timeout_ms < 0) then
+    errors.usage("timeout_ms", "must be a number >= 0")
+  end
+  local max_events, max_ms = M.poll_budget(budget)
   return engine.poll(self._root, timeout_ms or 0, max_events, max_ms)
 end
 

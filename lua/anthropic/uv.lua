@@ -25,6 +25,9 @@ local M = {}
 
 ---@class anthropic.uv.Options
 ---@field on_error? fun(err: any) where errors raised by on_done callbacks go
+---@field budget? integer|{ max_events?: integer, max_ms?: number } each poll's budget (client:poll):
+---  what one wake-up may do before the loop runs its other callbacks; the rest is done at once
+---  on the next turn of the loop
 
 ---@class anthropic.uv.Driver
 ---@field client anthropic.Client the client being driven
@@ -73,11 +76,13 @@ function M.attach(client, uv, opts)
   if opts.on_error ~= nil and type(opts.on_error) ~= "function" then
     errors.usage("on_error", "must be a function")
   end
+  require("anthropic.client").poll_budget(opts.budget)   -- a bad budget fails here, not at a poll
   client:sockets()           -- raises "attempt to use a closed client" now rather than later
 
   local d = setmetatable({
     client = client, uv = uv, polls = 0,
     on_error = opts.on_error or default_on_error,
+    budget = opts.budget,
     _handles = {},           -- fd -> { handle, mode }
     _timer = uv.new_timer(),
     _new_poll = uv.new_socket_poll or uv.new_poll,
@@ -98,7 +103,7 @@ function Driver:_poll()
   self._polling = true
   for _ = 1, 1000 do
     self.polls = self.polls + 1
-    local ok, err = pcall(client.poll, client, 0)
+    local ok, err = pcall(client.poll, client, 0, self.budget)
     if ok then break end
     if client._core:is_closed() then break end     -- closed from inside a callback
     self.on_error(err)

@@ -167,7 +167,7 @@ static size_t run_until(anth_engine *e, anth_xfer *x, enum anth_xfer_state st, d
     double until = now_ms() + ms;
     size_t n = 0;
     while (anth_xfer_state(x) != st && now_ms() < until) {
-        anth_engine_poll(e, 20, err, sizeof err);
+        anth_engine_poll(e, 20, -1, NULL, err, sizeof err);
         if (take) {
             anth_event *ev = anth_xfer_take_events(x, 0), *next;
             for (; ev; ev = next) {
@@ -178,6 +178,16 @@ static size_t run_until(anth_engine *e, anth_xfer *x, enum anth_xfer_state st, d
         }
     }
     return n;
+}
+
+/* Polls until x waits for a retry: WAITING after an attempt (a new transfer is WAITING too,
+ * for its first start, with no attempt yet). */
+static void run_until_backoff(anth_engine *e, anth_xfer *x, double ms)
+{
+    char err[256];
+    double until = now_ms() + ms;
+    while (!(anth_xfer_state(x) == ANTH_X_WAITING && anth_xfer_attempts(x) >= 1) && now_ms() < until)
+        anth_engine_poll(e, 20, -1, NULL, err, sizeof err);
 }
 
 static size_t drain(anth_xfer *x)
@@ -197,7 +207,7 @@ static void poll_for(anth_engine *e, double ms)
     char err[256];
     double until = now_ms() + ms;
     while (now_ms() < until)
-        anth_engine_poll(e, 20, err, sizeof err);
+        anth_engine_poll(e, 20, -1, NULL, err, sizeof err);
 }
 
 static anth_engine *engine(void)
@@ -242,7 +252,7 @@ static void t_retry_running(void)
     char err[256];
     req_opts ro = {"{\"delay_ms\":300}", ANTH_BODY_BUFFER, 0, 2, 0, NULL};
     x = start(e, &ro, &slot);
-    anth_engine_poll(e, 50, err, sizeof err);
+    anth_engine_poll(e, 50, -1, NULL, err, sizeof err);
     CHECK(anth_xfer_state(x) == ANTH_X_RUNNING, "delayed reply: RUNNING");
     CHECK(anth_xfer_retry(x) >= 0.0, "retry() on RUNNING schedules one");
     CHECK(anth_xfer_state(x) == ANTH_X_WAITING && anth_engine_inflight(e) == 1,
@@ -263,7 +273,7 @@ static void t_retry_waiting_and_cancel(void)
     req_opts ro2 = {"{\"sequence\":[{\"status\":529,\"headers\":{\"retry-after-ms\":\"5000\",\"x-t\":\"2w\"}}]}",
                     ANTH_BODY_BUFFER, 0, 2, 0, NULL};
     x = start(e, &ro, &slot);
-    run_until(e, x, ANTH_X_WAITING, 5000, 0);
+    run_until_backoff(e, x, 5000);
     CHECK(anth_xfer_state(x) == ANTH_X_WAITING && anth_xfer_attempts(x) == 1, "529 + retry-after: WAITING");
     {
         double delay;
@@ -285,7 +295,7 @@ static void t_retry_waiting_and_cancel(void)
 
     /* cancel while WAITING */
     y = start(e, &ro2, &slot2);
-    run_until(e, y, ANTH_X_WAITING, 5000, 0);
+    run_until_backoff(e, y, 5000);
     CHECK(anth_xfer_state(y) == ANTH_X_WAITING, "second: WAITING");
     anth_xfer_cancel(y);
     CHECK(anth_xfer_state(y) == ANTH_X_DONE && anth_xfer_outcome(y)->transport == ANTH_T_ABORTED,
@@ -338,7 +348,7 @@ static void t_idle_and_free(void)
 
     y = start(e, &slow, &s2);
     z = start(e, &wait, &s3);
-    run_until(e, z, ANTH_X_WAITING, 5000, 0);
+    run_until_backoff(e, z, 5000);
     CHECK(anth_engine_inflight(e) == 2, "one RUNNING, one WAITING: inflight 2");
     anth_xfer_free(y);
     CHECK(s2 == NULL && anth_engine_inflight(e) == 1, "free RUNNING: inflight 1, got %d", anth_engine_inflight(e));
@@ -471,14 +481,14 @@ static void t_poll_bounds_and_eintr(void)
 
     CHECK(anth_engine_timeout(e) == -1, "a new engine has no timeout");
     t0 = now_ms();
-    rc = anth_engine_poll(e, 1000, err, sizeof err);
+    rc = anth_engine_poll(e, 1000, -1, NULL, err, sizeof err);
     took = now_ms() - t0;
     CHECK(rc == 0 && took < 100, "poll(1000) with nothing in flight returns 0 at once (%.0f ms)", took);
 
     x = start(e, &ro, &slot);
-    run_until(e, x, ANTH_X_WAITING, 5000, 0);
+    run_until_backoff(e, x, 5000);
     t0 = now_ms();
-    rc = anth_engine_poll(e, 150, err, sizeof err);
+    rc = anth_engine_poll(e, 150, -1, NULL, err, sizeof err);
     took = now_ms() - t0;
     CHECK(rc == 1 && took >= 140 && took < 400, "poll(150) during a 3 s backoff: %d after %.0f ms", rc, took);
 
@@ -492,7 +502,7 @@ static void t_poll_bounds_and_eintr(void)
         CHECK(anth_xfer_has_events(y), "a finished stream with its events not taken");
         CHECK(anth_engine_timeout(e) == 0, "timeout() is 0 while events wait, got %ld", anth_engine_timeout(e));
         t0 = now_ms();
-        rc = anth_engine_poll(e, 150, err, sizeof err);
+        rc = anth_engine_poll(e, 150, -1, NULL, err, sizeof err);
         took = now_ms() - t0;
         CHECK(rc == 1 && took >= 140, "poll(150) is not cut short by events waiting (%.0f ms)", took);
         anth_xfer_free(y);
@@ -510,7 +520,7 @@ static void t_poll_bounds_and_eintr(void)
         _exit(0);
     }
     t0 = now_ms();
-    rc = anth_engine_poll(e, 1000, err, sizeof err);
+    rc = anth_engine_poll(e, 1000, -1, NULL, err, sizeof err);
     took = now_ms() - t0;
     waitpid(child, NULL, 0);
     CHECK(rc == 1, "EINTR: poll returns the in-flight count, not -1 (got %d: %s)", rc, rc < 0 ? err : "");
@@ -548,6 +558,38 @@ static void t_interim_1xx(void)
     anth_engine_free(e);
 }
 
+/* A new transfer goes on libcurl at the next poll; under a spent budget, one a poll. */
+static void t_budget_starts_one_a_poll(void)
+{
+    anth_engine *e = engine();
+    anth_xfer *slots[3], *xs[3];
+    char err[256];
+    double work_start = 0, before;
+    int i, running, rounds;
+    req_opts ro = {NULL, ANTH_BODY_BUFFER, 0, 0, 0, NULL};
+    for (i = 0; i < 3; i++)
+        xs[i] = start(e, &ro, &slots[i]);
+    CHECK(anth_xfer_state(xs[0]) == ANTH_X_WAITING && anth_xfer_attempts(xs[0]) == 0,
+          "a new transfer waits for the next poll, no attempt yet");
+    CHECK(anth_engine_timeout(e) == 0, "and asks for that poll now (timeout %ld)", anth_engine_timeout(e));
+    before = now_ms();
+    anth_engine_poll(e, 0, 0.0, &work_start, err, sizeof err);
+    CHECK(work_start >= before && work_start <= now_ms(), "work_start is the time the work began");
+    for (rounds = 1; rounds <= 2; rounds++) {
+        running = 0;
+        for (i = 0; i < 3; i++)
+            running += anth_xfer_attempts(xs[i]) > 0;
+        CHECK(running == rounds, "after %d budgeted poll(s), %d started (want %d)", rounds, running, rounds);
+        anth_engine_poll(e, 0, 0.0, NULL, err, sizeof err);
+    }
+    for (i = 0; i < 3; i++) {
+        run_until(e, xs[i], ANTH_X_DONE, 5000, 0);
+        CHECK(anth_xfer_status(xs[i]) == 200, "transfer %d: 200 (got %ld)", i, anth_xfer_status(xs[i]));
+        anth_xfer_free(xs[i]);
+    }
+    anth_engine_free(e);
+}
+
 int main(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || start_mock() != 0)
@@ -563,6 +605,7 @@ int main(void)
     t_lines_cap();
     t_poll_bounds_and_eintr();
     t_interim_1xx();
+    t_budget_starts_one_a_poll();
     stop_mock();
     curl_global_cleanup();
     return anth_check_done();

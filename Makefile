@@ -47,9 +47,12 @@ TREE ?= build/rocktree
 
 all: $(CORE_SO)
 
+# Linked beside the target and renamed over it: a process loading core.so while another make
+# rebuilds it (two Luas' specs at once, each starting the Neovim host) sees the old file or the
+# new one, never a half-written one.
 $(CORE_SO): $(CORE_SRC) $(CORE_HDR) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -shared -o $@ $(CORE_SRC) $(LDFLAGS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -shared -o $@.$$$$.tmp $(CORE_SRC) $(LDFLAGS) $(LIBS) && mv -f $@.$$$$.tmp $@
 
 check-deps:
 	@sh tools/check-deps.sh $(LUA)

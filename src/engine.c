@@ -155,19 +155,6 @@ void anth_engine_free(anth_engine *e)
     free(e);
 }
 
-/* Oldest first (the list is newest first), so transfers queued for a slot start in the order
- * they were made. */
-static void start_due(anth_engine *e, double now)
-{
-    anth_xfer *x, *last = NULL, *prev;
-    for (x = e->xfers; x; x = anth_xfer_next(x))
-        last = x;
-    for (x = last; x; x = prev) {
-        prev = anth_xfer_prev(x);
-        anth_xfer_start_due(x, now);
-    }
-}
-
 static void read_done(anth_engine *e)
 {
     CURLMsg *m;
@@ -182,14 +169,17 @@ static void read_done(anth_engine *e)
     }
 }
 
-/* Under a budget: puts due transfers on libcurl one at a time, oldest first, and lets each
- * open its connection at once (the timer action is where libcurl connects a new transfer),
- * until the budget's deadline passes. At least one starts per poll, so new requests get
- * through whatever else the poll has to do; the rest wait for the next poll, whose timeout
- * stays 0 while they do. Opening ten connections costs over a millisecond here
- * (bench/PROFILES.md): one frame need not pay for all of them. A transfer finished while
- * another waits for a slot frees it for the next poll. */
-static void start_due_within(anth_engine *e, double deadline)
+/* Puts the transfers due by `now` on libcurl, oldest first (the list is newest first), so
+ * transfers queued for a slot start in the order they were made.
+ *
+ * Under a budget (deadline >= 0) they go one at a time, and each opens its connection at once
+ * (the timer action is where libcurl connects a new transfer), until the deadline passes. At
+ * least one starts per poll, so new requests get through whatever else the poll has to do;
+ * the rest wait for the next poll, whose timeout stays 0 while they do. Opening ten
+ * connections costs over a millisecond here (bench/PROFILES.md): one frame need not pay for
+ * all of them. Without a budget they all go on libcurl and connect in the poll's own timer
+ * action. */
+static void start_due(anth_engine *e, double now, double deadline)
 {
     anth_xfer *x, *last = NULL, *prev;
     int started = 0, running;
@@ -197,9 +187,12 @@ static void start_due_within(anth_engine *e, double deadline)
         last = x;
     for (x = last; x; x = prev) {
         prev = anth_xfer_prev(x);
-        if (started > 0 && anth_now_ms() >= deadline)
-            break;
-        if (anth_xfer_start_due(x, anth_now_ms())) {
+        if (deadline >= 0 && started > 0) {
+            now = anth_now_ms();
+            if (now >= deadline)
+                break;
+        }
+        if (anth_xfer_start_due(x, now) && deadline >= 0) {
             started++;
             e->timer_at = -1.0;
             curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
@@ -275,7 +268,7 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *
     int rc, running;
 
     if (budget_ms < 0)
-        start_due(e, now);
+        start_due(e, now, -1.0);
     /* Only timers shorten the wait. Whether decoded events waiting to be taken should is the
      * caller's decision: it knows which it can take now (a consumer whose callback is running
      * a nested blocking call cannot, and a poll that never sleeps for them would spin). */
@@ -313,7 +306,7 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *
      * a budget can leave for the next poll without delaying anything that is not already
      * waiting in the kernel. */
     if (budget_ms >= 0)
-        start_due_within(e, t_work + budget_ms);
+        start_due(e, t_work, t_work + budget_ms);
     /* Under a budget, a poll that runs out of time leaves the ready sockets it has not reached
      * for the next one (they stay ready, so its poll(2) returns at once) and that poll starts
      * where this one stopped: every connection gets its turn, and no byte is dropped. */
@@ -346,6 +339,6 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *
     read_done(e);
     check_idle(e, anth_now_ms());
     if (budget_ms < 0)
-        start_due(e, anth_now_ms());
+        start_due(e, anth_now_ms(), -1.0);
     return e->inflight;
 }

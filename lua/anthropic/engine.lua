@@ -19,7 +19,8 @@ local timers = require "anthropic.timers"
 local engine = {}
 
 local pcall, type, error = compat.pcall, type, error
-local core_sleep_ms, now_ms = require("anthropic.core").sleep_ms, require("anthropic.core").now_ms
+local core = require "anthropic.core"
+local core_sleep_ms, now_ms = core.sleep_ms, core.now_ms
 local co_running, co_yield, co_resume, co_status, co_create =
   coroutine.running, coroutine.yield, coroutine.resume, coroutine.status, coroutine.create
 

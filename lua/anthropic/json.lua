@@ -5,8 +5,9 @@
 --    marked with json.array(t), or when it sits under a key the API defines as a list
 --    (ARRAY_KEYS) outside user data (tool inputs and JSON-schema `properties`). Mark a table
 --    json.object(t) to force {}.
--- 2. Integers stay integers. On Lua 5.3+ cjson decodes every number as a float; numbers
---    without a fraction or exponent that fit in 2^53 are turned back into integers.
+-- 2. Integers stay integers. On Lua 5.3+ cjson decodes every number as a float; every float
+--    with an exact integer value is turned back into that integer (as math.tointeger does;
+--    the walk is the core's, src/numbers.c).
 -- 3. JSON null is json.null (cjson.null, also exported as anthropic.null), so a field that is
 --    present but null is distinguishable from an absent one.
 --

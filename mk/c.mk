@@ -1,6 +1,6 @@
 # mk/c.mk: build, test, sanitize, fuzz and lint the plain-C core pieces (src/sse.c,
 # src/lines.c, src/headers.c, src/errors.c, src/eventstream.c, src/errors_aws.c, src/sigv4.c,
-# src/crypto.c, src/redact.c, src/download.c), which have no Lua dependency and call no curl function (errors.c reads the
+# src/crypto.c, src/redact.c, src/download.c, src/event_queue.c), which have no Lua dependency and call no curl function (errors.c reads the
 # CURLcode names from curl/curl.h; eventstream.c uses zlib's crc32, sigv4.c and crypto.c
 # OpenSSL's libcrypto). Included by the top Makefile; until
 # then: make -f mk/c.mk c-test
@@ -15,9 +15,9 @@ C_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 C_MK_STANDALONE := $(if $(filter 1,$(words $(MAKEFILE_LIST))),1,)
 
 C_CORE_SRC := src/sse.c src/lines.c src/headers.c src/errors.c src/eventstream.c src/errors_aws.c \
-  src/sigv4.c src/crypto.c src/redact.c src/download.c
+  src/sigv4.c src/crypto.c src/redact.c src/download.c src/event_queue.c
 C_CORE_HDR := src/sse.h src/lines.h src/buf.h src/headers.h src/errors.h src/eventstream.h \
-  src/errors_aws.h src/sigv4.h src/crypto.h src/redact.h src/download.h
+  src/errors_aws.h src/sigv4.h src/crypto.h src/redact.h src/download.h src/event_queue.h
 C_ZLIB ?= $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
 C_LIBCRYPTO ?= $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 # The specs' test service-account key (spec/c/test_crypto.c's RS256 rows).
@@ -71,13 +71,16 @@ $(1)/test_crypto: spec/c/test_crypto.c src/sigv4.c src/crypto.c $(C_TEST_DEPS)
 $(1)/test_download: spec/c/test_download.c src/download.c src/download.h spec/c/check.h
 	@mkdir -p $(1)
 	$(2) $(3) -o $$@ spec/c/test_download.c src/download.c
+$(1)/test_event_queue: spec/c/test_event_queue.c src/event_queue.c $(C_TEST_DEPS)
+	@mkdir -p $(1)
+	$(2) $(3) -o $$@ spec/c/test_event_queue.c src/event_queue.c
 $(1)/test_redact: spec/c/test_redact.c spec/c/redact_oracle.h src/redact.c $(C_TEST_DEPS)
 	@mkdir -p $(1)
 	$(2) $(3) -o $$@ spec/c/test_redact.c src/redact.c
 endef
 
 C_TESTS := test_sse test_errors test_lines test_headers test_eventstream test_errors_aws test_crypto test_redact \
-  test_download
+  test_download test_event_queue
 
 $(eval $(call C_TEST_RULES,$(C_BUILD),$(CC),$(C_WARN) $(C_OPT)))
 $(eval $(call C_TEST_RULES,$(C_BUILD)-clang,$(C_CLANG),$(C_WARN) $(C_OPT)))
@@ -93,6 +96,7 @@ c-test: $(addprefix $(C_BUILD)/,$(C_TESTS))
 	$(C_BUILD)/test_crypto $(C_PLATFORM_FIXTURES)
 	$(C_BUILD)/test_redact
 	$(C_BUILD)/test_download
+	$(C_BUILD)/test_event_queue
 
 c-test-clang: $(addprefix $(C_BUILD)-clang/,$(C_TESTS))
 	$(C_BUILD)-clang/test_sse $(C_SSE_DIR)
@@ -104,6 +108,7 @@ c-test-clang: $(addprefix $(C_BUILD)-clang/,$(C_TESTS))
 	$(C_BUILD)-clang/test_crypto $(C_PLATFORM_FIXTURES)
 	$(C_BUILD)-clang/test_redact
 	$(C_BUILD)-clang/test_download
+	$(C_BUILD)-clang/test_event_queue
 
 c-test-asan: $(addprefix $(C_BUILD)-asan/,$(C_TESTS))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_sse $(C_SSE_DIR)
@@ -115,6 +120,7 @@ c-test-asan: $(addprefix $(C_BUILD)-asan/,$(C_TESTS))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_crypto $(C_PLATFORM_FIXTURES)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_redact
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_download
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_event_queue
 
 c-test-valgrind: $(addprefix $(C_BUILD)/,$(C_TESTS))
 	$(C_VALGRIND) $(C_BUILD)/test_sse $(C_SSE_DIR)
@@ -126,6 +132,7 @@ c-test-valgrind: $(addprefix $(C_BUILD)/,$(C_TESTS))
 	$(C_VALGRIND) $(C_BUILD)/test_crypto $(C_PLATFORM_FIXTURES)
 	$(C_VALGRIND) $(C_BUILD)/test_redact
 	$(C_VALGRIND) $(C_BUILD)/test_download
+	$(C_VALGRIND) $(C_BUILD)/test_event_queue
 
 $(C_BUILD)/bench_sse: spec/c/bench_sse.c src/sse.c src/sse.h
 	@mkdir -p $(C_BUILD)
@@ -218,7 +225,7 @@ cppcheck-c:
 	  spec/c/test_lines.c spec/c/test_headers.c spec/c/bench_sse.c fuzz/fuzz_sse.c \
 	  fuzz/fuzz_errors.c fuzz/fuzz_lines.c fuzz/fuzz_headers.c spec/c/test_eventstream.c \
 	  spec/c/test_crypto.c spec/c/test_errors_aws.c spec/c/bench_eventstream.c fuzz/fuzz_eventstream.c \
-	  spec/c/test_redact.c fuzz/fuzz_redact.c
+	  spec/c/test_redact.c fuzz/fuzz_redact.c spec/c/test_event_queue.c
 
 c-clean:
 	rm -rf $(C_BUILD) $(C_BUILD)-clang $(C_BUILD)-asan $(FUZZ_BUILD)

@@ -655,6 +655,37 @@ describe("poll(timeout_ms, budget): a frame's budget", function()
     end
   end)
 
+  it("{ max_ms = t }: a further batch starts only if the time left covers one at its recent cost", function()
+    -- Each delta costs 1 ms, so a batch of 8 costs 8 ms. A 12 ms budget has 4 ms left after
+    -- the first: checked against the clock alone, a second batch would start and end the poll
+    -- at 16 ms. Once the cost per event is known (a few batches), each poll stops after one.
+    local spin, handed, per_poll = costly(1), 0, {}
+    local words = {}
+    for i = 1, 120 do words[i] = "w" .. i end
+    local prompt = table.concat(words, " ")
+    local got
+    local s = client.messages.stream(params(prompt), {
+      on_text = function() spin(); handed = handed + 1 end,
+      on_done = function(err, msg) assert.is_nil(err); got = msg end,
+    })
+    local deadline = gettime() + 10
+    while not s.op.req:is_done() do    -- the whole reply waits in the core: every poll has plenty
+      client._core:poll(20)
+      assert(gettime() < deadline, "the reply did not arrive")
+    end
+    repeat
+      local before = handed
+      local left = client:poll(0, { max_ms = 12 })
+      per_poll[#per_poll + 1] = handed - before
+    until left == 0
+    local settled = 0
+    for i = 6, #per_poll do settled = math.max(settled, per_poll[i]) end
+    assert.is_true(#per_poll >= 10, #per_poll .. " polls")
+    assert.is_true(settled <= 8, "a poll after the cost settled handed out " .. settled .. " deltas: "
+      .. table.concat(per_poll, " "))
+    assert.are.equal(reply_to(prompt), got.content[1].text)
+  end)
+
   it("{ max_ms = t }: a poll after one that left an operation unserved does not sleep", function()
     -- Two short replies, read whole by the core before any is handed out. The first poll
     -- serves one of them to its end, and its on_done spends the budget; the other is left,

@@ -467,20 +467,20 @@ static int request_outcome(lua_State *L)
 static int request_take_events(lua_State *L)
 {
     anth_lrequest *r = check_request(L);
-    anth_event *ev, *next;
+    anth_event ev;
     int n = 0, k;
     lua_Integer max;
     luaL_checktype(L, 2, LUA_TTABLE);
     max = luaL_optinteger(L, 3, 0);
-    ev = anth_xfer_take_events(r->x, max > 0 ? (size_t)max : 0);
-    for (; ev; ev = next) {
-        next = ev->next;
-        lua_pushlstring(L, ev->name, ev->name_len);
+    /* The batch stays the queue's while it is read: if a push below raises (out of memory),
+     * its unread events are the next take's first, and the transfer frees it in the end. */
+    anth_xfer_take_events(r->x, max > 0 ? (size_t)max : 0);
+    while (anth_xfer_next_event(r->x, &ev)) {
+        lua_pushlstring(L, ev.name, ev.name_len);
         lua_rawseti(L, 2, 2 * n + 1);
-        lua_pushlstring(L, ev->data, ev->data_len);
+        lua_pushlstring(L, ev.data, ev.data_len);
         lua_rawseti(L, 2, 2 * n + 2);
         n++;
-        free(ev);
     }
     for (k = 2 * n + 1;; k++) {
         lua_rawgeti(L, 2, k);

@@ -169,16 +169,23 @@ static void read_done(anth_engine *e)
     }
 }
 
+/* A unit's cost, folded into its moving average: a quarter of the new sample, so one slow
+ * unit (a page fault, the collector) moves the estimate without owning it. */
+static void note_cost(double *avg, double sample)
+{
+    *avg += (sample - *avg) * 0.25;
+}
+
 /* Puts the transfers due by `now` on libcurl, oldest first (the list is newest first), so
  * transfers queued for a slot start in the order they were made.
  *
  * Under a budget (deadline >= 0) they go one at a time, and each opens its connection at once
- * (the timer action is where libcurl connects a new transfer), until the deadline passes. At
- * least one starts per poll, so new requests get through whatever else the poll has to do;
- * the rest wait for the next poll, whose timeout stays 0 while they do. Opening ten
- * connections costs over a millisecond here (bench/PROFILES.md): one frame need not pay for
- * all of them. Without a budget they all go on libcurl and connect in the poll's own timer
- * action. */
+ * (the timer action is where libcurl connects a new transfer), while the time left covers what
+ * a start has lately cost (cost_start). At least one starts per poll, so new requests get
+ * through whatever else the poll has to do; the rest wait for the next poll, whose timeout
+ * stays 0 while they do. Opening ten connections costs over a millisecond here
+ * (bench/PROFILES.md): one frame need not pay for all of them. Without a budget they all go on
+ * libcurl and connect in the poll's own timer action. */
 static void start_due(anth_engine *e, double now, double deadline)
 {
     anth_xfer *x, *last = NULL, *prev;
@@ -189,13 +196,14 @@ static void start_due(anth_engine *e, double now, double deadline)
         prev = anth_xfer_prev(x);
         if (deadline >= 0 && started > 0) {
             now = anth_now_ms();
-            if (now >= deadline)
+            if (now + e->cost_start >= deadline)
                 break;
         }
         if (anth_xfer_start_due(x, now) && deadline >= 0) {
             started++;
             e->timer_at = -1.0;
             curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+            note_cost(&e->cost_start, anth_now_ms() - now);
         }
     }
     if (started > 0)
@@ -309,7 +317,9 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *
         start_due(e, t_work, t_work + budget_ms);
     /* Under a budget, a poll that runs out of time leaves the ready sockets it has not reached
      * for the next one (they stay ready, so its poll(2) returns at once) and that poll starts
-     * where this one stopped: every connection gets its turn, and no byte is dropped. */
+     * where this one stopped: every connection gets its turn, and no byte is dropped. A socket
+     * after the first is read only while the time left covers what a read has lately cost
+     * (cost_read). */
     first = n > 0 ? e->turn % n : 0;
     for (k = 0, handled = 0; rc > 0 && k < n; k++) {
         int flags = 0;
@@ -318,9 +328,12 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *
         r = e->pfds[i].revents;
         if (r == 0)
             continue;
-        if (budget_ms >= 0 && handled > 0 && anth_now_ms() - t_work >= budget_ms) {
-            e->turn = i;
-            break;
+        if (budget_ms >= 0) {
+            now = anth_now_ms();
+            if (handled > 0 && now - t_work + e->cost_read >= budget_ms) {
+                e->turn = i;
+                break;
+            }
         }
         handled++;
         if (r & (POLLIN | POLLHUP))
@@ -330,6 +343,8 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *
         if (r & (POLLERR | POLLNVAL))
             flags |= CURL_CSELECT_ERR;
         curl_multi_socket_action(e->multi, e->pfds[i].fd, flags, &running);
+        if (budget_ms >= 0)
+            note_cost(&e->cost_read, anth_now_ms() - now);
     }
     now = anth_now_ms();
     if (e->timer_at >= 0 && now >= e->timer_at) {

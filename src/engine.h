@@ -54,6 +54,10 @@ struct anth_engine {
     int npool;
     uint64_t rng;
     size_t turn;                  /* where a poll cut short by its budget resumes (socks index) */
+    /* What one unit of a budgeted poll's work has lately cost (ms, a moving average): starting
+     * a transfer (its connect) and reading one ready socket. A unit past the first of its kind
+     * runs only if the time left covers it, so a poll ends near its budget, not a unit past. */
+    double cost_start, cost_read;
 };
 
 /* Wall-clock seconds since the epoch, with fractions: the clock of the API's RFC 3339 times
@@ -63,9 +67,10 @@ anth_engine *anth_engine_new(char *err, size_t errlen);
 void anth_engine_free(anth_engine *e);
 /* Bounded work: waits at most timeout_ms for socket activity or a timer, then moves every
  * transfer along. Decoded events waiting to be taken do not cut the wait short: a caller that
- * can take them passes 0. budget_ms >= 0 bounds the work after the wait: once it is spent, the
- * ready sockets not yet read wait for the next poll (libcurl's timers and finished attempts
- * are always handled). *work_start (if not NULL) gets the monotonic ms at which the work began,
+ * can take them passes 0. budget_ms >= 0 bounds the work after the wait: a start or a socket
+ * read past the first of its kind runs only while the time left covers its recent cost, and
+ * the ready sockets not yet read wait for the next poll (libcurl's timers and finished
+ * attempts are always handled). *work_start (if not NULL) gets the monotonic ms at which the work began,
  * so the caller can charge its own share of the same budget. Returns the number of transfers
  * not yet done, or -1 on an engine failure (message in err). */
 int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *work_start,

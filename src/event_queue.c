@@ -1,63 +1,148 @@
 /*
  * event_queue.c: the decoded-event queue of one transfer (see event_queue.h).
+ *
+ * A record is its header (the two lengths), the name, a NUL, the data and a NUL. Records are
+ * packed with no alignment, so headers are read and written with memcpy.
  */
 #include "event_queue.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+typedef struct record_header {
+    size_t name_len, data_len;
+} record_header;
+
+#define RECORD_SIZE(h) (sizeof(record_header) + (h).name_len + (h).data_len + 2)
+#define FIRST_CAP 4096
+
+/* Grows *buf (contents kept) to hold at least `need` bytes: 0, or -1 with *buf unchanged. */
+static int reserve(char **buf, size_t *cap, size_t need)
+{
+    size_t c = *cap ? *cap : FIRST_CAP;
+    char *p;
+    if (need <= *cap)
+        return 0;
+    while (c < need) {
+        if (c > SIZE_MAX / 2)
+            return -1;
+        c *= 2;
+    }
+    p = realloc(*buf, c);
+    if (p == NULL)
+        return -1;
+    *buf = p;
+    *cap = c;
+    return 0;
+}
 
 int anth_evq_push(anth_event_queue *q, const char *name, size_t name_len, const char *data,
                   size_t data_len)
 {
-    anth_event *ev = malloc(sizeof *ev + name_len + data_len + 2);
-    if (ev == NULL)
+    record_header h;
+    size_t need;
+    char *at;
+    if (name_len > SIZE_MAX / 4 || data_len > SIZE_MAX / 4)
         return -1;
-    ev->next = NULL;
-    ev->name = (char *)(ev + 1);
-    ev->name_len = name_len;
-    memcpy(ev->name, name, name_len);
-    ev->name[name_len] = '\0';
-    ev->data = ev->name + name_len + 1;
-    ev->data_len = data_len;
-    memcpy(ev->data, data, data_len);
-    ev->data[data_len] = '\0';
-    if (q->tail)
-        q->tail->next = ev;
-    else
-        q->head = ev;
-    q->tail = ev;
+    h.name_len = name_len;
+    h.data_len = data_len;
+    need = RECORD_SIZE(h);
+    if (need > SIZE_MAX - q->len)
+        return -1;
+    if (q->len + need > q->cap && q->head > 0) {
+        /* Taken records leave room at the front: move the rest there before growing. */
+        memmove(q->log, q->log + q->head, q->len - q->head);
+        q->len -= q->head;
+        q->head = 0;
+    }
+    if (reserve(&q->log, &q->cap, q->len + need) != 0)
+        return -1;
+    at = q->log + q->len;
+    memcpy(at, &h, sizeof h);
+    at += sizeof h;
+    memcpy(at, name, name_len);
+    at[name_len] = '\0';
+    at += name_len + 1;
+    memcpy(at, data, data_len);
+    at[data_len] = '\0';
+    q->len += need;
+    q->count++;
     q->bytes += name_len + data_len;
     return 0;
 }
 
-anth_event *anth_evq_take(anth_event_queue *q, size_t max)
+size_t anth_evq_take(anth_event_queue *q, size_t max)
 {
-    anth_event *head = q->head, *last = NULL, *ev = head;
-    size_t n = 0, bytes = 0;
-    if (head == NULL)
-        return NULL;
-    while (ev && (max == 0 || n < max)) {
-        bytes += ev->name_len + ev->data_len;
-        last = ev;
-        ev = ev->next;
-        n++;
+    size_t at, n, payload, span;
+    if (q->out_left > 0)
+        return q->out_left;
+    q->out_pos = 0;
+    if (q->count == 0)
+        return 0;
+    if (max == 0 || max >= q->count) {
+        /* All of them: the log becomes the batch, and the drained batch buffer the log. */
+        char *b = q->out;
+        size_t c = q->out_cap;
+        q->out = q->log;
+        q->out_cap = q->cap;
+        q->out_pos = q->head;
+        q->out_left = q->count;
+        q->log = b;
+        q->cap = c;
+        q->head = q->len = q->count = q->bytes = 0;
+        return q->out_left;
     }
-    last->next = NULL;
-    q->head = ev;
-    if (ev == NULL)
-        q->tail = NULL;
-    q->bytes -= bytes;
-    return head;
+    for (at = q->head, n = 0, payload = 0; n < max; n++) {
+        record_header h;
+        memcpy(&h, q->log + at, sizeof h);
+        at += RECORD_SIZE(h);
+        payload += h.name_len + h.data_len;
+    }
+    span = at - q->head;
+    if (reserve(&q->out, &q->out_cap, span) != 0)
+        return 0;
+    memcpy(q->out, q->log + q->head, span);
+    q->out_left = n;
+    q->head = at;
+    q->count -= n;
+    q->bytes -= payload;
+    if (q->head == q->len)
+        q->head = q->len = 0;
+    return n;
 }
 
-void anth_evq_clear(anth_event_queue *q)
+int anth_evq_next(anth_event_queue *q, anth_event *ev)
 {
-    anth_event *ev = q->head;
-    while (ev) {
-        anth_event *next = ev->next;
-        free(ev);
-        ev = next;
-    }
-    q->head = q->tail = NULL;
-    q->bytes = 0;
+    record_header h;
+    const char *at;
+    if (q->out_left == 0)
+        return 0;
+    at = q->out + q->out_pos;
+    memcpy(&h, at, sizeof h);
+    ev->name = at + sizeof h;
+    ev->name_len = h.name_len;
+    ev->data = ev->name + h.name_len + 1;
+    ev->data_len = h.data_len;
+    q->out_pos += RECORD_SIZE(h);
+    q->out_left--;
+    return 1;
+}
+
+int anth_evq_pending(const anth_event_queue *q)
+{
+    return q->count > 0 || q->out_left > 0;
+}
+
+void anth_evq_reset(anth_event_queue *q)
+{
+    q->head = q->len = q->count = q->bytes = 0;
+    q->out_pos = q->out_left = 0;
+}
+
+void anth_evq_free(anth_event_queue *q)
+{
+    free(q->log);
+    free(q->out);
+    memset(q, 0, sizeof *q);
 }

@@ -33,7 +33,7 @@ static void reset_attempt(anth_xfer *x)
     x->cut = ANTH_CUT_NONE;
     x->events_this_attempt = 0;
     x->errbuf[0] = '\0';
-    anth_evq_clear(&x->events);
+    anth_evq_reset(&x->events);
     x->paused = 0;
     anth_sse_free(&x->sse);
     anth_sse_init(&x->sse);
@@ -321,7 +321,7 @@ static void release_buffers(anth_xfer *x)
     anth_sse_free(&x->sse);
     anth_lines_free(&x->lines);
     anth_es_free(&x->es);
-    anth_evq_clear(&x->events);
+    anth_evq_free(&x->events);
     curl_mime_free(x->mime);
     if (x->has_sink)
         anth_sink_free(&x->sink);
@@ -506,20 +506,26 @@ const char *anth_xfer_body(const anth_xfer *x, size_t *len)
     return x->body.p ? x->body.p : "";
 }
 
-anth_event *anth_xfer_take_events(anth_xfer *x, size_t max)
+size_t anth_xfer_take_events(anth_xfer *x, size_t max)
 {
-    anth_event *head = anth_evq_take(&x->events, max);
-    if (head && x->paused && x->in_multi && x->events.bytes < ANTH_QUEUE_HIGH / 2) {
+    size_t n = anth_evq_take(&x->events, max);
+    if (n > 0 && x->paused && x->in_multi && x->events.bytes < ANTH_QUEUE_HIGH / 2) {
         /* Called from Lua, never from a libcurl callback, so resuming here is allowed. The
-         * wait was the caller's, not the server's: it does not count as idle time. */
+         * wait was the caller's, not the server's: it does not count as idle time. Events the
+         * resumed transfer decodes now are appended to the queue, not to the batch taken. */
         x->paused = 0;
         x->last_event_at = anth_now_ms();
         curl_easy_pause(x->easy, CURLPAUSE_CONT);
     }
-    return head;
+    return n;
+}
+
+int anth_xfer_next_event(anth_xfer *x, anth_event *ev)
+{
+    return anth_evq_next(&x->events, ev);
 }
 
 int anth_xfer_has_events(const anth_xfer *x)
 {
-    return x->events.head != NULL;
+    return anth_evq_pending(&x->events);
 }

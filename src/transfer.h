@@ -104,9 +104,13 @@ const char *anth_xfer_headers(const anth_xfer *x, size_t *len);
 int anth_xfer_header(const anth_xfer *x, const char *name, char *out, size_t outlen);
 const char *anth_xfer_body(const anth_xfer *x, size_t *len);
 const anth_outcome *anth_xfer_outcome(const anth_xfer *x);
-/* Detaches up to max (0 = all) decoded events, oldest first; the caller frees each with
- * free(). Taking events below the flow-control mark resumes a paused transfer. */
-anth_event *anth_xfer_take_events(anth_xfer *x, size_t max);
+/* Makes up to max (0 = all) decoded events, oldest first, the batch that
+ * anth_xfer_next_event reads (event_queue.h); returns how many. Taking events below the
+ * flow-control mark resumes a paused transfer. */
+size_t anth_xfer_take_events(anth_xfer *x, size_t max);
+/* The next event of the batch taken: 1 with *ev filled (valid until the next take), 0 when
+ * the batch is read. */
+int anth_xfer_next_event(anth_xfer *x, anth_event *ev);
 /* Whether decoded events wait to be taken. */
 int anth_xfer_has_events(const anth_xfer *x);
 /* Bytes sent, request body size, bytes received, reply body size (-1 unknown) so far, as

@@ -15,6 +15,8 @@
 -- r: the tool runner's overhead per turn, against the offline mock (bench/clients/paths.lua);
 -- p: as e, with a frame budget: client:poll(0, 48) hands out at most 48 events a frame;
 -- t: as e, with a time budget: client:poll(0, { max_ms = 0.4 }).
+-- u: as t, with a host that steps its own collector once a frame, after the poll and outside
+--    the timed part (collectgarbage("step"), as games do in a frame's idle time).
 -- The module is loaded from this checkout as built in place (see ours_env.lua).
 package.path = arg[0]:gsub("[^/]*$", "") .. "?.lua;" .. package.path
 local interp = require "ours_env"
@@ -88,7 +90,7 @@ end
 
 -- One client:poll(0) per frame, timed on its own (wall and CPU time); `frame` seconds per
 -- frame (0: no sleep).
-local function frame_loop(frame, budget)
+local function frame_loop(frame, budget, host_gc)
   local st = start_streams(n)
   local samples, cpu, now, clock, sleep = {}, {}, common.now, os.clock, common.sleep
   -- Polls made while some stream still waits for its reply's headers are the frames in which
@@ -106,8 +108,9 @@ local function frame_loop(frame, budget)
     samples[#samples + 1] = (t1 - t0) * 1e6
     cpu[#cpu + 1] = (c1 - c0) * 1e6
     if open then opening[#opening + 1] = (t1 - t0) * 1e6 end
+    if host_gc then collectgarbage("step", 0) end
     if frame > 0 and left > 0 then
-      local rest = frame - (t1 - t0)
+      local rest = frame - (now() - t0)
       if rest > 0 then sleep(rest) end
     end
   until left == 0
@@ -143,6 +146,7 @@ common.main(name, w, n, function()
   if w == "e" then return frame_loop(1 / 60) end
   if w == "p" then return frame_loop(1 / 60, 48) end
   if w == "t" then return frame_loop(1 / 60, { max_ms = 0.4 }) end
+  if w == "u" then return frame_loop(1 / 60, { max_ms = 0.4 }, true) end
   if w == "f" then return frame_loop(0) end
   common.unsupported(w)
 end)

@@ -122,6 +122,13 @@ engine.MAX_EVENTS_PER_POLL = 128
 -- event with cold caches), large enough that the clock costs nothing.
 local BUDGET_BATCH = 8
 
+-- What handing one event to Lua has lately cost under a budget (ms; a moving average over
+-- batches, kept per client as client._event_ms): a batch past the first runs only if the time
+-- left covers a full one, so a poll ends near its budget instead of a batch past it.
+local function batch_ms(client)
+  return (client._event_ms or 0) * BUDGET_BATCH
+end
+
 ---@class anthropic.Operation
 ---@field done boolean
 ---@field err? anthropic.AnthropicError
@@ -239,6 +246,7 @@ local function service(op, req, limit, deadline)
     end
   else
     -- The first batch is always taken, so a poll whose budget libcurl spent still moves on.
+    local client, t = op.client, now_ms()
     repeat
       local n
       n, more = req:take_events(buf, limit < BUDGET_BATCH and limit or BUDGET_BATCH)
@@ -247,7 +255,13 @@ local function service(op, req, limit, deadline)
         events(op, buf, n)
         if op.done then return end
       end
-    until not more or limit <= 0 or now_ms() >= deadline
+      local t2 = now_ms()
+      if n > 0 then
+        local per = client._event_ms or 0
+        client._event_ms = per + ((t2 - t) / n - per) * 0.25
+      end
+      t = t2
+    until not more or limit <= 0 or t + batch_ms(client) >= deadline
   end
   op.more = more
   if not more and req:is_done() then
@@ -285,10 +299,11 @@ end
 --- flight. Bounded: waits at most timeout_ms for network activity, then services every op.
 --- max_events bounds the events handed to Lua in this poll (the work of a frame): each op gets
 --- an equal share (at least one), the rest stay queued in order. max_ms bounds the time of
---- the work after the wait, libcurl's reads and the ops' events together: the core stops
---- reading sockets once it is spent, and the ops are served in turn (starting one further
---- each poll) until it is; the first op served always takes one batch, so every poll makes
---- progress. The next poll does not sleep while anything a budget left is waiting.
+--- the work after the wait, libcurl's reads and the ops' events together: the core reads a
+--- further socket, and an op takes a further batch, only while the time left covers one at
+--- its recent cost, and the ops are served in turn (starting one further each poll); the
+--- first op served always takes one batch, so every poll makes progress. The next poll does
+--- not sleep while anything a budget left is waiting.
 --- Raises (after all ops are serviced) the first error thrown by an on_done callback; further
 --- ones are raised by the polls that follow, one each, so no callback error is lost.
 ---@param client anthropic.Client
@@ -329,7 +344,7 @@ function engine.poll(client, timeout_ms, max_events, max_ms)
     client._turn = turn + 1
     for k = 1, nops do
       local at = (turn + k - 1) % nops
-      if k > 1 and now_ms() >= deadline then
+      if k > 1 and now_ms() + batch_ms(client) >= deadline then
         client._cut, client._turn = true, at    -- the next poll starts with the first op left
         break
       end

@@ -159,6 +159,17 @@ static anth_xfer *start(anth_engine *e, const req_opts *ro, anth_xfer **slot)
     return x;
 }
 
+/* Takes and reads every queued event; returns how many. */
+static size_t drain(anth_xfer *x)
+{
+    size_t n = 0;
+    anth_event ev;
+    anth_xfer_take_events(x, 0);
+    while (anth_xfer_next_event(x, &ev))
+        n++;
+    return n;
+}
+
 /* Polls until x reaches state (or ms pass); takes events when take is set. Returns events
  * taken. */
 static size_t run_until(anth_engine *e, anth_xfer *x, enum anth_xfer_state st, double ms, int take)
@@ -168,14 +179,8 @@ static size_t run_until(anth_engine *e, anth_xfer *x, enum anth_xfer_state st, d
     size_t n = 0;
     while (anth_xfer_state(x) != st && now_ms() < until) {
         anth_engine_poll(e, 20, -1, NULL, err, sizeof err);
-        if (take) {
-            anth_event *ev = anth_xfer_take_events(x, 0), *next;
-            for (; ev; ev = next) {
-                next = ev->next;
-                free(ev);
-                n++;
-            }
-        }
+        if (take)
+            n += drain(x);
     }
     return n;
 }
@@ -190,17 +195,6 @@ static void run_until_backoff(anth_engine *e, anth_xfer *x, double ms)
         anth_engine_poll(e, 20, -1, NULL, err, sizeof err);
 }
 
-static size_t drain(anth_xfer *x)
-{
-    size_t n = 0;
-    anth_event *ev = anth_xfer_take_events(x, 0), *next;
-    for (; ev; ev = next) {
-        next = ev->next;
-        free(ev);
-        n++;
-    }
-    return n;
-}
 
 static void poll_for(anth_engine *e, double ms)
 {
@@ -590,6 +584,39 @@ static void t_budget_starts_one_a_poll(void)
     anth_engine_free(e);
 }
 
+/* Under a generous budget a poll starts every due transfer, unless starts have lately cost
+ * more than the time left: then one a poll, as with a spent budget. */
+static void t_budget_respects_start_cost(void)
+{
+    int pass;
+    for (pass = 0; pass < 2; pass++) {
+        anth_engine *e = engine();
+        anth_xfer *slots[3], *xs[3];
+        char err[256];
+        int i, started = 0;
+        req_opts ro = {NULL, ANTH_BODY_BUFFER, 0, 0, 0, NULL};
+        for (i = 0; i < 3; i++)
+            xs[i] = start(e, &ro, &slots[i]);
+        /* pass 0: no cost known yet; pass 1: starts have cost a minute each */
+        e->cost_start = pass == 0 ? 0.0 : 60000.0;
+        anth_engine_poll(e, 0, 1000.0, NULL, err, sizeof err);
+        for (i = 0; i < 3; i++)
+            started += anth_xfer_attempts(xs[i]) > 0;
+        if (pass == 0)
+            CHECK(started == 3, "a 1 s budget starts all 3 when starts cost nothing (%d)", started);
+        else
+            CHECK(started == 1, "a 1 s budget starts 1 when a start costs a minute (%d)", started);
+        CHECK(pass == 1 ? e->cost_start < 60000.0 : e->cost_start > 0.0,
+              "pass %d: the start measured moved the estimate (%.3f ms)", pass, e->cost_start);
+        for (i = 0; i < 3; i++) {
+            run_until(e, xs[i], ANTH_X_DONE, 5000, 0);
+            CHECK(anth_xfer_status(xs[i]) == 200, "transfer %d: 200 (got %ld)", i, anth_xfer_status(xs[i]));
+            anth_xfer_free(xs[i]);
+        }
+        anth_engine_free(e);
+    }
+}
+
 int main(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || start_mock() != 0)
@@ -606,6 +633,7 @@ int main(void)
     t_poll_bounds_and_eintr();
     t_interim_1xx();
     t_budget_starts_one_a_poll();
+    t_budget_respects_start_cost();
     stop_mock();
     curl_global_cleanup();
     return anth_check_done();

@@ -182,6 +182,16 @@ static void make_event(size_t i, char *name, size_t *nl, char *data, size_t *dl)
         data[k] = (char)('0' + (i + k) % 10);
 }
 
+/* Whether ev is event i of the numbering above, NUL-terminated. */
+static int is_event(const anth_event *ev, size_t i)
+{
+    char name[16], data[512];
+    size_t nl, dl;
+    make_event(i, name, &nl, data, &dl);
+    return ev->name_len == nl && memcmp(ev->name, name, nl) == 0 && ev->data_len == dl &&
+           memcmp(ev->data, data, dl) == 0 && ev->name[nl] == '\0' && ev->data[dl] == '\0';
+}
+
 static void test_against_model(void)
 {
     anth_event_queue q;
@@ -204,27 +214,15 @@ static void test_against_model(void)
             anth_event ev;
             /* Sometimes stop half-way, as an interrupted reader would. */
             want_reads = (r >> 20) % 5 == 0 ? got / 2 : got;
-            for (k = 0; k < want_reads && anth_evq_next(&q, &ev); k++) {
-                size_t nl, dl;
-                make_event(read, name, &nl, data, &dl);
-                if (ev.name_len != nl || memcmp(ev.name, name, nl) != 0 || ev.data_len != dl ||
-                    memcmp(ev.data, data, dl) != 0 || ev.data[dl] != '\0')
-                    wrong++;
-                read++;
-            }
+            for (k = 0; k < want_reads && anth_evq_next(&q, &ev); k++)
+                wrong += !is_event(&ev, read++);
         }
     }
     {
         anth_event ev;
         while (anth_evq_take(&q, 0) > 0) {
-            while (anth_evq_next(&q, &ev)) {
-                size_t nl, dl;
-                make_event(read, name, &nl, data, &dl);
-                if (ev.name_len != nl || memcmp(ev.name, name, nl) != 0 || ev.data_len != dl ||
-                    memcmp(ev.data, data, dl) != 0)
-                    wrong++;
-                read++;
-            }
+            while (anth_evq_next(&q, &ev))
+                wrong += !is_event(&ev, read++);
         }
     }
     CHECK(wrong == 0, "random run: %zu events out of order or changed", wrong);

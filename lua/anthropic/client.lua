@@ -218,11 +218,10 @@ end
 --- timeout_ms (default 0) for network activity, then does the work that arrived. budget bounds
 --- that work (a frame's share): an integer is the most events handed out, shared among the
 --- operations; a table is { max_events = n, max_ms = t }, where max_ms bounds the time spent
---- after the wait (opening connections, reading sockets, decoding, callbacks): such a step
---- (a connection, a read, a batch of 8 events) starts only while the time left covers what it
---- has lately cost, one of each always runs. What a budget leaves waits, in order, for
---- the next poll, which then does not sleep; every poll makes some progress, so none is lost
---- or reordered.
+--- after the wait (connects, socket reads, batches of 8 events): a step starts only while the
+--- time left covers its recent cost, one of each always runs. What a budget leaves waits, for
+--- the next poll (in order), which then does not sleep; every poll makes some progress, so
+--- none is lost or reordered.
 ---@param timeout_ms? number the longest wait for network activity (default 0: none)
 ---@param budget? integer|{ max_events?: integer, max_ms?: number } the most work this poll does
 ---@return integer inflight operations not yet finished

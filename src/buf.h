@@ -1,7 +1,7 @@
 /*
  * buf.h: a growable byte buffer, always NUL-terminated after its last byte (so a text body
- * can be handed to C string functions), for the transfer's body and the line framer's
- * partial line. Header-only, plain C99.
+ * can be handed to C string functions), for the transfer's body, the line framer's partial
+ * line and the event queue's records. Header-only, plain C99.
  */
 #ifndef ANTH_BUF_H
 #define ANTH_BUF_H
@@ -14,8 +14,9 @@ typedef struct anth_buf {
     size_t len, cap;
 } anth_buf;
 
-/* Appends n bytes. Returns 0, or -1 when out of memory (the buffer is then unchanged). */
-static inline int anth_buf_append(anth_buf *b, const char *p, size_t n)
+/* Makes room for n more bytes (and the NUL after them) without changing the contents.
+ * Returns 0, or -1 when out of memory (the buffer is then unchanged). */
+static inline int anth_buf_reserve(anth_buf *b, size_t n)
 {
     if (n + 1 > (size_t)-1 - b->len)
         return -1;
@@ -35,6 +36,14 @@ static inline int anth_buf_append(anth_buf *b, const char *p, size_t n)
         b->p = q;
         b->cap = cap;
     }
+    return 0;
+}
+
+/* Appends n bytes. Returns 0, or -1 when out of memory (the buffer is then unchanged). */
+static inline int anth_buf_append(anth_buf *b, const char *p, size_t n)
+{
+    if (anth_buf_reserve(b, n) != 0)
+        return -1;
     if (n)
         memcpy(b->p + b->len, p, n);
     b->len += n;

@@ -70,9 +70,9 @@ void anth_engine_free(anth_engine *e);
  * can take them passes 0. budget_ms >= 0 bounds the work after the wait: a start or a socket
  * read past the first of its kind runs only while the time left covers its recent cost, and
  * the ready sockets not yet read wait for the next poll (libcurl's timers and finished
- * attempts are always handled). *work_start (if not NULL) gets the monotonic ms at which the work began,
- * so the caller can charge its own share of the same budget. Returns the number of transfers
- * not yet done, or -1 on an engine failure (message in err). */
+ * attempts are always handled). *work_start (if not NULL) gets the monotonic ms at which the
+ * work began, so the caller can charge its own share of the same budget. Returns the number of
+ * transfers not yet done, or -1 on an engine failure (message in err). */
 int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *work_start,
                      char *err, size_t errlen);
 /* Milliseconds until the engine next needs a poll (0 = now, also while decoded events wait to

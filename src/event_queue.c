@@ -2,12 +2,12 @@
  * event_queue.c: the decoded-event queue of one transfer (see event_queue.h).
  *
  * A record is its header (the two lengths), the name, a NUL, the data and a NUL. Records are
- * packed with no alignment, so headers are read and written with memcpy.
+ * packed with no alignment, so headers are read and written with memcpy. Both buffers are
+ * anth_bufs (buf.h), which own their growth.
  */
 #include "event_queue.h"
 
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 typedef struct record_header {
@@ -15,31 +15,19 @@ typedef struct record_header {
 } record_header;
 
 #define RECORD_SIZE(h) (sizeof(record_header) + (h).name_len + (h).data_len + 2)
-#define FIRST_CAP 4096
 
-/* Grows *buf (contents kept) to hold at least `need` bytes: 0, or -1 with *buf unchanged. */
-static int reserve(char **buf, size_t *cap, size_t need)
+/* Empties b, keeping its capacity (and its NUL after the last byte). */
+static void empty(anth_buf *b)
 {
-    size_t c = *cap ? *cap : FIRST_CAP;
-    char *p;
-    if (need <= *cap)
-        return 0;
-    while (c < need) {
-        if (c > SIZE_MAX / 2)
-            return -1;
-        c *= 2;
-    }
-    p = realloc(*buf, c);
-    if (p == NULL)
-        return -1;
-    *buf = p;
-    *cap = c;
-    return 0;
+    b->len = 0;
+    if (b->p)
+        b->p[0] = '\0';
 }
 
 int anth_evq_push(anth_event_queue *q, const char *name, size_t name_len, const char *data,
                   size_t data_len)
 {
+    anth_buf *log = &q->log;
     record_header h;
     size_t need;
     char *at;
@@ -48,17 +36,16 @@ int anth_evq_push(anth_event_queue *q, const char *name, size_t name_len, const 
     h.name_len = name_len;
     h.data_len = data_len;
     need = RECORD_SIZE(h);
-    if (need > SIZE_MAX - q->len)
-        return -1;
-    if (q->len + need > q->cap && q->head > 0) {
+    if (log->len + need + 1 > log->cap && q->head > 0) {
         /* Taken records leave room at the front: move the rest there before growing. */
-        memmove(q->log, q->log + q->head, q->len - q->head);
-        q->len -= q->head;
+        memmove(log->p, log->p + q->head, log->len - q->head);
+        log->len -= q->head;
+        log->p[log->len] = '\0';
         q->head = 0;
     }
-    if (reserve(&q->log, &q->cap, q->len + need) != 0)
+    if (anth_buf_reserve(log, need) != 0)
         return -1;
-    at = q->log + q->len;
+    at = log->p + log->len;
     memcpy(at, &h, sizeof h);
     at += sizeof h;
     memcpy(at, name, name_len);
@@ -66,7 +53,8 @@ int anth_evq_push(anth_event_queue *q, const char *name, size_t name_len, const 
     at += name_len + 1;
     memcpy(at, data, data_len);
     at[data_len] = '\0';
-    q->len += need;
+    log->len += need;
+    log->p[log->len] = '\0';
     q->count++;
     q->bytes += name_len + data_len;
     return 0;
@@ -82,33 +70,33 @@ size_t anth_evq_take(anth_event_queue *q, size_t max)
         return 0;
     if (max == 0 || max >= q->count) {
         /* All of them: the log becomes the batch, and the drained batch buffer the log. */
-        char *b = q->out;
-        size_t c = q->out_cap;
+        anth_buf drained = q->out;
         q->out = q->log;
-        q->out_cap = q->cap;
         q->out_pos = q->head;
         q->out_left = q->count;
-        q->log = b;
-        q->cap = c;
-        q->head = q->len = q->count = q->bytes = 0;
+        q->log = drained;
+        empty(&q->log);
+        q->head = q->count = q->bytes = 0;
         return q->out_left;
     }
     for (at = q->head, n = 0, payload = 0; n < max; n++) {
         record_header h;
-        memcpy(&h, q->log + at, sizeof h);
+        memcpy(&h, q->log.p + at, sizeof h);
         at += RECORD_SIZE(h);
         payload += h.name_len + h.data_len;
     }
     span = at - q->head;
-    if (reserve(&q->out, &q->out_cap, span) != 0)
+    empty(&q->out);
+    if (anth_buf_append(&q->out, q->log.p + q->head, span) != 0)
         return 0;
-    memcpy(q->out, q->log + q->head, span);
     q->out_left = n;
     q->head = at;
     q->count -= n;
     q->bytes -= payload;
-    if (q->head == q->len)
-        q->head = q->len = 0;
+    if (q->head == q->log.len) {
+        q->head = 0;
+        empty(&q->log);
+    }
     return n;
 }
 
@@ -118,7 +106,7 @@ int anth_evq_next(anth_event_queue *q, anth_event *ev)
     const char *at;
     if (q->out_left == 0)
         return 0;
-    at = q->out + q->out_pos;
+    at = q->out.p + q->out_pos;
     memcpy(&h, at, sizeof h);
     ev->name = at + sizeof h;
     ev->name_len = h.name_len;
@@ -136,13 +124,15 @@ int anth_evq_pending(const anth_event_queue *q)
 
 void anth_evq_reset(anth_event_queue *q)
 {
-    q->head = q->len = q->count = q->bytes = 0;
+    empty(&q->log);
+    empty(&q->out);
+    q->head = q->count = q->bytes = 0;
     q->out_pos = q->out_left = 0;
 }
 
 void anth_evq_free(anth_event_queue *q)
 {
-    free(q->log);
-    free(q->out);
+    anth_buf_free(&q->log);
+    anth_buf_free(&q->out);
     memset(q, 0, sizeof *q);
 }

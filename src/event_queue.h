@@ -11,13 +11,15 @@
  * anth_evq_free, so a steady stream reuses the same two buffers throughout.
  *
  * Invariants: `count` and `bytes` are the events and payload (name + data) in the log, which
- * flow control compares with its high-water mark; the out_left records from out[out_pos] are
- * the unread part of the batch last taken.
+ * flow control compares with its high-water mark; the out_left records from out.p[out_pos]
+ * are the unread part of the batch last taken.
  */
 #ifndef ANTH_EVENT_QUEUE_H
 #define ANTH_EVENT_QUEUE_H
 
 #include <stddef.h>
+
+#include "buf.h"
 
 /* One event as anth_evq_next shows it: both strings NUL-terminated, valid until the next
  * anth_evq_take, anth_evq_reset or anth_evq_free of the same queue. */
@@ -27,12 +29,11 @@ typedef struct anth_event {
 } anth_event;
 
 typedef struct anth_event_queue {
-    char *log;
-    size_t head, len, cap;        /* queued records: log[head, len) */
+    anth_buf log;
+    size_t head;                  /* queued records: log.p[head, log.len) */
     size_t count, bytes;
-    char *out;
-    size_t out_pos, out_cap;      /* the batch: records from out_pos on, out_left of them */
-    size_t out_left;
+    anth_buf out;
+    size_t out_pos, out_left;     /* the batch: out_left records from out.p[out_pos] on */
 } anth_event_queue;
 
 /* Appends one event, name and data copied. 0, or -1 when out of memory (queue unchanged). */

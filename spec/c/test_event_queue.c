@@ -70,7 +70,7 @@ static void test_partial_takes(void)
     CHECK(anth_evq_next(&q, &ev) == 0, "the partial batch holds 2");
     CHECK(anth_evq_take(&q, 5) == 1, "a max above the count takes the rest");
     expect_next(&q, "e", "three", "rest");
-    CHECK(q.count == 0 && q.head == 0 && q.len == 0, "the log is rewound once drained");
+    CHECK(q.count == 0 && q.head == 0 && q.log.len == 0, "the log is rewound once drained");
     anth_evq_free(&q);
 }
 
@@ -120,15 +120,15 @@ static void test_reset_and_free(void)
     push_str(&q, "e", "1");
     push_str(&q, "e", "2");
     anth_evq_take(&q, 1);
-    cap = q.cap;
+    cap = q.log.cap;
     anth_evq_reset(&q);
     CHECK(!anth_evq_pending(&q) && q.count == 0 && q.bytes == 0, "reset drops queued and unread");
-    CHECK(q.cap == cap && q.log != NULL, "reset keeps the buffer");
+    CHECK(q.log.cap == cap && q.log.p != NULL, "reset keeps the buffer");
     push_str(&q, "e", "after");
     CHECK(anth_evq_take(&q, 0) == 1, "a reset queue works");
     expect_next(&q, "e", "after", "after reset");
     anth_evq_free(&q);
-    CHECK(q.log == NULL && q.out == NULL && q.cap == 0 && !anth_evq_pending(&q), "free empties");
+    CHECK(q.log.p == NULL && q.out.p == NULL && q.log.cap == 0 && !anth_evq_pending(&q), "free empties");
     push_str(&q, "e", "again");
     CHECK(anth_evq_take(&q, 0) == 1, "a freed queue is reusable");
     anth_evq_free(&q);

@@ -29,6 +29,7 @@
 #include "engine.h"
 #include "errors.h"
 #include "numbers.h"
+#include "plain.h"
 #include "platform.h"
 #include "redact.h"
 #include "utf8.h"
@@ -317,6 +318,7 @@ static const luaL_Reg core_functions[] = {
     { "kinds", core_kinds },
     { "utf8_invalid", core_utf8_invalid },
     { "fix_integers", anth_core_fix_integers },
+    { "plain_copy", anth_core_plain_copy },
     { "isatty", core_isatty },
     { "redact", core_redact },
     { "now_ms", core_now_ms },

@@ -17,7 +17,8 @@
 -- 5. What is checked is what is sent. json.plain(value) is the one walk over the caller's
 --    tables: raw (no __index, __pairs or __len runs), refusing proxy tables and cycles, it
 --    returns a plain copy that validation reads and json.encode encodes, so no metamethod of
---    the caller can make the two see different things, or raise in the middle.
+--    the caller can make the two see different things, or raise in the middle. (The walk is
+--    the core's, src/plain.c, where the core is loaded; the same walk in Lua otherwise.)
 --
 -- Bad values (functions, NaN, sparse tables, mixed keys, invalid UTF-8) raise a UsageError that
 -- names the parameter path, e.g. "messages[2].content: invalid UTF-8 at byte 7".
@@ -25,6 +26,8 @@
 -- A private cjson instance: our settings must not change the caller's cjson.
 local cjson = require("cjson").new()
 local errors = require "anthropic.errors"
+-- The core's walks (fix_integers, plain_copy) where it is loaded; anthropic-mock runs without it.
+local has_core, core = pcall(require, "anthropic.core")
 
 local json = {}
 
@@ -251,6 +254,8 @@ plain_copy = function(v, depth, walked)
   return copy
 end
 
+local core_plain = has_core and core.plain_copy
+
 --- json.plain(value [, path]) -> a plain copy of value, made by one raw walk (next and rawget:
 --- no __index, __pairs or __len of the caller runs): tables are copied (json.array/json.object
 --- marks kept, other metatables dropped), everything else is returned as it is. Proxy tables
@@ -262,6 +267,21 @@ end
 ---@param name? string what an empty path is called (default "params")
 ---@return any copy
 function json.plain(value, path, name)
+  if type(value) ~= "table" then return value end
+  base_path, top_name = path or "", name or "params"
+  if not core_plain then return plain_copy(value, 0, {}) end
+  local copy, why, keys = core_plain(value, array_mt, object_mt, sent_raw)
+  if copy == nil then
+    for i = 1, #keys do stack[i] = keys[i] end
+    fail_at(#keys, why)
+  end
+  return copy
+end
+
+--- json._plain_in_lua(value) -> what json.plain returns without the core (its Lua walk; the
+--- spec holds the core's walk to the same answers).
+---@private
+function json._plain_in_lua(value, path, name)
   if type(value) ~= "table" then return value end
   base_path, top_name = path or "", name or "params"
   return plain_copy(value, 0, {})
@@ -318,7 +338,6 @@ end
 -- Turns integral floats back into integers (Lua 5.3+ only; a no-op elsewhere): the core's walk
 -- in C (src/numbers.c) where the core is loaded, this one otherwise (the same result).
 local fix_integers
-local has_core, core = pcall(require, "anthropic.core")
 if math_type and has_core and core.fix_integers then
   fix_integers = core.fix_integers
 elseif math_type then

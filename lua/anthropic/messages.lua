@@ -33,6 +33,8 @@ M.CREATE_ONLY = {
 ---@param drop? table<string, boolean> fields to leave out
 ---@return string json
 function M.body(params, extra, drop)
+  -- Nothing to leave out or add (params is the plain copy of M.checked): encode it as it is.
+  if not (extra or drop) and rawget(params, "betas") == nil then return json.encode(params) end
   local body = {}
   for k, v in pairs(params) do
     if k ~= "betas" and not (drop and drop[k]) then body[k] = v end
@@ -126,8 +128,10 @@ function M.attach(client)
     if options and (options.on_event or options.on_text) then
       errors.usage("options", "on_event/on_text need messages.stream")
     end
-    for _, name in ipairs(stream_callbacks.NAMES) do
-      if options and options[name] ~= nil then errors.usage("options." .. name, "needs messages.stream") end
+    if options then
+      for _, name in ipairs(stream_callbacks.NAMES) do
+        if options[name] ~= nil then errors.usage("options." .. name, "needs messages.stream") end
+      end
     end
     if not (o.timeout or client.timeout_explicit)
       and 3600 * params.max_tokens / 128000 > M.NONSTREAMING_LIMIT_S then

@@ -131,6 +131,10 @@ function M.error(f, redact)
   })
 end
 
+local function request_id(req)
+  return req:header("request-id") or req:header("x-amzn-requestid")   -- Bedrock's name
+end
+
 --- M.read(req) reads a finished core request into { transport, message, status, headers (the core's
 --- parsed copy), request_id, body, attempts, retryable, retry_after }. A transfer that failed
 --- has no body: what it received is a fragment (up to max_response_bytes of it for a reply cut
@@ -141,8 +145,7 @@ function M.read(req)
   local transport, message, _, retryable, retry_after = req:outcome()
   return {
     transport = transport, message = message ~= "" and message or nil,
-    status = req:status(), headers = req:headers(),
-    request_id = req:header("request-id") or req:header("x-amzn-requestid"),   -- Bedrock's name
+    status = req:status(), headers = req:headers(), request_id = request_id(req),
     body = transport == "none" and req:body() or nil, attempts = req:attempts(),
     retryable = retryable, retry_after = retry_after,
   }
@@ -153,23 +156,28 @@ end
 ---@return anthropic.AnthropicError|nil err
 ---@return any value
 function M.json_result(op)
-  local f = M.read(op.req)
-  local self = op.client
-  if f.transport ~= "none" or f.status < 200 or f.status >= 300 then
-    return self:_error(f), nil
+  local req, self = op.req, op.client
+  local status = req:status()
+  -- The outcome table (M.read) is built for errors only: a success reads what it keeps.
+  if req:outcome() ~= "none" or status < 200 or status >= 300 then
+    return self:_error(M.read(req)), nil
   end
-  local value, perr = json.decode(f.body)
-  if value == nil and f.body ~= "null" then
-    f.class, f.message = "APIError", "reply is not JSON (" .. tostring(perr) .. ")"
-    return self:_error(f), nil
-  end
+  local body = req:body()
+  local value, perr = json.decode(body)
+  local bad
+  if value == nil and body ~= "null" then
+    bad = "reply is not JSON (" .. tostring(perr) .. ")"
   -- Every JSON reply of the API is an object; [1,2,3], 42, "x" or null must not pass for a
   -- result. (cjson decodes [] and {} alike, so the text says which it was.)
-  if type(value) ~= "table" or not f.body:find("^[ \t\r\n]*{") then
-    f.class, f.message = "APIError", "reply is not a JSON object"
+  elseif type(value) ~= "table" or not body:find("^[ \t\r\n]*{") then
+    bad = "reply is not a JSON object"
+  end
+  if bad then
+    local f = M.read(req)
+    f.class, f.message = "APIError", bad
     return self:_error(f), nil
   end
-  return nil, M.attach_response(value, f.status, f.headers, f.attempts, f.request_id)
+  return nil, M.attach_response(value, status, req:headers(), req:attempts(), request_id(req))
 end
 
 --- The handler for requests whose reply is one JSON document.

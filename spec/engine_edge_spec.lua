@@ -324,6 +324,23 @@ describe("replies the mock cannot script", function()
     assert.is_nil(msg._response.headers.link)
   end)
 
+  it("a 2xx reply's Retry-After is no delay the engine honours: outcome() names none", function()
+    local url
+    url, stop = raw_server { reply("HTTP/1.1 200 OK", { "Content-Type: application/json",
+      "retry-after-ms: 1500", "retry-after: 7" }, MESSAGE) }
+    local c = core.client()
+    local r = c:request { method = "POST", url = url .. "/v1/messages", body = "{}", headers = {} }
+    poll_until(c, function() return r:is_done() end)
+    local transport, _, _, retryable, retry_after = r:outcome()
+    assert.are.equal("none", transport)
+    assert.are.equal(200, r:status())
+    assert.are.equal("1500", r:header("retry-after-ms"))   -- the header itself is kept
+    assert.is_false(retryable)
+    assert.is_nil(retry_after)
+    r:close()
+    c:close()
+  end)
+
   it("a redirect is not followed: APIStatusError with the 3xx status and its Location", function()
     serve(reply("HTTP/1.1 302 Found", { "Location: http://127.0.0.1:9/v1/messages", "request-id: req_raw_2" }))
     local err = raises(client.messages.create, params())

@@ -436,7 +436,7 @@ static int request_body(lua_State *L)
 
 /* outcome() -> nil while running; else transport ("none", "connect", ...), message, curl code,
  * retryable (the engine's decision on the last attempt), retry_after (the server-given delay
- * in seconds the engine honours: finite and > 0, or nil) */
+ * in seconds the engine honours: finite and > 0, or nil, as for every 2xx reply) */
 static int request_outcome(lua_State *L)
 {
     anth_lrequest *r = check_request(L);

@@ -130,7 +130,9 @@ static void finish(anth_xfer *x, anth_transport t, int code, const char *msg)
     x->outcome.transport = t;
     x->outcome.curl_code = code;
     x->outcome.retryable = decide_retry(x, t);
-    x->outcome.retry_after = t == ANTH_T_NONE ? server_delay(x) : -1.0;
+    /* A 2xx reply is not retried, so no delay it names is honoured (nor looked up). */
+    x->outcome.retry_after =
+        t == ANTH_T_NONE && (x->status < 200 || x->status >= 300) ? server_delay(x) : -1.0;
     snprintf(x->outcome.message, sizeof x->outcome.message, "%s", msg ? msg : "");
 }
 

@@ -1,11 +1,12 @@
--- core.plain_copy (src/plain.c), the raw walk behind json.plain: the same answers as the walk in
--- Lua that json.lua falls back to without the core (json._plain_in_lua), table for table and
--- refusal for refusal, on hand-made cases and on random trees with every kind of metatable.
+-- core.plain_copy (src/plain.c), the raw walk behind json.plain on PUC Lua: the same answers as
+-- the walk in Lua that LuaJIT and a process without the core take (json._plain_in_lua), table
+-- for table and refusal for refusal, on hand-made cases and random trees with every kind of
+-- metatable. Both walks run on every Lua, whichever json.plain picks there.
 local core = require "anthropic.core"
 local json = require "anthropic.json"
 
--- json.plain through the core's walk, and through the Lua one: ok, copy or ok=false, message.
-local function with_core(v) return pcall(json.plain, v, "p") end
+-- The core's walk and the Lua one, as json.plain raises: ok, copy or ok=false, the error.
+local function with_core(v) return pcall(json._plain_in_c, v, "p") end
 local function with_lua(v) return pcall(json._plain_in_lua, v, "p") end
 
 local function message(err) return type(err) == "table" and err.message or tostring(err) end

@@ -18,7 +18,7 @@
 --    tables: raw (no __index, __pairs or __len runs), refusing proxy tables and cycles, it
 --    returns a plain copy that validation reads and json.encode encodes, so no metamethod of
 --    the caller can make the two see different things, or raise in the middle. (The walk is
---    the core's, src/plain.c, where the core is loaded; the same walk in Lua otherwise.)
+--    the core's, src/plain.c, on PUC Lua; the same walk in Lua on LuaJIT and without the core.)
 --
 -- Bad values (functions, NaN, sparse tables, mixed keys, invalid UTF-8) raise a UsageError that
 -- names the parameter path, e.g. "messages[2].content: invalid UTF-8 at byte 7".
@@ -254,7 +254,28 @@ plain_copy = function(v, depth, walked)
   return copy
 end
 
-local core_plain = has_core and core.plain_copy
+-- The walk in Lua: json.plain where the core is absent, and on LuaJIT.
+local function plain_in_lua(value, path, name)
+  if type(value) ~= "table" then return value end
+  base_path, top_name = path or "", name or "params"
+  return plain_copy(value, 0, {})
+end
+
+-- The same walk as the core's (src/plain.c); what it refuses is raised here, named the same way.
+local function plain_in_c(value, path, name)
+  if type(value) ~= "table" then return value end
+  base_path, top_name = path or "", name or "params"
+  local copy, why, keys = core.plain_copy(value, array_mt, object_mt, sent_raw)
+  if copy == nil then
+    for i = 1, #keys do stack[i] = keys[i] end
+    fail_at(#keys, why)
+  end
+  return copy
+end
+
+-- PUC Lua takes the core's walk (0.69 against 1.45 us for a create's params); LuaJIT runs the
+-- Lua one faster than it crosses the C API for the core's (0.55 against 0.71 us).
+local plain_walk = (has_core and not rawget(_G, "jit")) and plain_in_c or plain_in_lua
 
 --- json.plain(value [, path]) -> a plain copy of value, made by one raw walk (next and rawget:
 --- no __index, __pairs or __len of the caller runs): tables are copied (json.array/json.object
@@ -267,25 +288,11 @@ local core_plain = has_core and core.plain_copy
 ---@param name? string what an empty path is called (default "params")
 ---@return any copy
 function json.plain(value, path, name)
-  if type(value) ~= "table" then return value end
-  base_path, top_name = path or "", name or "params"
-  if not core_plain then return plain_copy(value, 0, {}) end
-  local copy, why, keys = core_plain(value, array_mt, object_mt, sent_raw)
-  if copy == nil then
-    for i = 1, #keys do stack[i] = keys[i] end
-    fail_at(#keys, why)
-  end
-  return copy
+  return plain_walk(value, path, name)
 end
 
---- json._plain_in_lua(value) -> what json.plain returns without the core (its Lua walk; the
---- spec holds the core's walk to the same answers).
----@private
-function json._plain_in_lua(value, path, name)
-  if type(value) ~= "table" then return value end
-  base_path, top_name = path or "", name or "params"
-  return plain_copy(value, 0, {})
-end
+-- Both walks by name, for the spec that holds them to the same answers (spec/plain_spec.lua).
+json._plain_in_lua, json._plain_in_c = plain_in_lua, has_core and plain_in_c or nil
 
 local utf8_invalid
 local function find_bad_utf8(v, path)

@@ -90,7 +90,7 @@ static int decide_retry(const anth_xfer *x, anth_transport t)
     anth_kind k;
     if (t != ANTH_T_NONE)
         return anth_should_retry(0, NULL, t);
-    if (x->status >= 200 && x->status < 300)
+    if (anth_xfer_status_ok(x))
         return 0;
     /* An AWS error type (Bedrock) decides by its kind: a 403 is a wrong key or a missing model
      * grant, and the status alone cannot say which. */
@@ -116,7 +116,7 @@ static void finish(anth_xfer *x, anth_transport t, int code, const char *msg)
     char err[256];
     leave_multi(x);
     /* A download is renamed into place only when the whole 2xx reply arrived. */
-    if (x->has_sink && t == ANTH_T_NONE && x->status >= 200 && x->status < 300 &&
+    if (x->has_sink && t == ANTH_T_NONE && anth_xfer_status_ok(x) &&
         anth_sink_commit(&x->sink, err, sizeof err) != 0) {
         t = ANTH_T_OTHER;
         msg = err;
@@ -132,7 +132,7 @@ static void finish(anth_xfer *x, anth_transport t, int code, const char *msg)
     x->outcome.retryable = decide_retry(x, t);
     /* A 2xx reply is not retried, so no delay it names is honoured (nor looked up). */
     x->outcome.retry_after =
-        t == ANTH_T_NONE && (x->status < 200 || x->status >= 300) ? server_delay(x) : -1.0;
+        t == ANTH_T_NONE && !anth_xfer_status_ok(x) ? server_delay(x) : -1.0;
     snprintf(x->outcome.message, sizeof x->outcome.message, "%s", msg ? msg : "");
 }
 
@@ -231,7 +231,7 @@ void anth_xfer_attempt_done(anth_xfer *x, CURLcode code)
         return;
     t = transport_of(x, code);
     leave_multi(x);
-    if (t == ANTH_T_NONE && x->status >= 200 && x->status < 300)
+    if (t == ANTH_T_NONE && anth_xfer_status_ok(x))
         anth_xfer_end_framing(x);
     /* Once events were decoded, the caller may have seen content: only it knows, and asks
      * again through anth_xfer_retry_unseen. */

@@ -73,6 +73,13 @@ struct anth_xfer {
     anth_outcome outcome;
 };
 
+/* The reply of the attempt is a 2xx: its body is the result (buffered, streamed or saved), and
+ * it is never retried. */
+static inline int anth_xfer_status_ok(const anth_xfer *x)
+{
+    return x->status >= 200 && x->status < 300;
+}
+
 /* libcurl's header and write callbacks of every transfer (transfer_io.c): C state only. */
 size_t anth_xfer_on_header(char *p, size_t size, size_t n, void *ud);
 size_t anth_xfer_on_write(char *p, size_t size, size_t n, void *ud);

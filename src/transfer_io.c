@@ -103,7 +103,7 @@ size_t anth_xfer_on_write(char *p, size_t size, size_t n, void *ud)
         x->paused = 1;            /* libcurl keeps this chunk and hands it back on resume */
         return CURL_WRITEFUNC_PAUSE;
     }
-    if (x->stream != ANTH_BODY_BUFFER && x->status >= 200 && x->status < 300) {
+    if (x->stream != ANTH_BODY_BUFFER && anth_xfer_status_ok(x)) {
         /* ANTH_LINES_E* and ANTH_SSE_E* share their values. */
         int rc = x->stream == ANTH_BODY_LINES ? anth_lines_feed(&x->lines, p, len, on_line, x)
                : x->stream == ANTH_BODY_EVENTSTREAM ? feed_eventstream(x, p, len)
@@ -119,14 +119,14 @@ size_t anth_xfer_on_write(char *p, size_t size, size_t n, void *ud)
         }
         return len;
     }
-    if (x->has_sink && x->status >= 200 && x->status < 300) {
+    if (x->has_sink && anth_xfer_status_ok(x)) {
         if (anth_sink_write(&x->sink, p, len) != 0) {
             x->cut = ANTH_CUT_DISK;
             return 0;
         }
         return len;
     }
-    if (x->max_ok_bytes && x->status >= 200 && x->status < 300
+    if (x->max_ok_bytes && anth_xfer_status_ok(x)
             ? x->body.len + len > x->max_ok_bytes
             : x->max_bytes && x->body.len + len > x->max_bytes) {
         x->cut = ANTH_CUT_TOO_LARGE;

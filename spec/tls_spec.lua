@@ -27,11 +27,10 @@ local available, why = tls.available()
 local describe_tls = available and describe or function(name) pending(name .. " (" .. why .. ")") end
 
 describe_tls("TLS verification", function()
-  local dir, srv, cert, other_ca, wrong_host
+  local dir, srv, cert, key, other_ca, wrong_host
 
   setup(function()
     dir = tls.tempdir()
-    local key
     cert, key = tls.make_cert(dir, "server", "DNS:localhost,IP:127.0.0.1")
     other_ca = tls.make_cert(dir, "other", "DNS:localhost,IP:127.0.0.1")
     wrong_host = { tls.make_cert(dir, "wrong-host", "DNS:api.example.com") }
@@ -142,6 +141,31 @@ describe_tls("TLS verification", function()
     assert.are.equal(2, #mock.requests())
     insecure:close()
     strict:close()
+  end)
+
+  -- The specs run two Luas at once, each starting HTTPS fronts on ports it chose as free. When the
+  -- other process's server holds the chosen port, the front must move to new ports, not report
+  -- "up" because something accepts there (CI once saw this as certificate errors and requests
+  -- landing in the other process's mock).
+  it("the test's own HTTPS front comes up on new ports when its first choice is taken", function()
+    local socket = require "socket"
+    local squatter = assert(socket.bind("127.0.0.1", 0))
+    local _, taken = squatter:getsockname()
+    taken = tonumber(taken)
+    local d2 = tls.tempdir()
+    local s2
+    finally(function()
+      squatter:close()
+      if s2 then s2.stop() end
+      tls.remove_dir(d2)
+    end)
+    s2 = tls.start { dir = d2, cert = cert, key = key, upstream = mock.url(), first_ports = { taken } }
+    assert.are_not.equal(taken, s2.port)
+    local c = anthropic.new { api_key = FREE, base_url = s2.url, max_retries = 0, ca_file = cert,
+      connect_timeout = 120 }
+    assert.are.equal("You said: over TLS", c.messages.create(params()).content[1].text)
+    assert.are.equal(1, #mock.requests())
+    c:close()
   end)
 end)
 

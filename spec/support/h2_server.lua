@@ -56,17 +56,6 @@ local function write(path, data)
   f:close()
 end
 
--- Two distinct free ports: both are bound before either is released.
-local function free_ports()
-  local a = assert(socket.bind("127.0.0.1", 0))
-  local b = assert(socket.bind("127.0.0.1", 0))
-  local _, pa = a:getsockname()
-  local _, pb = b:getsockname()
-  a:close()
-  b:close()
-  return tonumber(pa), tonumber(pb)
-end
-
 -- One line per request, fields separated by single spaces; $request (the original request
 -- line) keeps the client's method, $request_method would say GET after the 405 redirect.
 local LOG_FORMAT = "$server_port $connection $connection_requests $server_protocol $request_id "
@@ -114,24 +103,6 @@ local LOCATION = [[
         }
 ]]
 
-local function wait_port(port, pid, dir)
-  local deadline = socket.gettime() + 10
-  while true do
-    local c = socket.tcp()
-    c:settimeout(0.2)
-    local ok = c:connect("127.0.0.1", port)
-    c:close()
-    if ok then return end
-    if sh("kill -0 " .. pid) ~= 0 or socket.gettime() > deadline then
-      local log = io.open(dir .. "/error.log")
-      local text = log and log:read("*a") or ""
-      if log then log:close() end
-      error("nginx did not come up on port " .. port .. ": " .. text, 3)
-    end
-    socket.sleep(0.05)
-  end
-end
-
 local function parse(line)
   local port, conn, nreq, proto, rid, status, msec, rtime, rlen, sent, request = line:match(
     "^(%d+) (%d+) (%d+) (%S+) (%x+) (%d+) ([%d.]+) ([%d.]+) (%d+) (%d+) \"(.*)\"$")
@@ -148,7 +119,6 @@ end
 --- start{ dir, cert, key, routes = { {prefix, type, body}, ... }, limit_rate = "0" }
 ---   -> { h2, h1, h2_port, h1_port, pid, mark(), log([mark]), stop() }
 function M.start(o)
-  local h2_port, h1_port = free_ports()
   local locs = {}
   for _, r in ipairs(o.routes) do
     assert(r.prefix:match("^[%w_-]+$"), "route prefix must be a plain word")
@@ -157,23 +127,14 @@ function M.start(o)
     locs[#locs + 1] = (LOCATION:gsub("@(%u+)@", { PREFIX = r.prefix, TYPE = r.type,
       RATE = o.limit_rate or "0" }))
   end
-  local conf = CONF:gsub("@([%u%d_]+)@", {
-    DIR = o.dir, H2PORT = tostring(h2_port), H1PORT = tostring(h1_port), CERT = o.cert, KEY = o.key,
-    LOG_FORMAT = LOG_FORMAT, LOCATIONS = table.concat(locs),
-  })
-  local path = o.dir .. "/nginx.conf"
-  write(path, conf)
-  assert(sh("mkdir -p " .. quote(o.dir .. "/tmp")) == 0)
   write(o.dir .. "/access.log", "")
-  -- $PPID of the shell io.popen runs is this process: the watcher stops nginx once it is gone.
-  local cmd = string.format("nginx -p %s -c %s -e %s </dev/null >/dev/null 2>&1 & n=$!; echo pid $n; "
-    .. "( while kill -0 $PPID 2>/dev/null && kill -0 $n 2>/dev/null; do sleep 1; done; kill $n 2>/dev/null ) "
-    .. "</dev/null >/dev/null 2>&1 &",
-    quote(o.dir), quote(path), quote(o.dir .. "/error.log"))
-  local p = assert(io.popen(cmd, "r"))
-  local pid = tonumber((p:read("*l") or ""):match("^pid (%d+)"))
-  p:close()
-  assert(pid, "nginx did not start")
+  local pid, ports = tls.nginx { dir = o.dir, ports = 2, conf = function(p)
+    return (CONF:gsub("@([%u%d_]+)@", {
+      DIR = o.dir, H2PORT = tostring(p[1]), H1PORT = tostring(p[2]), CERT = o.cert, KEY = o.key,
+      LOG_FORMAT = LOG_FORMAT, LOCATIONS = table.concat(locs),
+    }))
+  end }
+  local h2_port, h1_port = ports[1], ports[2]
   local srv = {
     h2 = "https://127.0.0.1:" .. h2_port, h1 = "https://127.0.0.1:" .. h1_port,
     h2_port = h2_port, h1_port = h1_port, pid = pid,
@@ -183,14 +144,6 @@ function M.start(o)
       sh("kill " .. srv.pid)
       srv.pid = nil
     end
-  end
-  local ok, err = pcall(function()
-    wait_port(h2_port, pid, o.dir)
-    wait_port(h1_port, pid, o.dir)
-  end)
-  if not ok then
-    srv.stop()
-    error(err, 0)
   end
 
   local log_path = o.dir .. "/access.log"

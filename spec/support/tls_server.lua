@@ -66,11 +66,74 @@ function M.make_cert(dir, name, san)
   return cert, key
 end
 
-local function free_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return tonumber(port)
+-- n distinct free loopback ports: all are bound before any is released.
+local function free_ports(n)
+  local held, ports = {}, {}
+  for i = 1, n do
+    held[i] = assert(socket.bind("127.0.0.1", 0))
+    local _, port = held[i]:getsockname()
+    ports[i] = tonumber(port)
+  end
+  for i = 1, n do held[i]:close() end
+  return ports
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("*a")
+  f:close()
+  return text
+end
+
+local ATTEMPTS = 5
+
+--- nginx{ dir, ports = n, conf = function(ports) -> config text [, first_ports = {...}] }
+---   -> pid, ports
+--- Starts nginx on n fresh loopback ports and returns once this nginx is serving them. A port is
+--- free when chosen and can be taken before nginx binds it (the specs run two Luas at once, each
+--- starting servers), and then a plain "the port accepts" check would pass against the other
+--- process's server. nginx writes its pid file only after it bound every listener, so "the pid
+--- file names our pid" is the readiness test; a bind that failed is retried on new ports.
+--- The config must say `pid <dir>/nginx.pid;` and `error_log <dir>/error.log`. first_ports (for
+--- the spec of this helper) replaces the first choice of ports.
+function M.nginx(o)
+  local pid_path, log_path = o.dir .. "/nginx.pid", o.dir .. "/error.log"
+  assert(sh("mkdir -p " .. quote(o.dir .. "/tmp")) == 0)
+  local last
+  for attempt = 1, ATTEMPTS do
+    local ports = attempt == 1 and o.first_ports or free_ports(o.ports)
+    local path = o.dir .. "/nginx.conf"
+    local f = assert(io.open(path, "w"))
+    f:write(o.conf(ports))
+    f:close()
+    os.remove(pid_path)
+    os.remove(log_path)
+    -- $PPID of the shell io.popen runs is this process: the watcher stops nginx once it is gone.
+    local cmd = string.format("nginx -p %s -c %s -e %s </dev/null >/dev/null 2>&1 & n=$!; echo pid $n; "
+      .. "( while kill -0 $PPID 2>/dev/null && kill -0 $n 2>/dev/null; do sleep 1; done; kill $n 2>/dev/null ) "
+      .. "</dev/null >/dev/null 2>&1 &",
+      quote(o.dir), quote(path), quote(log_path))
+    local p = assert(io.popen(cmd, "r"))
+    local pid = tonumber((p:read("*l") or ""):match("^pid (%d+)"))
+    p:close()
+    assert(pid, "nginx did not start")
+    local deadline = socket.gettime() + 10
+    while true do
+      if tonumber((read_file(pid_path) or ""):match("^%s*(%d+)")) == pid then return pid, ports end
+      local log = read_file(log_path) or ""
+      -- nginx retries a failed bind for 2.5 s before it exits: no need to wait for that
+      local taken = log:find("Address already in use", 1, true)
+      if taken or sh("kill -0 " .. pid) ~= 0 or socket.gettime() > deadline then
+        sh("kill " .. pid)
+        last = "nginx did not come up on ports " .. table.concat(ports, ", ") .. ": " .. log
+        if not taken then error(last, 2) end
+        break
+      end
+      socket.sleep(0.02)
+    end
+  end
+  error(last .. " (" .. ATTEMPTS .. " attempts)", 2)
 end
 
 local CONF = [[
@@ -105,39 +168,11 @@ http {
 
 --- start{ dir, cert, key, upstream } -> { url, port, pid, stop }
 function M.start(o)
-  local port = free_port()
-  local conf = CONF:gsub("@(%u+)@", { DIR = o.dir, PORT = tostring(port), CERT = o.cert, KEY = o.key,
-    UPSTREAM = o.upstream })
-  local path = o.dir .. "/nginx.conf"
-  local f = assert(io.open(path, "w"))
-  f:write(conf)
-  f:close()
-  assert(sh("mkdir -p " .. quote(o.dir .. "/tmp")) == 0)
-  -- $PPID of the shell io.popen runs is this process: the watcher stops nginx once it is gone.
-  local cmd = string.format("nginx -p %s -c %s -e %s </dev/null >/dev/null 2>&1 & n=$!; echo pid $n; "
-    .. "( while kill -0 $PPID 2>/dev/null && kill -0 $n 2>/dev/null; do sleep 1; done; kill $n 2>/dev/null ) "
-    .. "</dev/null >/dev/null 2>&1 &",
-    quote(o.dir), quote(path), quote(o.dir .. "/error.log"))
-  local p = assert(io.popen(cmd, "r"))
-  local pid = tonumber((p:read("*l") or ""):match("^pid (%d+)"))
-  p:close()
-  assert(pid, "nginx did not start")
-  -- wait until it accepts connections (or has died)
-  local deadline = socket.gettime() + 10
-  while true do
-    local c = socket.tcp()
-    c:settimeout(0.2)
-    local ok = c:connect("127.0.0.1", port)
-    c:close()
-    if ok then break end
-    if sh("kill -0 " .. pid) ~= 0 or socket.gettime() > deadline then
-      local log = io.open(o.dir .. "/error.log")
-      local text = log and log:read("*a") or ""
-      if log then log:close() end
-      error("nginx did not come up on port " .. port .. ": " .. text, 2)
-    end
-    socket.sleep(0.05)
-  end
+  local pid, ports = M.nginx { dir = o.dir, ports = 1, first_ports = o.first_ports, conf = function(p)
+    return (CONF:gsub("@(%u+)@", { DIR = o.dir, PORT = tostring(p[1]), CERT = o.cert, KEY = o.key,
+      UPSTREAM = o.upstream }))
+  end }
+  local port = ports[1]
   local srv = { url = "https://127.0.0.1:" .. port, port = port, pid = pid }
   function srv.stop()
     if srv.pid then

@@ -34,8 +34,8 @@ CHECK_LIBS = $(shell pkg-config --libs libcurl libcrypto zlib)
 CHECK_BUSTED ?= $(shell command -v busted)
 # Specs that drive the C paths: transfers, streams (SSE) and batch results (JSONL), retries,
 # timers (the engine's sleep and bulk jobs drive the core's clock and sleep), callbacks and
-# tasks, errors, TLS, limits, finalizers, hostile servers, params walks, the retry notes and
-# timings the log reads (log_spec)
+# tasks, errors, TLS, limits, finalizers, hostile servers, params walks and the encoder's walk,
+# the retry notes and timings the log reads (log_spec)
 # (the property spec runs a 60-case sample under valgrind); the CLI's subprocesses load the
 # sanitized module too. Left out: the mock's own specs and the pure-Lua accumulator (no C),
 # hosts_spec (its C host links its own static build of the core).
@@ -47,7 +47,7 @@ CHECK_SPECS_ALL = spec/client_spec.lua spec/stream_spec.lua spec/retry_spec.lua 
   spec/cli_platforms_spec.lua spec/hostile_spec.lua spec/params_spec.lua \
   spec/params_property_spec.lua spec/descriptors_spec.lua spec/files_spec.lua spec/timers_spec.lua \
   spec/bulk_spec.lua spec/queue_spec.lua spec/log_spec.lua \
-  spec/content_spec.lua spec/plain_spec.lua
+  spec/content_spec.lua spec/plain_spec.lua spec/json_prepare_spec.lua
 CHECK_SPECS ?= $(CHECK_SPECS_ALL)
 CHECK_LPATH = $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
 

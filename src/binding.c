@@ -28,6 +28,7 @@
 #include "binding.h"
 #include "engine.h"
 #include "errors.h"
+#include "json_prepare.h"
 #include "numbers.h"
 #include "plain.h"
 #include "platform.h"
@@ -319,6 +320,7 @@ static const luaL_Reg core_functions[] = {
     { "utf8_invalid", core_utf8_invalid },
     { "fix_integers", anth_core_fix_integers },
     { "plain_copy", anth_core_plain_copy },
+    { "json_preparer", anth_core_json_preparer },
     { "isatty", core_isatty },
     { "redact", core_redact },
     { "now_ms", core_now_ms },

@@ -18,7 +18,8 @@
 --    tables: raw (no __index, __pairs or __len runs), refusing proxy tables and cycles, it
 --    returns a plain copy that validation reads and json.encode encodes, so no metamethod of
 --    the caller can make the two see different things, or raise in the middle. (The walk is
---    the core's, src/plain.c, on PUC Lua; the same walk in Lua on LuaJIT and without the core.)
+--    the core's, src/plain.c, on PUC Lua; the same walk in Lua on LuaJIT and without the core.
+--    So is json.encode's check of its value, src/json_prepare.c.)
 --
 -- Bad values (functions, NaN, sparse tables, mixed keys, invalid UTF-8) raise a UsageError that
 -- names the parameter path, e.g. "messages[2].content: invalid UTF-8 at byte 7".
@@ -26,7 +27,8 @@
 -- A private cjson instance: our settings must not change the caller's cjson.
 local cjson = require("cjson").new()
 local errors = require "anthropic.errors"
--- The core's walks (fix_integers, plain_copy) where it is loaded; anthropic-mock runs without it.
+-- The core's walks (fix_integers, plain_copy, json_preparer) where it is loaded; anthropic-mock
+-- runs without it.
 local has_core, core = pcall(require, "anthropic.core")
 
 local json = {}
@@ -80,7 +82,9 @@ local SENTINEL_PATTERN = encode_raw(SENTINEL):gsub("%p", "%%%0")
 -- put back as numbers[i] after encoding. Caller strings that start like a sentinel are refused,
 -- so no caller text can be replaced by accident.
 local NUMBER_PREFIX = "\0anthropic.json.number:"
-local RESERVED = "^%zanthropic%.json%."
+-- What the sentinels start with (RESERVED_PREFIX; RESERVED as a pattern, %z for Lua 5.1).
+local RESERVED_PREFIX = "\0anthropic.json."
+local RESERVED = "^%z" .. RESERVED_PREFIX:sub(2):gsub("%p", "%%%0")
 local NUMBER_PATTERN = encode_raw(NUMBER_PREFIX):sub(1, -2):gsub("%p", "%%%0") .. "(%d+)"
   .. encode_raw("\0"):sub(2):gsub("%p", "%%%0")
 local numbers, nnumbers = {}, 0
@@ -312,39 +316,72 @@ local function find_bad_utf8(v, path)
   end
 end
 
+-- json.encode over one of the two walks of a table (the Lua `prepare`, the core's preparer):
+-- prepare_table(t) -> the value to encode in its place, whether it differs from t.
+local function encode_by(prepare_table)
+  return function(value, path)
+    path = path or ""
+    local prepared, changed = value, false
+    base_path, top_name = path, "body"
+    nnumbers = 0
+    if type(value) == "table" then
+      prepared, changed = prepare_table(value)
+    else
+      bad_leaf(value, type(value), 0)
+      if type(value) == "number" and not exact_in_cjson(value) then
+        prepared, changed = number_sentinel(value), true
+      end
+    end
+    local ok, text = pcall(encode_raw, prepared)
+    if not ok then fail(path, tostring(text)) end
+    if changed then
+      text = text:gsub(SENTINEL_PATTERN, "[]")
+      if nnumbers > 0 then
+        text = text:gsub(NUMBER_PATTERN, function(i) return numbers[tonumber(i)] end)
+        for i = 1, nnumbers do numbers[i] = nil end
+      end
+    end
+    utf8_invalid = utf8_invalid or require("anthropic.core").utf8_invalid
+    if utf8_invalid(text) then
+      local where, at = find_bad_utf8(value, path)
+      fail(where or path, "invalid UTF-8" .. (at and (" at byte " .. at) or ""))
+    end
+    return text
+  end
+end
+
+-- The walk in Lua: json.encode where the core is absent, and on LuaJIT.
+local encode_in_lua = encode_by(function(t) return prepare(t, nil, true, 0) end)
+
+-- The same walk as the core's (src/json_prepare.c), which fills `numbers` as prepare does;
+-- what it refuses is raised here, named the same way.
+local preparer = has_core and core.json_preparer(array_mt, object_mt, null, ARRAY_KEYS, OPAQUE_KEYS,
+  SENTINEL, NUMBER_PREFIX, RESERVED_PREFIX)
+local encode_in_c = preparer and encode_by(function(t)
+  local prepared, changed, count = preparer(t, numbers)
+  if prepared == nil then
+    local why, keys = changed, count
+    for i = 1, #keys do stack[i] = keys[i] end
+    fail_at(#keys, why)
+  end
+  nnumbers = count
+  return prepared, changed
+end)
+
+-- PUC Lua takes the core's walk; LuaJIT runs the Lua one faster than it crosses the C API.
+local encode_walk = (encode_in_c and not rawget(_G, "jit")) and encode_in_c or encode_in_lua
+
 --- json.encode(value [, path]) -> JSON text. Raises a UsageError naming the path on bad input.
 ---@param value any
 ---@param path? string the name of value in error messages
 ---@return string json
 function json.encode(value, path)
-  path = path or ""
-  local prepared, changed = value, false
-  base_path, top_name = path, "body"
-  nnumbers = 0
-  if type(value) == "table" then
-    prepared, changed = prepare(value, nil, true, 0)
-  else
-    bad_leaf(value, type(value), 0)
-    if type(value) == "number" and not exact_in_cjson(value) then
-      prepared, changed = number_sentinel(value), true
-    end
-  end
-  local ok, text = pcall(encode_raw, prepared)
-  if not ok then fail(path, tostring(text)) end
-  if changed then
-    text = text:gsub(SENTINEL_PATTERN, "[]")
-    if nnumbers > 0 then
-      text = text:gsub(NUMBER_PATTERN, function(i) return numbers[tonumber(i)] end)
-      for i = 1, nnumbers do numbers[i] = nil end
-    end
-  end
-  utf8_invalid = utf8_invalid or require("anthropic.core").utf8_invalid
-  if utf8_invalid(text) then
-    local where, at = find_bad_utf8(value, path)
-    fail(where or path, "invalid UTF-8" .. (at and (" at byte " .. at) or ""))
-  end
-  return text
+  return encode_walk(value, path)
 end
+
+-- Both walks by name, for the spec that holds them to the same answers
+-- (spec/json_prepare_spec.lua).
+json._encode_in_lua, json._encode_in_c = encode_in_lua, encode_in_c or nil
 
 -- Turns integral floats back into integers (Lua 5.3+ only; a no-op elsewhere): the core's walk
 -- in C (src/numbers.c) where the core is loaded, this one otherwise (the same result).

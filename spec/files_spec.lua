@@ -112,6 +112,26 @@ describe("client.files.upload", function()
     assert.is_true(r.body_bytes > 4096 and r.body_bytes < 4096 + 1024)
   end)
 
+  -- client:_send fills one options table for every core:request (client.lua, request_opts):
+  -- what a request hands the core must not stay reachable from it once the call returned.
+  it("keeps no reference to a request's parts once it is sent", function()
+    local files, outcome, engine = require "anthropic.files", require "anthropic.outcome", require "anthropic.engine"
+    local seen = setmetatable({}, { __mode = "k" })
+    local function upload_once()
+      local parts = { files.upload_part { data = "kept?", filename = "k.txt" } }
+      seen[parts] = true
+      local op = client:_send { method = "POST", path = "/v1/files", multipart = parts, betas = { BETA },
+        handler = outcome.json_handler }
+      engine.wait(op)
+      assert.is_nil(op.err)
+      assert.equal("k.txt", op.result.filename)
+    end
+    upload_once()
+    collectgarbage()
+    collectgarbage()
+    assert.is_nil(next(seen), "the parts table outlived its request")
+  end)
+
   it("uploads bytes with a filename and a mime_type; what arrives is exactly what was sent", function()
     local bytes = "\137PNG\r\n\26\n" .. string.rep("\0\1\2\r\n--", 300)
     local f = client.files.upload { data = bytes, filename = "shot.png", mime_type = "image/png" }

@@ -331,6 +331,14 @@ local function build_headers(self, accept, has_body, betas, extra)
   return list
 end
 
+-- The options of core:request: one table, filled anew for each request. The core reads them
+-- before it returns and keeps none of them (it anchors the strings it points into itself), and
+-- a new 17-field table was a ninth of what a create allocated. Nothing runs between filling and
+-- the call, so requests from hooks, coroutines or other clients cannot interleave. What a
+-- request hands over is cleared after the call (a raise there, for input the Lua side has
+-- already checked, leaves it until the next request).
+local request_opts = {}
+
 --- client:_send(spec) -> op. spec = { method, path, query, body (string), stream, accept,
 --- headers (extra, validated), betas, options (per-request overrides), handler, callbacks,
 --- multipart (a list of parts the core sends as multipart/form-data: anthropic.files),
@@ -374,25 +382,17 @@ function Client:_send(spec)
   -- A cloud platform signs or authorises each request (SigV4 needs the URL and the body).
   if self._platform then list = self._platform:authorize(self, spec, url, list) end
   if watch then observe.started(self, watch, trace, spec, url, list) end
-  local req, file_err = self._core:request {
-    method = spec.method,
-    url = url,
-    headers = list,
-    body = spec.body,
-    stream = spec.stream,
-    timeout_ms = timeout_ms,
-    connect_timeout_ms = o.connect_timeout and ms(o.connect_timeout) or self._connect_ms,
-    idle_timeout_ms = idle_ms,
-    max_retries = o.max_retries or self.max_retries,
-    retry_cap_ms = self._retry_cap_ms,
-    max_response_bytes = self.max_response_bytes,
-    max_ok_bytes = spec.max_ok_bytes,
-    insecure = self.insecure_skip_tls_verify,
-    ca_file = self.ca_file,
-    proxy = self.proxy or (self._direct and "" or nil),
-    multipart = spec.multipart,
-    download_path = spec.download_path,
-  }
+  local ro = request_opts
+  ro.method, ro.url, ro.headers, ro.body, ro.stream = spec.method, url, list, spec.body, spec.stream
+  ro.timeout_ms, ro.idle_timeout_ms = timeout_ms, idle_ms
+  ro.connect_timeout_ms = o.connect_timeout and ms(o.connect_timeout) or self._connect_ms
+  ro.max_retries, ro.retry_cap_ms = o.max_retries or self.max_retries, self._retry_cap_ms
+  ro.max_response_bytes, ro.max_ok_bytes = self.max_response_bytes, spec.max_ok_bytes
+  ro.insecure, ro.ca_file = self.insecure_skip_tls_verify, self.ca_file
+  ro.proxy = self.proxy or (self._direct and "" or nil)
+  ro.multipart, ro.download_path = spec.multipart, spec.download_path
+  local req, file_err = self._core:request(ro)
+  ro.headers, ro.body, ro.multipart = nil, nil, nil   -- no request's data outlives its call
   if req == nil then errors.usage(spec.file_param or "path", file_err) end
   local logs = watch and watch.log and watch.log.level <= 3   -- warn: retry lines
   local op = engine.start(self._root, req, logs and observe.handler(spec.handler) or spec.handler, spec.callbacks)

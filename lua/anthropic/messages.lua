@@ -143,7 +143,7 @@ function M.attach(client)
     return client:_call {
       method = "POST", path = route.path, body = route.body, betas = route.betas,
       options = o, headers = o.headers, handler = outcome.json_handler,
-      callbacks = { on_done = options and options.on_done }, model = params.model,
+      callbacks = options and options.on_done and { on_done = options.on_done }, model = params.model,
     }
   end
 

@@ -138,6 +138,22 @@ describe("anthropic.core request options", function()
     assert.are.equal(0, c:inflight())
   end)
 
+  -- A transfer put on libcurl has its timer due at once, and that action sends the request on a
+  -- kept-alive connection: the poll runs it before its wait, so the wait is for the reply and a
+  -- blocking request is one poll, not one to send and one to receive (the mock writes a reply
+  -- in one piece).
+  it("one poll sends a request on a kept-alive connection and waits for its whole reply", function()
+    local body = cjson.encode { model = HAIKU, max_tokens = 16, messages = { { role = "user", content = "one" } } }
+    local warm = c:request(with { stream = false, body = body })
+    poll_until(c, function() return warm:is_done() end)
+    for _ = 1, 5 do
+      local r = c:request(with { stream = false, body = body })
+      assert.are.equal(0, c:poll(10000))
+      assert.is_true(r:is_done())
+      assert.are.equal(200, r:status())
+    end
+  end)
+
   it("poll clamps a huge timeout and returns at once with nothing in flight", function()
     local t0 = socket.gettime()
     assert.are.equal(0, c:poll(2 ^ 53))

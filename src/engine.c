@@ -210,6 +210,16 @@ static void start_due(anth_engine *e, double now, double deadline)
         read_done(e);
 }
 
+/* Runs libcurl's timer action if it is due by `now`. */
+static void run_due_timer(anth_engine *e, double now)
+{
+    int running;
+    if (e->timer_at >= 0 && now >= e->timer_at) {
+        e->timer_at = -1.0;
+        curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+}
+
 static void check_idle(anth_engine *e, double now)
 {
     anth_xfer *x, *next;
@@ -275,8 +285,23 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *
     size_t i, k, n, first, handled;
     int rc, running;
 
-    if (budget_ms < 0)
+    if (budget_ms < 0) {
+        int before = e->inflight;
+        unsigned long events = e->events_made;
         start_due(e, now, -1.0);
+        /* A transfer just put on libcurl has its timer due at once, and that action connects it,
+         * or sends the request on a kept-alive connection. Run it before the wait, so that the
+         * wait is for the reply: a blocking request then takes one poll, not one to send and
+         * one to receive. If the action ended a transfer (a refused connection) or decoded new
+         * events, that is news for the caller, and the poll does not wait. (Events that were
+         * waiting before do not count: see below. Under a budget all of this is work of the
+         * poll's own, after its wait.) */
+        run_due_timer(e, anth_now_ms());
+        read_done(e);
+        now = anth_now_ms();
+        if (e->inflight < before || e->events_made != events)
+            wait = 0;
+    }
     /* Only timers shorten the wait. Whether decoded events waiting to be taken should is the
      * caller's decision: it knows which it can take now (a consumer whose callback is running
      * a nested blocking call cannot, and a poll that never sleeps for them would spin). */
@@ -346,11 +371,7 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *
         if (budget_ms >= 0)
             note_cost(&e->cost_read, anth_now_ms() - now);
     }
-    now = anth_now_ms();
-    if (e->timer_at >= 0 && now >= e->timer_at) {
-        e->timer_at = -1.0;
-        curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
+    run_due_timer(e, anth_now_ms());
     read_done(e);
     check_idle(e, anth_now_ms());
     if (budget_ms < 0)

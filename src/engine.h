@@ -44,6 +44,7 @@ struct anth_engine {
     CURLM *multi;
     anth_xfer *xfers;             /* every live transfer, any state */
     int inflight;                 /* transfers not DONE */
+    unsigned long events_made;    /* events decoded so far, by every transfer (wraps) */
     int active;                   /* transfers on the multi handle (<= ANTH_MAX_ACTIVE) */
     anth_sock *socks;
     size_t nsocks, capsocks;
@@ -66,8 +67,10 @@ double anth_wall_seconds(void);
 anth_engine *anth_engine_new(char *err, size_t errlen);
 void anth_engine_free(anth_engine *e);
 /* Bounded work: waits at most timeout_ms for socket activity or a timer, then moves every
- * transfer along. Decoded events waiting to be taken do not cut the wait short: a caller that
- * can take them passes 0. budget_ms >= 0 bounds the work after the wait: a start or a socket
+ * transfer along. Without a budget, new transfers go on libcurl and a libcurl timer already
+ * due runs before the wait (a new transfer's: it sends the request), and what that finished or
+ * decoded ends the wait at once. Decoded events that were already waiting to be taken do not
+ * cut the wait short: a caller that can take them passes 0. budget_ms >= 0 bounds the work after the wait: a start or a socket
  * read past the first of its kind runs only while the time left covers its recent cost, and
  * the ready sockets not yet read wait for the next poll (libcurl's timers and finished
  * attempts are always handled). *work_start (if not NULL) gets the monotonic ms at which the

@@ -56,6 +56,7 @@ static int queue_event(anth_xfer *x, const char *name, size_t name_len, const ch
     if (anth_evq_push(&x->events, name, name_len, data, data_len) != 0)
         return ANTH_SSE_ENOMEM;
     x->events_this_attempt++;
+    x->engine->events_made++;
     /* Pings keep a dead generation looking alive, so they do not reset the idle clock. */
     if (!(name_len == 4 && memcmp(name, "ping", 4) == 0))
         x->saw_event = 1;

@@ -285,17 +285,18 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *
     size_t i, k, n, first, handled;
     int rc, running;
 
-    if (budget_ms < 0) {
+    if (budget_ms < 0)
+        start_due(e, now, -1.0);
+    if (budget_ms < 0 && wait > 0) {
         int before = e->inflight;
         unsigned long events = e->events_made;
-        start_due(e, now, -1.0);
         /* A transfer just put on libcurl has its timer due at once, and that action connects it,
-         * or sends the request on a kept-alive connection. Run it before the wait, so that the
-         * wait is for the reply: a blocking request then takes one poll, not one to send and
-         * one to receive. If the action ended a transfer (a refused connection) or decoded new
-         * events, that is news for the caller, and the poll does not wait. (Events that were
-         * waiting before do not count: see below. Under a budget all of this is work of the
-         * poll's own, after its wait.) */
+         * or sends the request on a kept-alive connection. A poll that may wait runs it before
+         * the wait, so that the wait is for the reply: a blocking request then takes one poll,
+         * not one to send and one to receive. If the action ended a transfer (a refused
+         * connection) or decoded new events, that is news for the caller, and the poll does not
+         * wait. (Events that were waiting before do not count: see below. A poll(0) of a frame
+         * loop, and one under a budget, keep their order: the wait, then all the work.) */
         run_due_timer(e, anth_now_ms());
         read_done(e);
         now = anth_now_ms();

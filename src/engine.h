@@ -67,9 +67,9 @@ double anth_wall_seconds(void);
 anth_engine *anth_engine_new(char *err, size_t errlen);
 void anth_engine_free(anth_engine *e);
 /* Bounded work: waits at most timeout_ms for socket activity or a timer, then moves every
- * transfer along. Without a budget, new transfers go on libcurl and a libcurl timer already
- * due runs before the wait (a new transfer's: it sends the request), and what that finished or
- * decoded ends the wait at once. Decoded events that were already waiting to be taken do not
+ * transfer along. A poll that may wait (timeout_ms > 0, no budget) first puts new transfers on
+ * libcurl and runs a libcurl timer already due (a new transfer's: it sends the request), and
+ * what that finished or decoded ends the wait at once. Decoded events that were already waiting to be taken do not
  * cut the wait short: a caller that can take them passes 0. budget_ms >= 0 bounds the work after the wait: a start or a socket
  * read past the first of its kind runs only while the time left covers its recent cost, and
  * the ready sockets not yet read wait for the next poll (libcurl's timers and finished

@@ -5,6 +5,7 @@
 -- picks there.
 local core = require "anthropic.core"
 local json = require "anthropic.json"
+local trees = require "spec.support.trees"
 
 local function message(err) return type(err) == "table" and err.message or tostring(err) end
 
@@ -45,13 +46,6 @@ local function agree(v, path)
   end
   assert.equal(r2, r1)
   return true, r1
-end
-
-local function nest(n)
-  local top = {}
-  local t = top
-  for _ = 1, n do t.c = {}; t = t.c end
-  return top
 end
 
 describe("core.json_preparer", function()
@@ -138,19 +132,15 @@ describe("core.json_preparer", function()
   end)
 
   it("takes a table nested 900 levels deep and refuses one at 901", function()
-    assert.is_true(agree(nest(900)))
-    local ok, msg = agree(nest(901))
+    assert.is_true(agree(trees.nest(900)))
+    local ok, msg = agree(trees.nest(901))
     assert.is_false(ok)
     assert.truthy(msg:find(": nested too deeply$"), msg)
     assert.equal(901, select(2, msg:gsub("c", "")))
   end)
 
   it("agrees with the Lua walk on 1,000 random trees", function()
-    local state = 7
-    local function rand(n)
-      state = (state * 1103515245 + 12345) % 2147483648
-      return math.floor(state / 65536) % n + 1
-    end
+    local rand = trees.rand(7)
     local big = math.tointeger and math.tointeger(2 ^ 60) + 7 or 2 ^ 60
     local leaves = { 1, -7, 0.5, 1 / 3, 1e14, 1e15 + 0.5, big, 2 ^ 63, -0.0, 0 / 0, math.huge, true, false,
       json.null, "s", "", "\0x", "\0anthropic.json.", print, io.stdout }

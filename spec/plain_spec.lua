@@ -4,6 +4,7 @@
 -- metatable. Both walks run on every Lua, whichever json.plain picks there.
 local core = require "anthropic.core"
 local json = require "anthropic.json"
+local trees = require "spec.support.trees"
 
 -- The core's walk and the Lua one, as json.plain raises: ok, copy or ok=false, the error.
 local function with_core(v) return pcall(json._plain_in_c, v, "p") end
@@ -102,25 +103,15 @@ describe("core.plain_copy", function()
   end)
 
   it("refuses a table nested deeper than 900 levels, and takes one at 900", function()
-    local function nest(n)
-      local top = {}
-      local t = top
-      for _ = 1, n do t.c = {}; t = t.c end
-      return top
-    end
-    assert.is_true(agree(nest(900)))
-    local ok, msg = agree(nest(901))
+    assert.is_true(agree(trees.nest(900)))
+    local ok, msg = agree(trees.nest(901))
     assert.is_false(ok)
     assert.truthy(msg:find(": nested too deeply$"), msg)
     assert.equal(901, select(2, msg:gsub("%.c", "")))
   end)
 
   it("agrees with the Lua walk on 500 random trees", function()
-    local state = 22
-    local function rand(n)
-      state = (state * 1103515245 + 12345) % 2147483648
-      return math.floor(state / 65536) % n + 1
-    end
+    local rand = trees.rand(22)
     local pool, marks = {}, { json.array_mt, json.object_mt, proxy_pairs, proxy_index,
       { __name = "plain" }, json.send_raw({ __pairs = function() end }) }
     local function tree(depth)

@@ -11,7 +11,7 @@
 --   mock.connect([url]) -> conn with conn:request(...) for keep-alive tests
 --   mock.spawn(args)  a separate mock process: {url=, pid=, stop=}
 --   mock.headers(overrides), mock.sse(text), mock.KEYS, mock.lua()
---   mock.dead_url()   a loopback URL where nothing listens (a port bound, read and closed)
+--   mock.dead_url()   a loopback URL where nothing listens (a port held bound, never listening)
 --
 -- Uses only LuaSocket and lua-cjson. Started mocks get --watch-pid <this
 -- process>, so they exit on their own when the test process is gone, even if
@@ -103,10 +103,16 @@ function M.spawn(args)
   return h
 end
 
+-- The ports of dead_url, held for the life of this process: bound but never listening, a port
+-- refuses every connection, and no other process (the specs run two Luas at once) can take it,
+-- as it could a port chosen and then released.
+local dead_ports = {}
+
 function M.dead_url()
-  local s = assert(socket.bind("127.0.0.1", 0))
+  local s = assert(socket.tcp())
+  assert(s:bind("127.0.0.1", 0))
   local _, port = s:getsockname()
-  s:close()
+  dead_ports[#dead_ports + 1] = s
   return "http://127.0.0.1:" .. port
 end
 

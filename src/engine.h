@@ -38,8 +38,8 @@ typedef struct anth_sock {
 
 struct pollfd;
 
-/* Shared with transfer.c, which links its transfers into `xfers` and keeps `inflight`;
- * everything else is the engine's own. */
+/* Shared with the transfer module: transfer.c links its transfers into `xfers` and keeps
+ * `inflight`, transfer_io.c counts `events_made`; everything else is the engine's own. */
 struct anth_engine {
     CURLM *multi;
     anth_xfer *xfers;             /* every live transfer, any state */
@@ -69,11 +69,11 @@ void anth_engine_free(anth_engine *e);
 /* Bounded work: waits at most timeout_ms for socket activity or a timer, then moves every
  * transfer along. A poll that may wait (timeout_ms > 0, no budget) first puts new transfers on
  * libcurl and runs a libcurl timer already due (a new transfer's: it sends the request), and
- * what that finished or decoded ends the wait at once. Decoded events that were already waiting to be taken do not
- * cut the wait short: a caller that can take them passes 0. budget_ms >= 0 bounds the work after the wait: a start or a socket
- * read past the first of its kind runs only while the time left covers its recent cost, and
- * the ready sockets not yet read wait for the next poll (libcurl's timers and finished
- * attempts are always handled). *work_start (if not NULL) gets the monotonic ms at which the
+ * what that finished or decoded ends the wait at once. Decoded events that were already
+ * waiting to be taken do not cut the wait short: a caller that can take them passes 0.
+ * budget_ms >= 0 bounds the work after the wait: a start or a socket read past the first of
+ * its kind runs only while the time left covers its recent cost, and the ready sockets not yet
+ * read wait for the next poll (libcurl's timers and finished attempts are always handled). *work_start (if not NULL) gets the monotonic ms at which the
  * work began, so the caller can charge its own share of the same budget. Returns the number of
  * transfers not yet done, or -1 on an engine failure (message in err). */
 int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *work_start,

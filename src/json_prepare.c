@@ -77,7 +77,7 @@ static int is_reserved(lua_State *L, const prep_state *s, int idx)
 {
     size_t len;
     const char *p = lua_tolstring(L, idx, &len);
-    return len >= s->reserved_len && p[0] == '\0' && memcmp(p, s->reserved, s->reserved_len) == 0;
+    return len >= s->reserved_len && memcmp(p, s->reserved, s->reserved_len) == 0;
 }
 
 /* lookup[key] is truthy; key is a stack index, or 0 for the top value, which has none. */

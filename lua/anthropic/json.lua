@@ -258,6 +258,13 @@ plain_copy = function(v, depth, walked)
   return copy
 end
 
+-- Raises what a core walk refused (src/plain.c, src/json_prepare.c): `keys` lead from the walked
+-- value down to the refused one, and name it as the Lua walks would.
+local function refuse_at(why, keys)
+  for i = 1, #keys do stack[i] = keys[i] end
+  fail_at(#keys, why)
+end
+
 -- json.plain over one of the two walks: values that are not tables pass as they are, and the
 -- path and name are set for the errors of the walk.
 local function plain_by(walk)
@@ -274,10 +281,7 @@ local plain_in_lua = plain_by(function(value) return plain_copy(value, 0, {}) en
 -- The same walk as the core's (src/plain.c); what it refuses is raised here, named the same way.
 local plain_in_c = plain_by(function(value)
   local copy, why, keys = core.plain_copy(value, array_mt, object_mt, sent_raw)
-  if copy == nil then
-    for i = 1, #keys do stack[i] = keys[i] end
-    fail_at(#keys, why)
-  end
+  if copy == nil then refuse_at(why, keys) end
   return copy
 end)
 
@@ -359,11 +363,7 @@ local preparer = has_core and core.json_preparer(array_mt, object_mt, null, ARRA
   SENTINEL, NUMBER_PREFIX, RESERVED_PREFIX)
 local encode_in_c = preparer and encode_by(function(t)
   local prepared, changed, count = preparer(t, numbers)
-  if prepared == nil then
-    local why, keys = changed, count
-    for i = 1, #keys do stack[i] = keys[i] end
-    fail_at(#keys, why)
-  end
+  if prepared == nil then refuse_at(changed, count) end   -- nil, why, keys
   nnumbers = count
   return prepared, changed
 end)

@@ -47,7 +47,7 @@ CHECK_SPECS_ALL = spec/client_spec.lua spec/stream_spec.lua spec/retry_spec.lua 
   spec/cli_platforms_spec.lua spec/hostile_spec.lua spec/params_spec.lua \
   spec/params_property_spec.lua spec/descriptors_spec.lua spec/files_spec.lua spec/timers_spec.lua \
   spec/bulk_spec.lua spec/queue_spec.lua spec/log_spec.lua \
-  spec/content_spec.lua spec/plain_spec.lua spec/json_prepare_spec.lua
+  spec/content_spec.lua spec/plain_spec.lua spec/json_prepare_spec.lua spec/send_now_spec.lua
 CHECK_SPECS ?= $(CHECK_SPECS_ALL)
 CHECK_LPATH = $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/?.lua;;
 

@@ -114,7 +114,10 @@ static size_t read_parts(lua_State *L, anth_mime_part *parts, int anchor_idx)
  * "eventstream": AWS event-stream messages, see anth_es_describe), timeout_ms=,
  * connect_timeout_ms=, idle_timeout_ms=, max_retries=, retry_cap_ms=, max_response_bytes=,
  * max_ok_bytes= (a buffered 2xx body's own cap: a file downloaded into a string),
- * insecure=, ca_file=, proxy= } -> Request, already started.
+ * insecure=, ca_file=, proxy=, send_now= (true from a caller that blocks on this request next:
+ * it is put on libcurl and sent, or its connection opened, before this returns, so the server
+ * works while the caller sets up its wait; otherwise the next poll does that) } -> Request,
+ * already started.
  * Argument checks all happen before anything is allocated in C, so a raise leaks nothing.
  * Returns nil, message when a file cannot be used (a part's path unreadable, download_path's
  * directory not writable): the caller's mistake, which the Lua side reports as a UsageError.
@@ -126,7 +129,7 @@ int anth_client_request(lua_State *L)
     anth_xfer_opts o;
     anth_lrequest *r;
     size_t i, nh, len;
-    int body_idx, headers_idx, anchor_idx;
+    int body_idx, headers_idx, anchor_idx, send_now;
     const char *hv[128];
     anth_mime_part parts[ANTH_MIME_MAX_PARTS];
 
@@ -164,7 +167,9 @@ int anth_client_request(lua_State *L)
     }
     lua_getfield(L, 2, "insecure");
     o.insecure = lua_toboolean(L, -1);
-    lua_pop(L, 2);
+    lua_getfield(L, 2, "send_now");
+    send_now = lua_toboolean(L, -1);
+    lua_pop(L, 3);
     o.timeout_ms = opt_long_field(L, 2, "timeout_ms", 0, 0, 2147483647L);
     o.connect_timeout_ms = opt_long_field(L, 2, "connect_timeout_ms", 0, 0, 2147483647L);
     o.idle_timeout_ms = opt_long_field(L, 2, "idle_timeout_ms", 0, 0, 2147483647L);
@@ -223,6 +228,8 @@ int anth_client_request(lua_State *L)
     }
     if (r->x == NULL)
         return luaL_error(L, "request: %s", err);
+    if (send_now)
+        anth_engine_send_now(engine);
     return 1;
 }
 

@@ -220,6 +220,25 @@ static void run_due_timer(anth_engine *e, double now)
     }
 }
 
+/* Puts the transfers due on libcurl and runs a libcurl timer already due: a new transfer's
+ * action connects it, or writes its request on a kept-alive connection. Returns whether that
+ * ended a transfer or decoded events, which is news for the caller. */
+static int send_due(anth_engine *e)
+{
+    int before = e->inflight;
+    unsigned long events = e->events_made;
+    start_due(e, anth_now_ms(), -1.0);
+    run_due_timer(e, anth_now_ms());
+    read_done(e);
+    return e->inflight < before || e->events_made != events;
+}
+
+void anth_engine_send_now(anth_engine *e)
+{
+    if (send_due(e))
+        e->news = 1;
+}
+
 static void check_idle(anth_engine *e, double now)
 {
     anth_xfer *x, *next;
@@ -263,8 +282,8 @@ static long ms_until(double at, double now)
 
 long anth_engine_timeout(anth_engine *e)
 {
-    if (engine_has_events(e))
-        return 0;                 /* the caller has events to take: poll again at once */
+    if (e->news || engine_has_events(e))
+        return 0;                 /* the caller has news or events to take: poll again at once */
     return ms_until(next_deadline(e), anth_now_ms());
 }
 
@@ -285,24 +304,23 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *
     size_t i, k, n, first, handled;
     int rc, running;
 
-    if (budget_ms < 0)
-        start_due(e, now, -1.0);
-    if (budget_ms < 0 && wait > 0) {
-        int before = e->inflight;
-        unsigned long events = e->events_made;
-        /* A transfer just put on libcurl has its timer due at once, and that action connects it,
-         * or sends the request on a kept-alive connection. A poll that may wait runs it before
-         * the wait, so that the wait is for the reply: a blocking request then takes one poll,
-         * not one to send and one to receive. If the action ended a transfer (a refused
-         * connection) or decoded new events, that is news for the caller, and the poll does not
-         * wait. (Events that were waiting before do not count: see below. A poll(0) of a frame
-         * loop, and one under a budget, keep their order: the wait, then all the work.) */
-        run_due_timer(e, anth_now_ms());
-        read_done(e);
-        now = anth_now_ms();
-        if (e->inflight < before || e->events_made != events)
-            wait = 0;
+    /* What a send_now ended or decoded is news this poll must not wait on. */
+    if (e->news) {
+        e->news = 0;
+        wait = 0;
     }
+    /* A poll that may wait (no budget) sends what is due before the wait, so that the wait is
+     * for the reply: a blocking request then takes one poll, not one to send and one to
+     * receive. If that ended a transfer (a refused connection) or decoded new events, the poll
+     * does not wait. (Events that were waiting before do not count: see below. A poll(0) of a
+     * frame loop, and one under a budget, keep their order: the wait, then all the work.) */
+    if (budget_ms < 0 && wait > 0) {
+        if (send_due(e))
+            wait = 0;
+    } else if (budget_ms < 0) {
+        start_due(e, now, -1.0);
+    }
+    now = anth_now_ms();
     /* Only timers shorten the wait. Whether decoded events waiting to be taken should is the
      * caller's decision: it knows which it can take now (a consumer whose callback is running
      * a nested blocking call cannot, and a poll that never sleeps for them would spin). */

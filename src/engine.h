@@ -46,6 +46,7 @@ struct anth_engine {
     int inflight;                 /* transfers not DONE */
     unsigned long events_made;    /* events decoded so far, by every transfer (wraps) */
     int active;                   /* transfers on the multi handle (<= ANTH_MAX_ACTIVE) */
+    int news;                     /* a send_now ended a transfer or decoded events */
     anth_sock *socks;
     size_t nsocks, capsocks;
     struct pollfd *pfds;
@@ -73,9 +74,10 @@ void anth_engine_free(anth_engine *e);
  * waiting to be taken do not cut the wait short: a caller that can take them passes 0.
  * budget_ms >= 0 bounds the work after the wait: a start or a socket read past the first of
  * its kind runs only while the time left covers its recent cost, and the ready sockets not yet
- * read wait for the next poll (libcurl's timers and finished attempts are always handled). *work_start (if not NULL) gets the monotonic ms at which the
- * work began, so the caller can charge its own share of the same budget. Returns the number of
- * transfers not yet done, or -1 on an engine failure (message in err). */
+ * read wait for the next poll (libcurl's timers and finished attempts are always handled).
+ * *work_start (if not NULL) gets the monotonic ms at which the work began, so the caller can
+ * charge its own share of the same budget. Returns the number of transfers not yet done, or -1
+ * on an engine failure (message in err). */
 int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *work_start,
                      char *err, size_t errlen);
 /* Milliseconds until the engine next needs a poll (0 = now, also while decoded events wait to
@@ -84,6 +86,11 @@ long anth_engine_timeout(anth_engine *e);
 /* The sockets libcurl wants watched: calls fn(fd, want_read, want_write, ud) for each. */
 void anth_engine_sockets(anth_engine *e, void (*fn)(int fd, int r, int w, void *ud), void *ud);
 int anth_engine_inflight(const anth_engine *e);
+/* For a caller about to block on a request it just made: the steps a waiting poll takes before
+ * its wait (due transfers onto libcurl, a due timer action: the connect, or the request written
+ * on a kept-alive connection), taken now, so the server works while the caller sets up its
+ * wait. What they end or decode makes the next poll return without waiting. */
+void anth_engine_send_now(anth_engine *e);
 
 /* An easy handle for a new transfer: a pooled one (reset) or a new one; NULL when out of
  * memory. Give it back when the transfer ends: kept for reuse up to ANTH_POOL_MAX. */

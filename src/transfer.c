@@ -384,9 +384,9 @@ fail:
         e->xfers->prev = x;
     e->xfers = x;
     e->inflight++;
-    /* Due now: the next poll puts it on libcurl (nothing connects before that poll anyway), so
-     * a poll under a time budget can spread the connections it opens over several frames, and
-     * one beyond the ANTH_MAX_ACTIVE slots simply waits there for one. */
+    /* Due now: the next poll puts it on libcurl (or anth_engine_send_now, for a caller that
+     * blocks on it next), so a poll under a time budget can spread the connections it opens
+     * over several frames, and one beyond the ANTH_MAX_ACTIVE slots simply waits for one. */
     x->state = ANTH_X_WAITING;
     x->started_at = x->wake_at = anth_now_ms();
     return x;

@@ -345,8 +345,8 @@ local request_opts = {}
 --- download_path (a 2xx body streamed to this file), max_ok_bytes (the cap of this request's
 --- 2xx body in memory; headers and error replies keep max_response_bytes) }.
 --- A file the core cannot use (multipart path, download_path) is a UsageError naming
---- spec.file_param.
-function Client:_send(spec)
+--- spec.file_param. now: the caller blocks on the op next (core:request's send_now).
+function Client:_send(spec, now)
   check_open(self)
   local o = spec.options or {}
   local accept = spec.accept or "application/json"
@@ -391,6 +391,7 @@ function Client:_send(spec)
   ro.insecure, ro.ca_file = self.insecure_skip_tls_verify, self.ca_file
   ro.proxy = self.proxy or (self._direct and "" or nil)
   ro.multipart, ro.download_path = spec.multipart, spec.download_path
+  ro.send_now = now == true
   local req, file_err = self._core:request(ro)
   ro.headers, ro.body, ro.multipart = nil, nil, nil   -- no request's data outlives its call
   if req == nil then errors.usage(spec.file_param or "path", file_err) end
@@ -429,8 +430,12 @@ end
 --- client:_call(spec) sends spec and, unless spec.callbacks.on_done is given, waits for the
 --- result: returns it, or raises the typed error. With on_done, returns the op at once.
 function Client:_call(spec)
-  local op = self:_send(spec)
-  if spec.callbacks and spec.callbacks.on_done then return op end
+  local async = spec.callbacks and spec.callbacks.on_done
+  -- A caller that blocks has its request sent at once, so the server works while the op and
+  -- the wait are set up here. An on_done request goes out on the host's next poll, and so does
+  -- a task's: its wait is the host's poll, which may be working to a frame budget.
+  local op = self:_send(spec, not async and not engine.in_task())
+  if async then return op end
   engine.wait(op)
   if self:_reauthorize(op.err, spec) then return self:_call(spec) end
   if op.err ~= nil then error(op.err, 0) end

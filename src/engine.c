@@ -311,8 +311,8 @@ int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *
     }
     /* A poll that may wait (no budget) sends what is due before the wait, so that the wait is
      * for the reply: a blocking request then takes one poll, not one to send and one to
-     * receive. If that ended a transfer (a refused connection) or decoded new events, the poll
-     * does not wait. (Events that were waiting before do not count: see below. A poll(0) of a
+     * receive. If that ended a transfer (one libcurl refuses at once: an unsupported scheme, a
+     * malformed URL) or decoded new events, the poll does not wait. (Events that were waiting before do not count: see below. A poll(0) of a
      * frame loop, and one under a budget, keep their order: the wait, then all the work.) */
     if (budget_ms < 0 && wait > 0) {
         if (send_due(e))

@@ -70,8 +70,9 @@ void anth_engine_free(anth_engine *e);
 /* Bounded work: waits at most timeout_ms for socket activity or a timer, then moves every
  * transfer along. A poll that may wait (timeout_ms > 0, no budget) first puts new transfers on
  * libcurl and runs a libcurl timer already due (a new transfer's: it sends the request), and
- * what that finished or decoded ends the wait at once. Decoded events that were already
- * waiting to be taken do not cut the wait short: a caller that can take them passes 0.
+ * what that finished or decoded ends the wait at once, as does what a send_now since the last
+ * poll finished or decoded. Decoded events that were already waiting to be taken do not cut
+ * the wait short: a caller that can take them passes 0.
  * budget_ms >= 0 bounds the work after the wait: a start or a socket read past the first of
  * its kind runs only while the time left covers its recent cost, and the ready sockets not yet
  * read wait for the next poll (libcurl's timers and finished attempts are always handled).
@@ -81,7 +82,7 @@ void anth_engine_free(anth_engine *e);
 int anth_engine_poll(anth_engine *e, long timeout_ms, double budget_ms, double *work_start,
                      char *err, size_t errlen);
 /* Milliseconds until the engine next needs a poll (0 = now, also while decoded events wait to
- * be taken), -1 when nothing is pending. */
+ * be taken or a send_now left news), -1 when nothing is pending. */
 long anth_engine_timeout(anth_engine *e);
 /* The sockets libcurl wants watched: calls fn(fd, want_read, want_write, ud) for each. */
 void anth_engine_sockets(anth_engine *e, void (*fn)(int fd, int r, int w, void *ud), void *ud);

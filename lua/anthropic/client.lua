@@ -190,30 +190,6 @@ function Client:usage(opts)
   return usage.of(self._usage, opts)
 end
 
---- M.poll_budget(budget) -> max_events, max_ms: a poll budget checked (see Client:poll); nil
---- for no budget. Raises a UsageError naming the bad field. (anthropic.uv checks its option here.)
----@param budget? integer|{ max_events?: integer, max_ms?: number }
----@return integer|nil max_events
----@return number|nil max_ms
-function M.poll_budget(budget)
-  local max_events, max_ms = budget, nil
-  if type(budget) == "table" then
-    for k in pairs(budget) do
-      if k ~= "max_events" and k ~= "max_ms" then
-        errors.usage("budget." .. tostring(k), "is not a poll budget field (max_events, max_ms)")
-      end
-    end
-    max_events, max_ms = budget.max_events, budget.max_ms
-    if max_ms ~= nil and (type(max_ms) ~= "number" or not (max_ms > 0 and max_ms < math.huge)) then
-      errors.usage("budget.max_ms", "must be a number > 0 (milliseconds of work)")
-    end
-  end
-  if max_events ~= nil and (type(max_events) ~= "number" or max_events < 1 or max_events % 1 ~= 0) then
-    errors.usage(type(budget) == "table" and "budget.max_events" or "max_events", "must be an integer >= 1")
-  end
-  return max_events, max_ms
-end
-
 --- client:poll([timeout_ms [, budget]]) -> operations still in flight. Waits at most
 --- timeout_ms (default 0) for network activity, then does the work that arrived. budget bounds
 --- that work (a frame's share): an integer is the most events handed out, shared among the
@@ -230,7 +206,7 @@ function Client:poll(timeout_ms, budget)
   if timeout_ms ~= nil and (type(timeout_ms) ~= "number" or timeout_ms ~= timeout_ms or timeout_ms < 0) then
     errors.usage("timeout_ms", "must be a number >= 0")
   end
-  local max_events, max_ms = M.poll_budget(budget)
+  local max_events, max_ms = engine.poll_budget(budget)
   return engine.poll(self._root, timeout_ms or 0, max_events, max_ms)
 end
 

@@ -295,6 +295,31 @@ local function raise_pending(client)
   if #errs > 0 then error(table.remove(errs, 1), 0) end
 end
 
+--- engine.poll_budget(budget) -> max_events, max_ms: a poll budget checked (see client:poll);
+--- nil for no budget. Raises a UsageError naming the bad field. (anthropic.uv checks its option
+--- here.)
+---@param budget? integer|{ max_events?: integer, max_ms?: number }
+---@return integer|nil max_events
+---@return number|nil max_ms
+function engine.poll_budget(budget)
+  local max_events, max_ms = budget, nil
+  if type(budget) == "table" then
+    for k in pairs(budget) do
+      if k ~= "max_events" and k ~= "max_ms" then
+        errors.usage("budget." .. tostring(k), "is not a poll budget field (max_events, max_ms)")
+      end
+    end
+    max_events, max_ms = budget.max_events, budget.max_ms
+    if max_ms ~= nil and (type(max_ms) ~= "number" or not (max_ms > 0 and max_ms < math.huge)) then
+      errors.usage("budget.max_ms", "must be a number > 0 (milliseconds of work)")
+    end
+  end
+  if max_events ~= nil and (type(max_events) ~= "number" or max_events < 1 or max_events % 1 ~= 0) then
+    errors.usage(type(budget) == "table" and "budget.max_events" or "max_events", "must be an integer >= 1")
+  end
+  return max_events, max_ms
+end
+
 --- engine.poll(client, timeout_ms [, max_events [, max_ms]]) -> number of ops still in
 --- flight. Bounded: waits at most timeout_ms for network activity, then services every op.
 --- max_events bounds the events handed to Lua in this poll (the work of a frame): each op gets

@@ -76,7 +76,7 @@ function M.attach(client, uv, opts)
   if opts.on_error ~= nil and type(opts.on_error) ~= "function" then
     errors.usage("on_error", "must be a function")
   end
-  require("anthropic.client").poll_budget(opts.budget)   -- a bad budget fails here, not at a poll
+  require("anthropic.engine").poll_budget(opts.budget)   -- a bad budget fails here, not at a poll
   client:sockets()           -- raises "attempt to use a closed client" now rather than later
 
   local d = setmetatable({

@@ -137,8 +137,9 @@ local Op = {}
 Op.__index = Op
 engine.Op = Op
 
---- Creates an op for `req` on `client` with `handler` (a table: pump(op, names, n) for events,
---- finish(op) when the request is done). The op joins the client's active set.
+--- Creates an op for `req` on `client` with `handler` (a table: events(op, batch, n) for a
+--- streamed reply's events, which every streamed request's handler must have; progress(op)
+--- for transfer progress; finish(op) when the request is done). The op joins the active set.
 ---@param client anthropic.Client
 ---@param req userdata an anthropic.core Request
 ---@param handler table { events?, progress?, finish }
@@ -150,7 +151,7 @@ function engine.start(client, req, handler, callbacks)
     on_done = callbacks and callbacks.on_done,
     on_event = callbacks and callbacks.on_event,
     on_text = callbacks and callbacks.on_text,
-    waiters = nil, buf = {},
+    waiters = nil, buf = nil,   -- the event batch table, made on the first batch (streams only)
   }, Op)
   client._ops[op] = true
   client._nops = client._nops + 1
@@ -235,12 +236,23 @@ local function service(op, req, limit, deadline)
     op.handler.progress(op)
     if op.done then return end     -- a callback it ran (on_progress) failed and canceled the op
   end
-  local events, buf = op.handler.events, op.buf
+  local events = op.handler.events
+  -- A handler without `events` is for a reply that is not streamed: the core queues nothing
+  -- for it (every streamed request's handler takes events), so only the end is looked for.
+  if not events then
+    if req:is_done() then op.handler.finish(op) end
+    return
+  end
+  local buf = op.buf
+  if not buf then
+    buf = {}
+    op.buf = buf
+  end
   local more
   if deadline == nil then
     local n
     n, more = req:take_events(buf, limit)
-    if n > 0 and events then
+    if n > 0 then
       events(op, buf, n)
       if op.done then return end
     end
@@ -251,7 +263,7 @@ local function service(op, req, limit, deadline)
       local n
       n, more = req:take_events(buf, limit < BUDGET_BATCH and limit or BUDGET_BATCH)
       limit = limit - n
-      if n > 0 and events then
+      if n > 0 then
         events(op, buf, n)
         if op.done then return end
       end

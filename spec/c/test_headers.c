@@ -95,10 +95,44 @@ static void test_corrupt(void)
     anth_headers_free(&h);
 }
 
+/* Every byte value as a name byte, at every offset of an 8-byte word and across several
+ * lengths: only A-Z change, each to its lowercase, and the value after the name is untouched
+ * (the name is lowercased a word at a time). */
+static void test_lowercase_every_byte(void)
+{
+    char line[64], want[32];
+    int b, len, at, bad = 0;
+    for (len = 1; len <= 19; len++)
+        for (at = 0; at < len; at++)
+            for (b = 1; b < 256; b++) {
+                anth_headers h;
+                anth_header e;
+                size_t pos = 0;
+                int k;
+                if (b == ':' || b == ' ' || b == '\t' || b == '\r' || b == '\n')
+                    continue;
+                for (k = 0; k < len; k++) {
+                    char c = (char)(k == at ? b : "aZ-9Mz@[`{"[k % 10]);
+                    line[k] = c;
+                    want[k] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+                }
+                memcpy(line + len, ": AbC\r\n", 8);
+                anth_headers_init(&h);
+                if (anth_headers_add_line(&h, line, (size_t)len + 7) != 0 ||
+                    !anth_headers_next(h.buf.p, h.buf.len, &pos, &e) ||
+                    e.name_len != (size_t)len || memcmp(e.name, want, (size_t)len) != 0 ||
+                    e.value_len != 3 || memcmp(e.value, "AbC", 3) != 0)
+                    bad++;
+                anth_headers_free(&h);
+            }
+    CHECK(bad == 0, "%d names lowercased unlike a byte loop would", bad);
+}
+
 int main(void)
 {
     test_parse();
     test_long_and_binary();
     test_corrupt();
+    test_lowercase_every_byte();
     return anth_check_done();
 }

@@ -97,7 +97,8 @@ end
 local function keep_secrets(self, api_key, auth_token)
   local list = defaults.header_secrets(self.default_headers, { api_key, auth_token })
   local platform = self._platform
-  secrets[self] = { api_key = api_key, auth_token = auth_token, headers = {}, list = list }
+  secrets[self] = { api_key = api_key, auth_token = auth_token, list = list,
+                    headers = {}, body_headers = {} }
   secrets[self].redact = function(text)
     if type(text) ~= "string" then return text end
     return M.redact(text, platform and defaults.join(platform:secrets(), list) or list)
@@ -314,6 +315,7 @@ end
 -- request hands over is cleared after the call (a raise there, for input the Lua side has
 -- already checked, leaves it until the next request).
 local request_opts = {}
+local NO_OPTIONS = {}   -- a request without per-request options reads this; nothing writes it
 
 --- client:_send(spec) -> op. spec = { method, path, query, body (string), stream, accept,
 --- headers (extra, validated), betas, options (per-request overrides), handler, callbacks,
@@ -324,19 +326,20 @@ local request_opts = {}
 --- spec.file_param. now: the caller blocks on the op next (core:request's send_now).
 function Client:_send(spec, now)
   check_open(self)
-  local o = spec.options or {}
+  local o = spec.options or NO_OPTIONS
   local accept = spec.accept or "application/json"
   local list
   if spec.headers or (spec.betas and #spec.betas > 0) then
     list = build_headers(self, accept, spec.body ~= nil, spec.betas, spec.headers)
   else
-    -- The common case has the same headers every time: build them once per client.
-    local key = spec.body and accept .. "+body" or accept
-    local cache = secrets[self].headers
-    list = cache[key]
+    -- The common case has the same headers every time: build them once per client, per
+    -- accept and per whether a body goes with them.
+    local s = secrets[self]
+    local cache = spec.body and s.body_headers or s.headers
+    list = cache[accept]
     if not list then
       list = build_headers(self, accept, spec.body ~= nil)
-      cache[key] = list
+      cache[accept] = list
     end
   end
 

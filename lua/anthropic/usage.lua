@@ -34,12 +34,7 @@ function M.ledger(parent)
   return { total = zero(), models = {}, parent = parent }
 end
 
--- A count is a non-negative number; anything else (null, a string from a proxy) adds 0.
 local huge, type = math.huge, type
-local function count(n)
-  if type(n) == "number" and n >= 0 and n < huge then return n end
-  return 0
-end
 
 local function add(row, failed, i, o, cw, cr)
   row.requests = row.requests + 1
@@ -61,8 +56,14 @@ function M.record(ledger, model, usage, failed)
   if type(model) ~= "string" or model == "" then model = "unknown" end
   local i, o, cw, cr = 0, 0, 0, 0
   if type(usage) == "table" then
-    i, o = count(usage.input_tokens), count(usage.output_tokens)
-    cw, cr = count(usage.cache_creation_input_tokens), count(usage.cache_read_input_tokens)
+    i, o = usage.input_tokens, usage.output_tokens
+    cw, cr = usage.cache_creation_input_tokens, usage.cache_read_input_tokens
+    -- A count is a non-negative number; anything else (null, a string from a proxy, NaN)
+    -- adds 0. Written out, not a function: this runs on every request.
+    if type(i) ~= "number" or not (i >= 0 and i < huge) then i = 0 end
+    if type(o) ~= "number" or not (o >= 0 and o < huge) then o = 0 end
+    if type(cw) ~= "number" or not (cw >= 0 and cw < huge) then cw = 0 end
+    if type(cr) ~= "number" or not (cr >= 0 and cr < huge) then cr = 0 end
   end
   while ledger do
     local row = ledger.models[model]

@@ -209,7 +209,16 @@ end
 ---@return integer n the number of items
 function validate.list(v, name)
   if type(v) ~= "table" then usage(name, "must be a list (a table with items 1..n)") end
-  local n = 0
+  -- The common case first: as many keys as the length, and 1..n all set, is exactly 1..n.
+  local count, n = 0, #v
+  for _ in pairs(v) do count = count + 1 end
+  if count == n then
+    local i = 1
+    while i <= n and v[i] ~= nil do i = i + 1 end
+    if i > n then return n end
+  end
+  -- Otherwise find what is wrong, to say so.
+  n = 0
   for k in pairs(v) do
     if not is_integer(k) or k < 1 then
       usage(name, "must be a list (a table with items 1..n), found key " .. validate.describe_key(k))

@@ -315,7 +315,6 @@ end
 -- request hands over is cleared after the call (a raise there, for input the Lua side has
 -- already checked, leaves it until the next request).
 local request_opts = {}
-local NO_OPTIONS = {}   -- a request without per-request options reads this; nothing writes it
 
 --- client:_send(spec) -> op. spec = { method, path, query, body (string), stream, accept,
 --- headers (extra, validated), betas, options (per-request overrides), handler, callbacks,
@@ -326,7 +325,7 @@ local NO_OPTIONS = {}   -- a request without per-request options reads this; not
 --- spec.file_param. now: the caller blocks on the op next (core:request's send_now).
 function Client:_send(spec, now)
   check_open(self)
-  local o = spec.options or NO_OPTIONS
+  local o = spec.options or validate.NO_OPTIONS
   local accept = spec.accept or "application/json"
   local list
   if spec.headers or (spec.betas and #spec.betas > 0) then

@@ -350,11 +350,19 @@ end
 ---@return integer inflight
 function engine.poll(client, timeout_ms, max_events, max_ms)
   raise_pending(client)       -- left over from an earlier poll: raise it before waiting
-  local wait, ops = timeout_ms or 0, {}
+  local wait, ops, nops = timeout_ms or 0, nil, client._nops
   -- Work a budget cut short is waiting (in C queues or unread sockets): don't sleep.
   if client._cut then wait, client._cut = 0, false end
-  for op in pairs(client._ops) do
-    ops[#ops + 1] = op
+  -- The ops to serve after the core's poll, as they are before it: one op (a blocking
+  -- request, the common case) needs no list made.
+  local only = nops == 1 and next(client._ops) or nil
+  if not only then
+    ops = {}
+    for op in pairs(client._ops) do ops[#ops + 1] = op end
+    nops = #ops
+  end
+  for i = 1, nops do
+    local op = only or ops[i]
     -- Events already decoded wait for this op (one poll hands out MAX_EVENTS_PER_POLL): don't
     -- sleep. Unless its callback is running now (a blocking call inside it polls here): it
     -- cannot take them, and waiting for it would spin.
@@ -369,11 +377,14 @@ function engine.poll(client, timeout_ms, max_events, max_ms)
     end
   end
   local _, work_start = client._core:poll(wait, max_ms)
-  local nops, share = #ops, nil
+  local share
   if max_events then
     share = math.min(engine.MAX_EVENTS_PER_POLL, math.max(1, math.floor(max_events / math.max(1, nops))))
   end
-  if max_ms == nil then
+  if only then
+    if max_ms then client._turn = 1 end   -- as the turn below: the op after the one served
+    only:service(share, max_ms and work_start + max_ms)
+  elseif max_ms == nil then
     for i = 1, nops do ops[i]:service(share) end
   elseif nops > 0 then
     local deadline = work_start + max_ms

@@ -27,23 +27,16 @@ local function zero()
            cache_creation_input_tokens = 0, cache_read_input_tokens = 0 }
 end
 
---- M.ledger([parent]) -> an empty ledger; counts added to it are added to parent too.
+--- M.ledger([parent]) -> an empty ledger; counts added to it are added to parent too. It keeps
+--- a row per model only: the total is their sum, made when a report is (a request adds to one
+--- row per ledger, not two).
 ---@param parent? table
 ---@return table
 function M.ledger(parent)
-  return { total = zero(), models = {}, parent = parent }
+  return { models = {}, parent = parent }
 end
 
 local huge, type = math.huge, type
-
-local function add(row, failed, i, o, cw, cr)
-  row.requests = row.requests + 1
-  if failed then row.errors = row.errors + 1 end
-  row.input_tokens = row.input_tokens + i
-  row.output_tokens = row.output_tokens + o
-  row.cache_creation_input_tokens = row.cache_creation_input_tokens + cw
-  row.cache_read_input_tokens = row.cache_read_input_tokens + cr
-end
 
 --- M.record(ledger, model, usage, failed): one request of `model` ended; `usage` is its
 --- Usage table (or nil), `failed` whether it ended in an error. Once per request, so kept
@@ -65,14 +58,19 @@ function M.record(ledger, model, usage, failed)
     if type(cw) ~= "number" or not (cw >= 0 and cw < huge) then cw = 0 end
     if type(cr) ~= "number" or not (cr >= 0 and cr < huge) then cr = 0 end
   end
+  local e = failed and 1 or 0
   while ledger do
     local row = ledger.models[model]
     if not row then
       row = zero()
       ledger.models[model] = row
     end
-    add(row, failed, i, o, cw, cr)
-    add(ledger.total, failed, i, o, cw, cr)
+    row.requests = row.requests + 1
+    row.errors = row.errors + e
+    row.input_tokens = row.input_tokens + i
+    row.output_tokens = row.output_tokens + o
+    row.cache_creation_input_tokens = row.cache_creation_input_tokens + cw
+    row.cache_read_input_tokens = row.cache_read_input_tokens + cr
     ledger = ledger.parent
   end
 end
@@ -121,9 +119,15 @@ end
 ---@param ledger table
 ---@return anthropic.UsageReport
 function M.report(ledger)
-  local models = {}
-  for name, row in pairs(ledger.models) do models[name] = copy(row) end
-  return { total = copy(ledger.total), models = models }
+  local models, total = {}, zero()
+  for name, row in pairs(ledger.models) do
+    models[name] = copy(row)
+    for f = 1, #M.FIELDS do
+      local field = M.FIELDS[f]
+      total[field] = total[field] + row[field]
+    end
+  end
+  return { total = total, models = models }
 end
 
 --- M.of(ledger, opts) -> client:usage(opts): the report; opts.reset = true then clears the
@@ -142,7 +146,7 @@ end
 --- M.reset(ledger): back to zero (the parent's counts are kept).
 ---@param ledger table
 function M.reset(ledger)
-  ledger.total, ledger.models = zero(), {}
+  ledger.models = {}
 end
 
 ---@class anthropic.UsageCounts

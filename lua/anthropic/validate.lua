@@ -181,11 +181,18 @@ function validate.headers(h, name)
   return out
 end
 
+--- The options of a request given none: one shared table, not one made per request. Read
+--- only (a write raises), so no request can leave anything in it for the next.
+validate.NO_OPTIONS = setmetatable({}, {
+  __newindex = function() error("anthropic: validate.NO_OPTIONS is read-only", 2) end,
+  __metatable = false,
+})
+
 --- Per-request options (the second argument of create/stream/...).
 ---@param o? anthropic.RequestOptions
 ---@return table validated the checked timeouts, retries and headers
 function validate.request_options(o)
-  if o == nil then return {} end
+  if o == nil then return validate.NO_OPTIONS end
   if type(o) ~= "table" then usage("options", "must be a table") end
   o = validate.plain(o, "options")
   validate.known_keys(o, validate.REQUEST_OPTIONS, "options.")

@@ -10,6 +10,8 @@ local validate = {}
 
 local usage = errors.usage
 local floor, huge = math.floor, math.huge
+-- A length that runs no __len of the caller's (Lua 5.1 and LuaJIT's # on a table runs none).
+local rawlen = rawget(_G, "rawlen") or function(t) return #t end
 
 validate.CLIENT_OPTIONS = {
   api_key = true, auth_token = true, base_url = true, timeout = true, connect_timeout = true,
@@ -217,7 +219,7 @@ end
 function validate.list(v, name)
   if type(v) ~= "table" then usage(name, "must be a list (a table with items 1..n)") end
   -- The common case first: as many keys as the length, and 1..n all set, is exactly 1..n.
-  local count, n = 0, #v
+  local count, n = 0, rawlen(v)
   for _ in pairs(v) do count = count + 1 end
   if count == n then
     local i = 1

@@ -364,20 +364,9 @@ function Acc:apply(ev)
   end
   local t = ev.type
   if t == "content_block_delta" then
-    -- The bulk of every stream: a text delta for a text block whose buffer exists (every delta
-    -- after the block's first). The same checks as the general path below, in one function
-    -- instead of five calls; anything else (first delta, other types, a malformed event) takes
-    -- the general path.
-    local msg, delta, i = self._msg, ev.delta, ev.index
-    if msg and not self._done and type(delta) == "table" and delta.type == "text_delta"
-      and type(i) == "number" and i >= 0 and i == floor(i) then
-      local pos, content, text = i + 1, msg.content, delta.text
-      local block, st = content[pos], self._st[pos]
-      if st and st.text and type(text) == "string" and type(block) == "table"
-        and block.type == "text" and pos <= #content then
-        buf_add(st.text, text)
-        return "text", text
-      end
+    local delta = ev.delta
+    if type(delta) == "table" and delta.type == "text_delta" and self:add_text(ev.index, delta.text) then
+      return "text", delta.text
     end
   end
   local handler = EVENTS[t]
@@ -387,6 +376,28 @@ function Acc:apply(ev)
   end
   if self._done then return malformed("%s after message_stop", t) end
   return handler(self, ev)
+end
+
+--- acc:add_text(index, text) -> true when it appended text to the text block at the stream's
+--- 0-based index, as apply does for that text_delta; false, changing nothing, when the delta
+--- is not the common case: the message already stopped, or no text buffer at that index (not a
+--- text block, the block's first delta, a block whose text was settled). The bulk of every
+--- stream is this case, and a stream that recognised a text delta without decoding it into
+--- tables (stream.lua) hands it over as it is. On false, apply the event: it takes the general
+--- path and reports what was wrong.
+---@param index any the event's index
+---@param text any the delta's text
+---@return boolean appended
+function Acc:add_text(index, text)
+  if self._done or type(index) ~= "number" or type(text) ~= "string" then return false end
+  -- A text buffer exists only for a position whose block is a text block: text_delta makes it
+  -- after checking that, and blocks are only ever appended. Any other index (negative,
+  -- fractional, NaN, past the end) has no entry.
+  local st = self._st[index + 1]
+  local b = st and st.text
+  if not b then return false end
+  buf_add(b, text)
+  return true
 end
 
 --- The message snapshot (nil before message_start), with text, thinking and tool inputs

@@ -417,6 +417,18 @@ function json.decode_raw(text)
   return value
 end
 
+--- json.decode_string(text) -> the string when text is one JSON string (a quoted literal,
+--- escapes and all) and nothing else but whitespace; else nil. For hot paths that have already
+--- cut a string out of a document of known shape (stream.lua's text deltas): cjson decodes it
+--- and no table is made.
+---@param text string
+---@return string|nil value
+function json.decode_string(text)
+  local ok, value = pcall(decode_raw, text)
+  if ok and type(value) == "string" then return value end
+  return nil
+end
+
 --- json.decode(text) -> value, or nil and an error message for text that is not JSON.
 ---@param text string
 ---@return any value

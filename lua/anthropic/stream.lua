@@ -59,12 +59,59 @@ function M.event_iterator(s)
 end
 
 local decode_raw, fix_integers, tointeger = json.decode_raw, json.fix_integers, math.tointeger
+local decode_string = json.decode_string
+local find, sub, byte, rep, format = string.find, string.sub, string.byte, string.rep, string.format
 local PLAIN_DELTAS = { text_delta = true, input_json_delta = true, thinking_delta = true, signature_delta = true }
 
 local HOLD = { message_start = true, content_block_start = true }
 
 local function retry_unseen(req) return req:retry_unseen() end
 local function retry_stream_error(req, etype) return req:retry_stream_error(etype) end
+
+-- Calls on_text with a text delta of the block at `index`; false once the op is done.
+function Stream:_call_on_text(op, index, text)
+  if not self.wants_snapshot then return op:call(op.on_text, text) end
+  -- The snapshot is the current text block's text, as in the official SDK's 'text' event.
+  -- A Lua string cannot grow in place, so each snapshot costs its length: it is made only
+  -- for a callback that takes it (stream_callbacks.wants_snapshot).
+  if self.text_block ~= index then
+    self.text_block, self.text_snapshot = index, ""
+  end
+  self.text_snapshot = self.text_snapshot .. text
+  return op:call(op.on_text, text, self.text_snapshot)
+end
+
+-- The exact bytes the API frames a text delta of block `index` with. A delta in that frame is
+-- read without decoding its event into tables (Stream:_on_event): text deltas are the bulk of
+-- every stream, and their two tables were most of what a delta cost.
+local function text_delta_prefix(index)
+  return format('{"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":', index)
+end
+
+-- The spaces the API pads an event with before its last brace (spec/fixtures/conformance/sse/:
+-- `"}      }`), by count.
+local PADDING = {}
+for n = 1, 64 do PADDING[n] = rep(" ", n) end
+
+-- The text of a text delta when data is exactly prefix (text_delta_prefix), one JSON string,
+-- `}`, the API's padding and `}`; else nil, and the caller decodes data in full. The string is
+-- what lies between prefix and a `"}` that the rest of data matches after; an escaped quote
+-- that happens to be followed by such a rest fails cjson's decode (the string is then not
+-- closed), so no document of another shape gets through.
+local function text_delta_text(data, prefix)
+  if find(data, prefix, 1, true) ~= 1 then return nil end
+  local n = #data
+  if byte(data, n) ~= 125 then return nil end   -- "}"
+  local open = #prefix + 1
+  local close = open
+  while true do
+    close = find(data, '"}', close + 1, true)
+    if not close then return nil end
+    local gap = n - close - 2
+    if gap == 0 or (gap > 0 and sub(data, close + 2, n - 1) == PADDING[gap]) then break end
+  end
+  return decode_string(sub(data, open, close))
+end
 
 -- Hands one event to the accumulator and to whoever consumes events.
 function Stream:_deliver(ev)
@@ -75,21 +122,12 @@ function Stream:_deliver(ev)
   end
   if self.queueing then reader.push(self.q, ev) end
   if op.on_event and not op:call(op.on_event, ev) then return end
-  if op.on_text and kind == "text" then
-    local ok
-    if self.wants_snapshot then
-      -- The snapshot is the current text block's text, as in the official SDK's 'text' event.
-      -- A Lua string cannot grow in place, so each snapshot costs its length: it is made only
-      -- for a callback that takes it (stream_callbacks.wants_snapshot).
-      if self.text_block ~= ev.index then
-        self.text_block, self.text_snapshot = ev.index, ""
-      end
-      self.text_snapshot = self.text_snapshot .. value
-      ok = op:call(op.on_text, value, self.text_snapshot)
-    else
-      ok = op:call(op.on_text, value)
+  if kind == "text" then
+    if self.text_index ~= ev.index then
+      -- Later deltas of this block in the API's own frame take the short way (_on_event).
+      self.text_index, self.text_prefix = ev.index, text_delta_prefix(ev.index)
     end
-    if not ok then return end
+    if op.on_text and not self:_call_on_text(op, ev.index, value) then return end
   end
   if kind == "message_stop" and self.schema then
     -- Checked before on_message and final_message() see it: they get parsed_output or fail.
@@ -131,11 +169,30 @@ function Stream:_retry_unseen(retry, etype)
   if self.committed or not self.op.req then return false end
   if not retry(self.op.req, etype) then return false end
   self.held, self.status, self.headers, self.request_id = {}, nil, nil, nil
+  self.text_index, self.text_prefix = nil, nil
   self.acc = Accumulator.new { beta = self.beta }
   return true
 end
 
 function Stream:_on_event(name, data)
+  -- A text delta of the current text block in the API's own frame, once content flows
+  -- (text_prefix is set by the block's first delta, which _deliver saw in full). With nobody
+  -- asking for event tables (events(), on_event, the typed callbacks) its text goes to the
+  -- accumulator as it is; otherwise it is delivered with the table the decode would have made.
+  -- Anything else, in any other shape, is decoded in full below.
+  local prefix = self.text_prefix
+  if prefix and name == "content_block_delta" then
+    local text = text_delta_text(data, prefix)
+    if text then
+      local op, index = self.op, self.text_index
+      if self.queueing or op.on_event or self.typed or not self.acc:add_text(index, text) then
+        return self:_deliver({ type = "content_block_delta", index = index,
+          delta = { type = "text_delta", text = text } })
+      end
+      if op.on_text then self:_call_on_text(op, index, text) end
+      return
+    end
+  end
   -- As the official SDKs do: an event without an `event:` field ("message") or without data
   -- carries nothing of the Messages protocol, and pings only keep the connection alive (the
   -- core's idle timer already ignores them).

@@ -11,6 +11,7 @@ local cjson = require "cjson"
 local json = require "anthropic.json"
 local Accumulator = require "anthropic.accumulator"
 local support = require "spec.support.client"
+local mock = require "spec.support.mock"
 
 local errors = anthropic.errors
 
@@ -156,6 +157,25 @@ describe("text deltas in the API's frame", function()
       framed(0, '"zero "'), framed(0, '"more "'), framed(1, '"one "'), framed(1, '"more "'),
       framed(0, '"back to zero"'), framed(1, '" and one"'),
     }, 2)
+  end)
+
+  it("reads the same from Bedrock, whose events arrive named chunk", function()
+    local bedrock = anthropic.bedrock { region = "us-east-1", access_key_id = "AKIDMOCKBUILD",
+      secret_access_key = "mock-aws-secret-build", base_url = mock.url(), max_retries = 0 }
+    local deltas = { framed(0, '"a"'), framed(0, [["\"}  }"]], "}   }"), framed(0, [["\u00e9\n"]]),
+      framed(0, '"b","extra":1'), framed(0, '"c"') }
+    local blocks = expected_texts(deltas)
+    local msg = bedrock.messages.stream(PARAMS, replay_of(transcript(deltas))):final_message()
+    assert.are.same(blocks, block_texts(msg))
+    bedrock:close()
+  end)
+
+  it("ignores a framed delta without an event name, or named ping, as the full path does", function()
+    local body = transcript { framed(0, '"kept "') }
+    body = body:gsub("(event: content_block_stop)", "data: " .. framed(0, '"unnamed "') .. "\n\n"
+      .. event("ping", framed(0, '"ping "')) .. "%1", 1)
+    local msg = client.messages.stream(PARAMS, replay_of(body)):final_message()
+    assert.are.equal("kept ", msg.content[1].text)
   end)
 
   it("fails a framed delta that is not JSON as the full decode does", function()

@@ -180,8 +180,9 @@ function Stream:_on_event(name, data)
   -- asking for event tables (events(), on_event, the typed callbacks) its text goes to the
   -- accumulator as it is; otherwise it is delivered with the table the decode would have made.
   -- Anything else, in any other shape, is decoded in full below.
+  -- Any event name but those below, as in the full path (Bedrock's events arrive as "chunk").
   local prefix = self.text_prefix
-  if prefix and name == "content_block_delta" then
+  if prefix and name ~= "message" and name ~= "ping" and name ~= "error" then
     local text = text_delta_text(data, prefix)
     if text then
       local op, index = self.op, self.text_index

@@ -179,8 +179,8 @@ function Stream:_on_event(name, data)
   -- (text_prefix is set by the block's first delta, which _deliver saw in full). With nobody
   -- asking for event tables (events(), on_event, the typed callbacks) its text goes to the
   -- accumulator as it is; otherwise it is delivered with the table the decode would have made.
-  -- Anything else, in any other shape, is decoded in full below.
-  -- Any event name but those below, as in the full path (Bedrock's events arrive as "chunk").
+  -- Anything else, in any other shape, is decoded in full below. The names the full path
+  -- drops or treats apart are left to it; any other name is read (Bedrock's are "chunk").
   local prefix = self.text_prefix
   if prefix and name ~= "message" and name ~= "ping" and name ~= "error" then
     local text = text_delta_text(data, prefix)

@@ -379,20 +379,16 @@ function Acc:apply(ev)
 end
 
 --- acc:add_text(index, text) -> true when it appended text to the text block at the stream's
---- 0-based index, as apply does for that text_delta; false, changing nothing, when the delta
---- is not the common case: the message already stopped, or no text buffer at that index (not a
---- text block, the block's first delta, a block whose text was settled). The bulk of every
---- stream is this case, and a stream that recognised a text delta without decoding it into
---- tables (stream.lua) hands it over as it is. On false, apply the event: it takes the general
---- path and reports what was wrong.
+--- 0-based index, as apply does for that text_delta (the bulk of every stream; stream.lua hands
+--- over deltas it read without tables). False, changing nothing, when the message stopped or
+--- no text buffer is at that index (first delta, not a text block): then apply the event.
 ---@param index any the event's index
 ---@param text any the delta's text
 ---@return boolean appended
 function Acc:add_text(index, text)
   if self._done or type(index) ~= "number" or type(text) ~= "string" then return false end
-  -- A text buffer exists only for a position whose block is a text block: text_delta makes it
-  -- after checking that, and blocks are only ever appended. Any other index (negative,
-  -- fractional, NaN, past the end) has no entry.
+  -- Only a text block's position has a text buffer (text_delta checks, blocks are only
+  -- appended); any other index (negative, fractional, NaN, past the end) has no entry.
   local st = self._st[index + 1]
   local b = st and st.text
   if not b then return false end

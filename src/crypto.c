@@ -62,6 +62,27 @@ size_t anth_base64_encode(const void *p, size_t n, char *out)
     return written;
 }
 
+/* 1 for base64's alphabet, 2 for its padding '=', 0 for every other byte. */
+static const unsigned char base64_class[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
+    ['='] = 2,
+};
+
+size_t anth_base64_span(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && base64_class[(unsigned char)s[i]] != 0)
+        i++;
+    return i;
+}
+
 size_t anth_base64_decode(const char *s, size_t n, unsigned char *out)
 {
     size_t pad = 0, i;
@@ -71,19 +92,17 @@ size_t anth_base64_decode(const char *s, size_t n, unsigned char *out)
     if (n == 0)
         return 0;
     /* EVP_DecodeBlock skips leading/trailing whitespace and counts padding as data: refuse
-     * anything but the alphabet and trailing '=' so that "not base64" is always caught. */
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        int alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '+' || c == '/';
-        if (c == '=' && i >= n - 2) {
-            if (i == n - 2 && s[n - 1] != '=')
-                return (size_t)-1;
-            pad++;
-        } else if (!alpha) {
+     * anything but the alphabet and one or two trailing '=' so that "not base64" is always
+     * caught. */
+    for (i = 0; i < n - 2; i++)
+        if (base64_class[(unsigned char)s[i]] != 1)
             return (size_t)-1;
-        }
-    }
+    if (base64_class[(unsigned char)s[n - 2]] == 0 || base64_class[(unsigned char)s[n - 1]] == 0)
+        return (size_t)-1;
+    if (s[n - 1] == '=')
+        pad = s[n - 2] == '=' ? 2 : 1;
+    else if (s[n - 2] == '=')
+        return (size_t)-1;
     got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
     if (got < 0 || (size_t)got < pad)
         return (size_t)-1;

@@ -6,6 +6,7 @@
  *          service=, access_key_id=, secret_access_key= } -> Authorization header value
  *   sha256_hex(s) -> hex          hmac_sha256(key, s) -> 32 raw bytes
  *   base64_encode(s) -> text      base64_decode(text) -> bytes | nil (not base64)
+ *   bedrock_chunk_bytes(payload) -> the decoded `bytes` of a chunk in AWS's own shape | nil
  *   crc32(s [, crc]) -> integer   rs256_sign(pem, s) -> signature | nil, message
  *   rs256_verify(public_pem, s, signature) -> boolean
  *   aws_kind(error_type) -> class name, retryable | nil (an unknown type)
@@ -21,6 +22,7 @@
 #include <lauxlib.h>
 #include <zlib.h>
 
+#include "bedrock_chunk.h"
 #include "compat.h"
 #include "crypto.h"
 #include "errors_aws.h"
@@ -137,6 +139,28 @@ static int l_base64_decode(lua_State *L)
     return 1;
 }
 
+/* Most payloads decode into this stack buffer: no userdata per stream event. */
+#define SMALL_DECODE 3072
+
+static int l_bedrock_chunk_bytes(lua_State *L)
+{
+    size_t n, off, len, m;
+    const char *s = luaL_checklstring(L, 1, &n);
+    unsigned char small[SMALL_DECODE], *out = small;
+    if (!anth_bedrock_chunk_b64(s, n, &off, &len)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    if (3 * (len / 4) > sizeof small)
+        out = lua_newuserdata(L, 3 * (len / 4));
+    m = anth_base64_decode(s + off, len, out);
+    if (m == (size_t)-1)
+        lua_pushnil(L);
+    else
+        lua_pushlstring(L, (const char *)out, m);
+    return 1;
+}
+
 static int l_crc32(lua_State *L)
 {
     size_t n;
@@ -206,6 +230,7 @@ static const luaL_Reg platform_functions[] = {
     { "hmac_sha256", l_hmac_sha256 },
     { "base64_encode", l_base64_encode },
     { "base64_decode", l_base64_decode },
+    { "bedrock_chunk_bytes", l_bedrock_chunk_bytes },
     { "crc32", l_crc32 },
     { "rs256_sign", l_rs256_sign },
     { "rs256_verify", l_rs256_verify },

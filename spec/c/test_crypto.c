@@ -149,6 +149,59 @@ static void test_base64(void)
     }
 }
 
+/* Base64 as the decoder must read it, written apart: the alphabet everywhere, but one or
+ * two '=' as the last bytes. */
+static int oracle_is_base64(const char *s, size_t n)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i, pad = 0;
+    if (n % 4 != 0)
+        return 0;
+    while (pad < 2 && pad < n && s[n - 1 - pad] == '=')
+        pad++;
+    for (i = 0; i < n - pad; i++)
+        if (s[i] == '\0' || strchr(alphabet, s[i]) == NULL)
+            return 0;
+    return 1;
+}
+
+/* Every text of 4 and 8 bytes over a few letters, '=', and bytes EVP_DecodeBlock would
+ * skip or misread: the decoder refuses exactly what the oracle refuses. */
+static void test_base64_exhaustive(void)
+{
+    static const char letters[] = "Aa/+=\n -";
+    const size_t k = sizeof letters - 1;
+    size_t n, code, total, wrong = 0;
+    for (n = 4; n <= 8; n += 4) {
+        total = 1;
+        for (code = 0; code < n; code++)
+            total *= k;
+        for (code = 0; code < total; code++) {
+            char s[8];
+            unsigned char out[6];
+            size_t i, c = code;
+            for (i = 0; i < n; i++, c /= k)
+                s[i] = letters[c % k];
+            if ((anth_base64_decode(s, n, out) != (size_t)-1) != oracle_is_base64(s, n))
+                wrong++;
+        }
+    }
+    CHECK(wrong == 0, "base64_decode agrees with the oracle on every short text (%zu differ)", wrong);
+}
+
+static void test_base64_span(void)
+{
+    static const struct { const char *s; size_t want; } rows[] = {
+        { "", 0 }, { "eyJ9", 4 }, { "Zg==\"}", 4 }, { "ab+/09==,", 8 }, { "-abc", 0 },
+        { "abc def", 3 }, { "AZaz09+/=", 9 }, { "a\\b", 1 },
+    };
+    size_t i;
+    for (i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        CHECK(anth_base64_span(rows[i].s, strlen(rows[i].s)) == rows[i].want, "span of '%s'", rows[i].s);
+    CHECK(anth_base64_span("abcd", 2) == 2, "span stops at n");
+    CHECK(anth_base64_span("ab\0cd", 5) == 2, "span stops at a NUL");
+}
+
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -244,6 +297,8 @@ int main(int argc, char **argv)
     test_sigv4_suite();
     test_sigv4_bedrock();
     test_base64();
+    test_base64_exhaustive();
+    test_base64_span();
     CHECK(anth_sha256("", 0, h) == 0, "sha256 of nothing");
     anth_hex(h, 32, hex);
     CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256('')");

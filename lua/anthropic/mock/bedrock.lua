@@ -91,9 +91,14 @@ function M.frame(headers, payload)
   return msg .. be32(core.crc32(msg))
 end
 
+-- Bedrock pads each chunk with a "p" member, a run of letters and digits whose length
+-- varies, so that a payload's size does not tell its text's length.
+local PADDING = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
 local function chunk(event_json)
+  local p = PADDING:sub(1, (#event_json * 7) % #PADDING)
   return M.frame({ { ":event-type", "chunk" }, { ":content-type", "application/json" },
-    { ":message-type", "event" } }, '{"bytes":"' .. core.base64_encode(event_json) .. '"}')
+    { ":message-type", "event" } }, '{"bytes":"' .. core.base64_encode(event_json) .. '","p":"' .. p .. '"}')
 end
 
 function M.exception(etype, message)

@@ -15,6 +15,7 @@
 -- Models, Message Batches and token counting are first-party APIs: not available here.
 
 local core = require "anthropic.core"
+local bedrock_chunk_bytes = core.bedrock_chunk_bytes
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local validate = require "anthropic.validate"
@@ -151,6 +152,11 @@ end
 ---@return string? message
 function Platform.stream_event(name, data)
   if name == "chunk" then
+    -- AWS's own shape ({"bytes":"..."} with or without its "p" padding) is read by its bytes
+    -- in C, with no table made; any other text, or base64 that does not decode, goes
+    -- through cjson below, which reads or refuses it as before.
+    local bytes = bedrock_chunk_bytes(data)
+    if bytes then return "chunk", bytes end
     -- The outer object carries strings only (`bytes`, and padding): no integers to restore.
     local outer = json.decode_raw(data)
     local b64 = type(outer) == "table" and outer.bytes

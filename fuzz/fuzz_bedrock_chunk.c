@@ -1,0 +1,77 @@
+/*
+ * fuzz_bedrock_chunk.c: libFuzzer target for src/bedrock_chunk.c. Besides "no crash, no
+ * UB, no read past the input", the match must agree with an oracle written apart (strchr
+ * on the allowed sets, byte by byte) on whether an input is AWS's shape and where its
+ * base64 text lies: any difference abort()s.
+ * Inputs are also tried behind the prefix, so that most of them reach the ending's checks.
+ */
+#include "../src/bedrock_chunk.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char PREFIX[] = "{\"bytes\":\"";
+static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+
+static int in(const char *set, unsigned char c)
+{
+    return c != 0 && strchr(set, c) != NULL;
+}
+
+/* The oracle: is s exactly PREFIX + b64 + ('"}' | '","p":"' padding '"}'), with b64 the
+ * longest run of the alphabet after the prefix? Sets *len to that run. */
+static int oracle(const char *s, size_t n, size_t *len)
+{
+    size_t i, off = sizeof PREFIX - 1, end;
+    if (n < off || memcmp(s, PREFIX, off) != 0)
+        return 0;
+    for (end = off; end < n && in(ALPHABET, (unsigned char)s[end]); end++)
+        ;
+    *len = end - off;
+    if (n - end == 2)
+        return s[end] == '"' && s[end + 1] == '}';
+    if (n - end < 9 || memcmp(s + end, "\",\"p\":\"", 7) != 0 || memcmp(s + n - 2, "\"}", 2) != 0)
+        return 0;
+    /* a padding byte: printable ASCII but '"' and '\' */
+    for (i = end + 7; i < n - 2; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+            return 0;
+    }
+    return 1;
+}
+
+static void one(const char *s, size_t n)
+{
+    size_t off = 0, len = 0, want_len = 0;
+    int got, want;
+    /* an exact-size copy, so that ASan sees any read past n */
+    char *copy = malloc(n ? n : 1);
+    if (copy == NULL)
+        abort();
+    memcpy(copy, s, n);
+    got = anth_bedrock_chunk_b64(copy, n, &off, &len);
+    want = oracle(copy, n, &want_len);
+    if (got != want || (got && (off != sizeof PREFIX - 1 || len != want_len))) {
+        fprintf(stderr, "fuzz_bedrock_chunk: %d where the oracle says %d\n", got, want);
+        abort();
+    }
+    free(copy);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *with_prefix = malloc(size + sizeof PREFIX);
+    if (with_prefix == NULL)
+        abort();
+    one((const char *)data, size);
+    memcpy(with_prefix, PREFIX, sizeof PREFIX - 1);
+    memcpy(with_prefix + sizeof PREFIX - 1, data, size);
+    one(with_prefix, size + sizeof PREFIX - 1);
+    free(with_prefix);
+    return 0;
+}

@@ -361,7 +361,7 @@ for _, c in ipairs(clients_in_order) do
       local p50 = stat(c, w, "p50")
       local p99, lo, hi = stat(c, w, "p99")
       local label = ({ e = "(e) 60 fps, trickle", p = "(e) the same, poll(0, 48)",
-        t = "(e) the same, poll(0, { max_ms = 0.4 })",
+        t = "(e) the same, poll(0, { max_ms = 0.3 })",
         u = "(e) the same, the host steps its collector between frames", f = "(e') firehose" })[w]
       p("| ", c, " | ", label, " | ",
         ("%.0f"):format(stat(c, w, "polls")), " | ", ("%.0f"):format(p50), " | ",
@@ -375,7 +375,7 @@ end
 p("")
 
 p("The `poll(0, 48)` row is the same frame loop with a frame budget: at most 48 events handed out per poll,",
-  " shared among the streams; the rest wait, in order, for the next frame. The `max_ms = 0.4` row bounds",
+  " shared among the streams; the rest wait, in order, for the next frame. The `max_ms = 0.3` row bounds",
   " the time instead: a connection opens, a socket is read and a batch of 8 events is handed out only while",
   " the time left covers what such a step has lately cost (one of each always runs); what is left waits, in",
   " order, for the next frame. The row after it is the same loop in a host that steps its own garbage",

@@ -78,10 +78,22 @@ function M.targets(ctx, ours)
   local bp99, bmax = stat(ours, "p", "p99"), stat(ours, "p", "max")
   add("e-budget", "p", "the same with an event budget, poll(0, 48): p99 <= 0.5 ms and max <= 1 ms",
     bp99 and ("p99 %.0f us, max %.0f us"):format(bp99, bmax), bp99 and bp99 <= 500 and bmax <= 1000)
-  local tp99, tmax, tomax = stat(ours, "t", "p99"), stat(ours, "t", "max"), stat(ours, "t", "open_max")
-  add("e-time", "t", "the same with a time budget, poll(0, { max_ms = 0.4 }): p99 <= 0.5 ms and max <= 1 ms",
-    tp99 and ("p99 %.0f us, max %.0f us; frames opening connections: max %s us"):format(tp99, tmax,
-      tomax and ("%.0f"):format(tomax) or "n/a"), tp99 and tp99 <= 500 and tmax <= 1000)
+  -- A budget counts only if the streams keep the server's pace under it: no more polls than
+  -- e's (which has none) but 3%; a budget too small spreads the same events over more frames.
+  local e_polls = stat(ours, "e", "polls")
+  for _, row in ipairs {
+    { "e-time", "t", "the same with a time budget, poll(0, { max_ms = 0.3 })" },
+    { "e-time-gc", "u", "the same in a host that steps its collector between frames" },
+  } do
+    local tp99, tmax, tomax = stat(ours, row[2], "p99"), stat(ours, row[2], "max"), stat(ours, row[2], "open_max")
+    local polls = stat(ours, row[2], "polls")
+    local keeps_up = polls and e_polls and polls <= e_polls * 1.03
+    add(row[1], row[2], row[3] .. ": p99 <= 0.5 ms and max <= 1 ms, keeping the server's pace",
+      tp99 and ("p99 %.0f us, max %.0f us; frames opening connections: max %s us; %.0f polls (e: %s)"):format(
+        tp99, tmax, tomax and ("%.0f"):format(tomax) or "n/a", polls or 0,
+        e_polls and ("%.0f"):format(e_polls) or "n/a"),
+      tp99 and tp99 <= 500 and tmax <= 1000 and keeps_up)
+  end
   local us, floor_us = stat(ours, "a", "us"), stat("floor", "a", "us")
   local r1 = us and floor_us and us / floor_us
   add("a", "a", "a sequential request within 1.3x the libcurl floor",

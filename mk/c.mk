@@ -1,6 +1,6 @@
 # mk/c.mk: build, test, sanitize, fuzz and lint the plain-C core pieces (src/sse.c,
 # src/lines.c, src/headers.c, src/errors.c, src/eventstream.c, src/errors_aws.c, src/sigv4.c,
-# src/crypto.c, src/redact.c, src/download.c, src/event_queue.c, src/bedrock_chunk.c), which have no Lua dependency and call no curl function (errors.c reads the
+# src/crypto.c, src/redact.c, src/download.c, src/event_queue.c, src/bedrock_chunk.c, src/text_delta.c), which have no Lua dependency and call no curl function (errors.c reads the
 # CURLcode names from curl/curl.h; eventstream.c uses zlib's crc32, sigv4.c and crypto.c
 # OpenSSL's libcrypto). Included by the top Makefile; until
 # then: make -f mk/c.mk c-test
@@ -15,10 +15,11 @@ C_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 C_MK_STANDALONE := $(if $(filter 1,$(words $(MAKEFILE_LIST))),1,)
 
 C_CORE_SRC := src/sse.c src/lines.c src/headers.c src/errors.c src/eventstream.c src/errors_aws.c \
-  src/sigv4.c src/crypto.c src/redact.c src/download.c src/event_queue.c src/bedrock_chunk.c
+  src/sigv4.c src/crypto.c src/redact.c src/download.c src/event_queue.c src/bedrock_chunk.c \
+  src/text_delta.c
 C_CORE_HDR := src/sse.h src/lines.h src/buf.h src/headers.h src/errors.h src/eventstream.h \
   src/errors_aws.h src/sigv4.h src/crypto.h src/redact.h src/download.h src/event_queue.h \
-  src/bedrock_chunk.h
+  src/bedrock_chunk.h src/text_delta.h
 C_ZLIB ?= $(shell pkg-config --libs zlib 2>/dev/null || echo -lz)
 C_LIBCRYPTO ?= $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 # The specs' test service-account key (spec/c/test_crypto.c's RS256 rows).
@@ -78,13 +79,16 @@ $(1)/test_event_queue: spec/c/test_event_queue.c src/event_queue.c $(C_TEST_DEPS
 $(1)/test_bedrock_chunk: spec/c/test_bedrock_chunk.c src/bedrock_chunk.c src/crypto.c $(C_TEST_DEPS)
 	@mkdir -p $(1)
 	$(2) $(3) -o $$@ spec/c/test_bedrock_chunk.c src/bedrock_chunk.c src/crypto.c $(C_LIBCRYPTO)
+$(1)/test_text_delta: spec/c/test_text_delta.c src/text_delta.c $(C_TEST_DEPS)
+	@mkdir -p $(1)
+	$(2) $(3) -o $$@ spec/c/test_text_delta.c src/text_delta.c
 $(1)/test_redact: spec/c/test_redact.c spec/c/redact_oracle.h src/redact.c $(C_TEST_DEPS)
 	@mkdir -p $(1)
 	$(2) $(3) -o $$@ spec/c/test_redact.c src/redact.c
 endef
 
 C_TESTS := test_sse test_errors test_lines test_headers test_eventstream test_errors_aws test_crypto test_redact \
-  test_download test_event_queue test_bedrock_chunk
+  test_download test_event_queue test_bedrock_chunk test_text_delta
 
 $(eval $(call C_TEST_RULES,$(C_BUILD),$(CC),$(C_WARN) $(C_OPT)))
 $(eval $(call C_TEST_RULES,$(C_BUILD)-clang,$(C_CLANG),$(C_WARN) $(C_OPT)))
@@ -102,6 +106,7 @@ c-test: $(addprefix $(C_BUILD)/,$(C_TESTS))
 	$(C_BUILD)/test_download
 	$(C_BUILD)/test_event_queue
 	$(C_BUILD)/test_bedrock_chunk
+	$(C_BUILD)/test_text_delta
 
 c-test-clang: $(addprefix $(C_BUILD)-clang/,$(C_TESTS))
 	$(C_BUILD)-clang/test_sse $(C_SSE_DIR)
@@ -115,6 +120,7 @@ c-test-clang: $(addprefix $(C_BUILD)-clang/,$(C_TESTS))
 	$(C_BUILD)-clang/test_download
 	$(C_BUILD)-clang/test_event_queue
 	$(C_BUILD)-clang/test_bedrock_chunk
+	$(C_BUILD)-clang/test_text_delta
 
 c-test-asan: $(addprefix $(C_BUILD)-asan/,$(C_TESTS))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_sse $(C_SSE_DIR)
@@ -128,6 +134,7 @@ c-test-asan: $(addprefix $(C_BUILD)-asan/,$(C_TESTS))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_download
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_event_queue
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_bedrock_chunk
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(C_BUILD)-asan/test_text_delta
 
 c-test-valgrind: $(addprefix $(C_BUILD)/,$(C_TESTS))
 	$(C_VALGRIND) $(C_BUILD)/test_sse $(C_SSE_DIR)
@@ -141,6 +148,7 @@ c-test-valgrind: $(addprefix $(C_BUILD)/,$(C_TESTS))
 	$(C_VALGRIND) $(C_BUILD)/test_download
 	$(C_VALGRIND) $(C_BUILD)/test_event_queue
 	$(C_VALGRIND) $(C_BUILD)/test_bedrock_chunk
+	$(C_VALGRIND) $(C_BUILD)/test_text_delta
 
 $(C_BUILD)/bench_sse: spec/c/bench_sse.c src/sse.c src/sse.h
 	@mkdir -p $(C_BUILD)
@@ -174,11 +182,14 @@ $(FUZZ_BUILD)/fuzz_headers: fuzz/fuzz_headers.c src/headers.c src/headers.h src/
 $(FUZZ_BUILD)/fuzz_eventstream: fuzz/fuzz_eventstream.c src/eventstream.c src/eventstream.h src/buf.h
 	@mkdir -p $(FUZZ_BUILD)
 	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_eventstream.c src/eventstream.c $(C_ZLIB)
-$(FUZZ_BUILD)/fuzz_bedrock_chunk: fuzz/fuzz_bedrock_chunk.c src/bedrock_chunk.c src/bedrock_chunk.h \
+$(FUZZ_BUILD)/fuzz_bedrock_chunk: fuzz/fuzz_bedrock_chunk.c fuzz/as_is_and_behind.h src/bedrock_chunk.c src/bedrock_chunk.h \
   src/crypto.c src/crypto.h
 	@mkdir -p $(FUZZ_BUILD)
 	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_bedrock_chunk.c src/bedrock_chunk.c src/crypto.c \
 	  $(C_LIBCRYPTO)
+$(FUZZ_BUILD)/fuzz_text_delta: fuzz/fuzz_text_delta.c fuzz/as_is_and_behind.h src/text_delta.c src/text_delta.h
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_text_delta.c src/text_delta.c
 $(FUZZ_BUILD)/fuzz_redact: fuzz/fuzz_redact.c spec/c/redact_oracle.h src/redact.c src/redact.h
 	@mkdir -p $(FUZZ_BUILD)
 	$(FUZZ_CC) $(C_WARN) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_redact.c src/redact.c
@@ -208,7 +219,7 @@ fuzz-corpus:
 # Inputs that once failed (or are worth pinning) rerun before every timed session.
 fuzz-regress: $(FUZZ_BUILD)/fuzz_sse $(FUZZ_BUILD)/fuzz_errors $(FUZZ_BUILD)/fuzz_lines \
 	$(FUZZ_BUILD)/fuzz_headers $(FUZZ_BUILD)/fuzz_eventstream $(FUZZ_BUILD)/fuzz_redact \
-	$(FUZZ_BUILD)/fuzz_bedrock_chunk
+	$(FUZZ_BUILD)/fuzz_bedrock_chunk $(FUZZ_BUILD)/fuzz_text_delta
 	$(FUZZ_BUILD)/fuzz_sse fuzz/regress/sse/*
 	$(FUZZ_BUILD)/fuzz_errors fuzz/regress/errors/*
 	$(FUZZ_BUILD)/fuzz_lines fuzz/regress/lines/*
@@ -216,6 +227,7 @@ fuzz-regress: $(FUZZ_BUILD)/fuzz_sse $(FUZZ_BUILD)/fuzz_errors $(FUZZ_BUILD)/fuz
 	$(FUZZ_BUILD)/fuzz_eventstream fuzz/regress/eventstream/*
 	$(FUZZ_BUILD)/fuzz_redact fuzz/regress/redact/*
 	$(FUZZ_BUILD)/fuzz_bedrock_chunk fuzz/regress/bedrock_chunk/*
+	$(FUZZ_BUILD)/fuzz_text_delta fuzz/regress/text_delta/*
 
 fuzz: fuzz-regress fuzz-corpus
 	@mkdir -p $(FUZZ_BUILD)/artifacts
@@ -238,6 +250,10 @@ fuzz: fuzz-regress fuzz-corpus
 	$(FUZZ_BUILD)/fuzz_bedrock_chunk -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
 	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus/bedrock_chunk \
 	  fuzz/regress/bedrock_chunk
+	@mkdir -p $(FUZZ_BUILD)/corpus/text_delta
+	$(FUZZ_BUILD)/fuzz_text_delta -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
+	  -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/ $(FUZZ_BUILD)/corpus/text_delta \
+	  fuzz/regress/text_delta
 
 cppcheck-c:
 	$(CPPCHECK) $(CPPCHECK_FLAGS) $(C_CORE_SRC) spec/c/test_sse.c spec/c/test_errors.c \
@@ -245,7 +261,7 @@ cppcheck-c:
 	  fuzz/fuzz_errors.c fuzz/fuzz_lines.c fuzz/fuzz_headers.c spec/c/test_eventstream.c \
 	  spec/c/test_crypto.c spec/c/test_errors_aws.c spec/c/bench_eventstream.c fuzz/fuzz_eventstream.c \
 	  spec/c/test_redact.c fuzz/fuzz_redact.c spec/c/test_event_queue.c spec/c/test_bedrock_chunk.c \
-	  fuzz/fuzz_bedrock_chunk.c
+	  fuzz/fuzz_bedrock_chunk.c spec/c/test_text_delta.c fuzz/fuzz_text_delta.c
 
 c-clean:
 	rm -rf $(C_BUILD) $(C_BUILD)-clang $(C_BUILD)-asan $(FUZZ_BUILD)

@@ -279,6 +279,39 @@ describe("retries and in-flight accounting through anthropic.core", function()
     assert.is_nil(buf[1])
   end)
 
+  -- text_deltas = true (stream.lua's requests): a text delta in the API's frame whose text has
+  -- no escape comes by its block index, with its text; the rest as the SSE decoder gave them.
+  it("take_events with text_deltas hands plain text deltas over as index, text", function()
+    local text = 'plain words, then "quotes" and a\nnew line, then plain again'
+    local function take(extra)
+      local r = c:request(core_opts(extra, { text = text }))
+      poll_until(c, function() return r:is_done() end)
+      local buf, got, kinds = {}, {}, { number = 0, string = 0 }
+      local n = r:take_events(buf)
+      for i = 1, n do
+        local name, data = buf[2 * i - 1], buf[2 * i]
+        if type(name) == "number" then
+          kinds.number = kinds.number + 1
+          assert.are.equal(0, name)
+          assert.are.equal(math.type and "integer" or "number", math.type and math.type(name) or type(name))
+          got[#got + 1] = data
+        elseif name == "content_block_delta" then
+          kinds.string = kinds.string + 1
+          got[#got + 1] = cjson.decode(data).delta.text
+        end
+      end
+      r:close()
+      return table.concat(got), kinds
+    end
+    local with, kinds = take({ text_deltas = true })
+    assert.are.equal(text, with)
+    assert.is_true(kinds.number > 0 and kinds.string > 0, "both kinds: " .. kinds.number .. ", " .. kinds.string)
+    local without, plain_kinds = take(nil)
+    assert.are.equal(text, without)
+    assert.are.equal(0, plain_kinds.number)
+    assert.are.equal(kinds.number + kinds.string, plain_kinds.string)
+  end)
+
   it("requests of a closed client raise on use and close harmlessly", function()
     local r = c:request(core_opts(nil, { delay_ms = 2000 }))
     c:close()

@@ -1,5 +1,6 @@
 -- A stream's text deltas in the API's own frame are read without decoding them into tables
--- (stream.lua's text_delta_text, json.decode_string, Accumulator:add_text). What the caller
+-- (src/text_delta.c through take_events' text_deltas and core.text_delta, json.decode_string
+-- for escaped text, Stream:_on_text_delta, Accumulator:add_text). What the caller
 -- gets must be what the full decode gives: the same text, events, order and errors, for the
 -- frame with the API's padding, for every escape, for text that mimics the frame's end, and for
 -- deltas of other shapes (which take the full decode). Each stream here is served by the mock
@@ -8,6 +9,7 @@
 
 local anthropic = require "anthropic"
 local cjson = require "cjson"
+local edits = require "spec.support.edits"
 local json = require "anthropic.json"
 local Accumulator = require "anthropic.accumulator"
 local support = require "spec.support.client"
@@ -180,7 +182,9 @@ describe("text deltas in the API's frame", function()
 
   it("fails a framed delta that is not JSON as the full decode does", function()
     for _, bad in ipairs { framed(0, [["unterminated\"]]), framed(0, '"bad \\x escape"'), framed(0, '"a" "b"'),
-      framed(0, '"x"', "}x}"), framed(0, '"x"', "}}}"), framed(0, '"x"', "}\v}"), framed(0, '"x"', "} .}") } do
+      framed(0, '"x"', "}x}"), framed(0, '"x"', "}}}"), framed(0, '"x"', "}\v}"), framed(0, '"x"', "} .}"),
+      -- cjson takes a NUL for the end of its input: a string holding one ends the document
+      framed(0, '"x"\0 y"'), framed(0, '"x\0y"') } do
       local body = transcript { framed(0, '"ok "'), bad }
       local ok, err = pcall(function() return client.messages.stream(PARAMS, replay_of(body)):final_message() end)
       assert.is_false(ok, bad)
@@ -248,5 +252,64 @@ describe("Accumulator:add_text", function()
     acc:apply { type = "message_stop" }
     assert.is_false(acc:add_text(0, "late"))
     assert.are.equal("t", acc:message().content[1].text)
+  end)
+end)
+
+-- core.text_delta (src/text_delta.c), the frame's reader for every path: what it reads must be
+-- what cjson reads, and what it leaves must be left whole.
+describe("core.text_delta", function()
+  local core = require "anthropic.core"
+
+  -- cjson's reading of data when it is the frame's document: index, text; else nil.
+  local function by_cjson(data)
+    local ok, ev = pcall(cjson.decode, data)
+    if not ok or type(ev) ~= "table" or ev.type ~= "content_block_delta" then return nil end
+    local d = ev.delta
+    if type(d) ~= "table" or d.type ~= "text_delta" or type(d.text) ~= "string" then return nil end
+    return ev.index, d.text
+  end
+
+  it("leaves a string with a NUL whole, since cjson stops reading there", function()
+    assert.is_nil(core.text_delta(FRAME:format(0) .. '"ab"\0 x"}}'))
+    assert.is_nil(core.text_delta(FRAME:format(0) .. '"a\0b"}}'))
+    assert.are.equal("ab", json.decode_string('"ab"\0 x"'))   -- the quirk it avoids
+  end)
+
+  it("reads plain text as it is and hands escaped text to cjson", function()
+    local index, text, quoted = core.text_delta(FRAME:format(3) .. '"Hi there"}   }')
+    assert.are.same({ 3, "Hi there" }, { index, text })
+    assert.is_nil(quoted)
+    index, text, quoted = core.text_delta(FRAME:format(0) .. '"a\\nb\\"c"}}')
+    assert.are.equal(0, index)
+    assert.is_nil(text)
+    assert.are.equal('"a\\nb\\"c"', quoted)
+    assert.are.equal('a\nb"c', json.decode_string(quoted))
+    assert.is_nil(core.text_delta('{"type":"content_block_delta","index":0}'))
+  end)
+
+  it("agrees with cjson on 20,000 frames one to three edits away from the API's", function()
+    math.randomseed(20261204)
+    local bytes = { '"', "\\", "}", "{", ",", " ", "\t", "\n", ":", "\0", "0", "1", "a", "\127", "\233", "u" }
+    local read, left = 0, 0
+    for _ = 1, 20000 do
+      local words = {}
+      for w = 1, math.random(0, 4) do words[w] = ("x"):rep(math.random(0, 6)) end
+      local d = FRAME:format(math.random(0, 120)) .. cjson.encode(table.concat(words, " ")) .. "}"
+        .. (" "):rep(math.random(0, 3) == 0 and math.random(0, 66) or 0) .. "}"
+      d = edits.near(d, bytes)
+      local index, text, quoted = core.text_delta(d)
+      if index then
+        read = read + 1
+        if quoted then text = json.decode_string(quoted) end
+        local want_index, want_text = by_cjson(d)
+        -- A string cjson refuses (bad escapes, or two strings: `"a","x":"b"`) leaves the
+        -- event to the full decode, which stream.lua then does.
+        if text ~= nil then assert.are.same({ want_index, want_text }, { index, text }, d) end
+      else
+        left = left + 1
+      end
+    end
+    assert.is_true(read > 500, "frames read: " .. read)
+    assert.is_true(left > 1000, "frames left whole: " .. left)
   end)
 end)

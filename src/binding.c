@@ -33,6 +33,7 @@
 #include "plain.h"
 #include "platform.h"
 #include "redact.h"
+#include "text_delta.h"
 #include "utf8.h"
 
 #define ANTH_CORE_VERSION "0.1.0"
@@ -312,6 +313,28 @@ static int core_sleep_ms(lua_State *L)
     return 0;
 }
 
+/* core.text_delta(data) -> index, text | index, nil, string | nil: data read as the API's
+ * text-delta frame (text_delta.h). Plain text comes as it is; a string with escapes comes
+ * third, quotes included, for cjson to decode; any other data gives nil. */
+static int core_text_delta(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    anth_text_delta d;
+    if (!anth_text_delta_match(s, n, &d)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushinteger(L, (lua_Integer)d.index);
+    if (d.plain) {
+        lua_pushlstring(L, s + d.off + 1, d.len - 2);
+        return 2;
+    }
+    lua_pushnil(L);
+    lua_pushlstring(L, s + d.off, d.len);
+    return 3;
+}
+
 static const luaL_Reg core_functions[] = {
     { "client", client_new },
     { "classify", core_classify },
@@ -323,6 +346,7 @@ static const luaL_Reg core_functions[] = {
     { "json_preparer", anth_core_json_preparer },
     { "isatty", core_isatty },
     { "redact", core_redact },
+    { "text_delta", core_text_delta },
     { "now_ms", core_now_ms },
     { "sleep_ms", core_sleep_ms },
     { "wall_seconds", core_wall_seconds },

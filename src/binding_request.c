@@ -15,10 +15,12 @@
 
 #include "binding.h"
 #include "headers.h"
+#include "text_delta.h"
 #include "transfer.h"
 
 typedef struct anth_lrequest {
     anth_xfer *x;
+    int text_deltas;   /* take_events hands plain text deltas over by index (text_delta.h) */
 } anth_lrequest;
 
 /* Reads an optional integer-valued field; raises naming it when it is not a finite number. */
@@ -116,7 +118,8 @@ static size_t read_parts(lua_State *L, anth_mime_part *parts, int anchor_idx)
  * max_ok_bytes= (a buffered 2xx body's own cap: a file downloaded into a string),
  * insecure=, ca_file=, proxy=, send_now= (true from a caller that blocks on this request next:
  * it is put on libcurl and sent, or its connection opened, before this returns, so the server
- * works while the caller sets up its wait; otherwise the next poll does that) } -> Request,
+ * works while the caller sets up its wait; otherwise the next poll does that), text_deltas=
+ * (true: take_events hands a plain text delta over as index, text; see there) } -> Request,
  * already started.
  * Argument checks all happen before anything is allocated in C, so a raise leaks nothing.
  * Returns nil, message when a file cannot be used (a part's path unreadable, download_path's
@@ -129,7 +132,7 @@ int anth_client_request(lua_State *L)
     anth_xfer_opts o;
     anth_lrequest *r;
     size_t i, nh, len;
-    int body_idx, headers_idx, anchor_idx, send_now;
+    int body_idx, headers_idx, anchor_idx, send_now, text_deltas;
     const char *hv[128];
     anth_mime_part parts[ANTH_MIME_MAX_PARTS];
 
@@ -169,7 +172,9 @@ int anth_client_request(lua_State *L)
     o.insecure = lua_toboolean(L, -1);
     lua_getfield(L, 2, "send_now");
     send_now = lua_toboolean(L, -1);
-    lua_pop(L, 3);
+    lua_getfield(L, 2, "text_deltas");
+    text_deltas = lua_toboolean(L, -1);
+    lua_pop(L, 4);
     o.timeout_ms = opt_long_field(L, 2, "timeout_ms", 0, 0, 2147483647L);
     o.connect_timeout_ms = opt_long_field(L, 2, "connect_timeout_ms", 0, 0, 2147483647L);
     o.idle_timeout_ms = opt_long_field(L, 2, "idle_timeout_ms", 0, 0, 2147483647L);
@@ -201,6 +206,7 @@ int anth_client_request(lua_State *L)
     /* The Request starts closed and anchors the client and the body before the xfer exists. */
     r = lua_newuserdata(L, sizeof *r);
     r->x = NULL;
+    r->text_deltas = text_deltas;
     luaL_getmetatable(L, ANTH_REQUEST_MT);
     lua_setmetatable(L, -2);
     lua_pushvalue(L, anchor_idx);
@@ -470,7 +476,11 @@ static int request_outcome(lua_State *L)
  * buf[2i] = data, and returns how many. Reusing the caller's table keeps the hot path free of
  * per-event tables; slots past 2n left from an earlier, larger batch are cleared so the table
  * holds no stale strings.
+ * For a request made with text_deltas = true, a `content_block_delta` whose data is the API's
+ * text-delta frame with plain text (text_delta.h) comes as buf[2i-1] = its block index (an
+ * integer), buf[2i] = its text: what cjson would decode the event into, without the event.
  */
+#define DELTA_NAME "content_block_delta"
 static int request_take_events(lua_State *L)
 {
     anth_lrequest *r = check_request(L);
@@ -483,9 +493,18 @@ static int request_take_events(lua_State *L)
      * its unread events are the next take's first, and the transfer frees it in the end. */
     anth_xfer_take_events(r->x, max > 0 ? (size_t)max : 0);
     while (anth_xfer_next_event(r->x, &ev)) {
-        lua_pushlstring(L, ev.name, ev.name_len);
-        lua_rawseti(L, 2, 2 * n + 1);
-        lua_pushlstring(L, ev.data, ev.data_len);
+        anth_text_delta d;
+        if (r->text_deltas && ev.name_len == sizeof DELTA_NAME - 1 &&
+            memcmp(ev.name, DELTA_NAME, ev.name_len) == 0 &&
+            anth_text_delta_match(ev.data, ev.data_len, &d) && d.plain) {
+            lua_pushinteger(L, (lua_Integer)d.index);
+            lua_rawseti(L, 2, 2 * n + 1);
+            lua_pushlstring(L, ev.data + d.off + 1, d.len - 2);
+        } else {
+            lua_pushlstring(L, ev.name, ev.name_len);
+            lua_rawseti(L, 2, 2 * n + 1);
+            lua_pushlstring(L, ev.data, ev.data_len);
+        }
         lua_rawseti(L, 2, 2 * n + 2);
         n++;
     }

@@ -320,7 +320,8 @@ local request_opts = {}
 --- headers (extra, validated), betas, options (per-request overrides), handler, callbacks,
 --- multipart (a list of parts the core sends as multipart/form-data: anthropic.files),
 --- download_path (a 2xx body streamed to this file), max_ok_bytes (the cap of this request's
---- 2xx body in memory; headers and error replies keep max_response_bytes) }.
+--- 2xx body in memory; headers and error replies keep max_response_bytes), text_deltas (the
+--- core hands plain text deltas over by index: stream.lua) }.
 --- A file the core cannot use (multipart path, download_path) is a UsageError naming
 --- spec.file_param. now: the caller blocks on the op next (core:request's send_now).
 function Client:_send(spec, now)
@@ -369,7 +370,7 @@ function Client:_send(spec, now)
   ro.insecure, ro.ca_file = self.insecure_skip_tls_verify, self.ca_file
   ro.proxy = self.proxy or (self._direct and "" or nil)
   ro.multipart, ro.download_path = spec.multipart, spec.download_path
-  ro.send_now = now == true
+  ro.send_now, ro.text_deltas = now == true, spec.text_deltas
   local req, file_err = self._core:request(ro)
   ro.headers, ro.body, ro.multipart = nil, nil, nil   -- no request's data outlives its call
   if req == nil then errors.usage(spec.file_param or "path", file_err) end

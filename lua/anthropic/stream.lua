@@ -60,7 +60,9 @@ end
 
 local decode_raw, fix_integers, tointeger = json.decode_raw, json.fix_integers, math.tointeger
 local decode_string = json.decode_string
-local find, sub, byte, rep, format = string.find, string.sub, string.byte, string.rep, string.format
+-- Reads the API's text-delta frame by its bytes (src/text_delta.c): index, text | index, nil,
+-- the JSON string when the text has escapes | nil for any other data.
+local text_delta = core.text_delta
 local PLAIN_DELTAS = { text_delta = true, input_json_delta = true, thinking_delta = true, signature_delta = true }
 
 local HOLD = { message_start = true, content_block_start = true }
@@ -81,38 +83,6 @@ function Stream:_call_on_text(op, index, text)
   return op:call(op.on_text, text, self.text_snapshot)
 end
 
--- The exact bytes the API frames a text delta of block `index` with. A delta in that frame is
--- read without decoding its event into tables (Stream:_on_event): text deltas are the bulk of
--- every stream, and their two tables were most of what a delta cost.
-local function text_delta_prefix(index)
-  return format('{"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":', index)
-end
-
--- The spaces the API pads an event with before its last brace (spec/fixtures/conformance/sse/:
--- `"}      }`), by count.
-local PADDING = {}
-for n = 1, 64 do PADDING[n] = rep(" ", n) end
-
--- The text of a text delta when data is exactly prefix (text_delta_prefix), one JSON string,
--- `}`, the API's padding and `}`; else nil, and the caller decodes data in full. The string is
--- what lies between prefix and a `"}` that the rest of data matches after; an escaped quote
--- that happens to be followed by such a rest fails cjson's decode (the string is then not
--- closed), so no document of another shape gets through.
-local function text_delta_text(data, prefix)
-  if find(data, prefix, 1, true) ~= 1 then return nil end
-  local n = #data
-  if byte(data, n) ~= 125 then return nil end   -- "}"
-  local open = #prefix + 1
-  local close = open
-  while true do
-    close = find(data, '"}', close + 1, true)
-    if not close then return nil end
-    local gap = n - close - 2
-    if gap == 0 or (gap > 0 and sub(data, close + 2, n - 1) == PADDING[gap]) then break end
-  end
-  return decode_string(sub(data, open, close))
-end
-
 -- Hands one event to the accumulator and to whoever consumes events.
 function Stream:_deliver(ev)
   local op = self.op
@@ -123,10 +93,8 @@ function Stream:_deliver(ev)
   if self.queueing then reader.push(self.q, ev) end
   if op.on_event and not op:call(op.on_event, ev) then return end
   if kind == "text" then
-    if self.text_index ~= ev.index then
-      -- Later deltas of this block in the API's own frame take the short way (_on_event).
-      self.text_index, self.text_prefix = ev.index, text_delta_prefix(ev.index)
-    end
+    -- Later deltas of this block take the short way (_on_text_delta).
+    self.text_index = ev.index
     if op.on_text and not self:_call_on_text(op, ev.index, value) then return end
   end
   if kind == "message_stop" and self.schema then
@@ -169,35 +137,42 @@ function Stream:_retry_unseen(retry, etype)
   if self.committed or not self.op.req then return false end
   if not retry(self.op.req, etype) then return false end
   self.held, self.status, self.headers, self.request_id = {}, nil, nil, nil
-  self.text_index, self.text_prefix = nil, nil
+  self.text_index = nil
   self.acc = Accumulator.new { beta = self.beta }
   return true
 end
 
-function Stream:_on_event(name, data)
-  -- A text delta of the current text block in the API's own frame, once content flows
-  -- (text_prefix is set by the block's first delta, which _deliver saw in full). With nobody
-  -- asking for event tables (events(), on_event, the typed callbacks) its text goes to the
-  -- accumulator as it is; otherwise it is delivered with the table the decode would have made.
-  -- Anything else, in any other shape, is decoded in full below. The names the full path
-  -- drops or treats apart are left to it; any other name is read (Bedrock's are "chunk").
-  local prefix = self.text_prefix
-  if prefix and name ~= "message" and name ~= "ping" and name ~= "error" then
-    local text = text_delta_text(data, prefix)
-    if text then
-      local op, index = self.op, self.text_index
-      if self.queueing or op.on_event or self.typed or not self.acc:add_text(index, text) then
-        return self:_deliver({ type = "content_block_delta", index = index,
-          delta = { type = "text_delta", text = text } })
-      end
-      if op.on_text then self:_call_on_text(op, index, text) end
-      return
-    end
+-- A text delta of block `index` in the API's own frame (src/text_delta.c), its text read. The
+-- current text block's, once content flows, goes to the accumulator as it is when nobody asks
+-- for event tables (events(), on_event, the typed callbacks); otherwise it takes the steps of
+-- any event, with the table a decode of its frame would have made.
+function Stream:_on_text_delta(index, text)
+  local op = self.op
+  if self.committed and index == self.text_index and not (self.queueing or op.on_event or self.typed)
+      and self.acc:add_text(index, text) then
+    if op.on_text then self:_call_on_text(op, index, text) end
+    return
   end
+  return self:_on_decoded("content_block_delta",
+    { type = "content_block_delta", index = index, delta = { type = "text_delta", text = text } })
+end
+
+function Stream:_on_event(name, data)
+  -- The core hands a plain text delta over by its block index (the request asked for
+  -- text_deltas): data is its text.
+  if type(name) == "number" then return self:_on_text_delta(name, data) end
   -- As the official SDKs do: an event without an `event:` field ("message") or without data
   -- carries nothing of the Messages protocol, and pings only keep the connection alive (the
   -- core's idle timer already ignores them).
   if name == "message" or name == "ping" or data == "" then return end
+  -- The same frame, when the core left it whole (text with escapes, Bedrock's inner events,
+  -- named "chunk"): read by its bytes as well, the escapes by cjson. An error event goes the
+  -- full way, whatever its data.
+  if name ~= "error" then
+    local index, text, quoted = text_delta(data)
+    if quoted then text = decode_string(quoted) end
+    if text then return self:_on_text_delta(index, text) end
+  end
   local ev, perr = decode_raw(data)
   if type(ev) ~= "table" then
     return self.op:cancel(self:_stream_error(nil, "event " .. name .. " data is not JSON ("
@@ -212,11 +187,16 @@ function Stream:_on_event(name, data)
     else
       fix_integers(ev)
     end
-    -- Once content flows, a delta goes straight on: it is neither a ping, an error nor held.
-    if self.committed and name ~= "error" then return self:_deliver(ev) end
   else
     fix_integers(ev)
   end
+  return self:_on_decoded(name, ev, data)
+end
+
+-- The steps of a decoded event (ev, from `data` under the SSE event `name`).
+function Stream:_on_decoded(name, ev, data)
+  -- Once content flows, a delta goes straight on: it is neither a ping, an error nor held.
+  if ev.type == "content_block_delta" and self.committed and name ~= "error" then return self:_deliver(ev) end
   if ev.type == nil then ev.type = name end
   if ev.type == "ping" then return end
   if name == "error" or ev.type == "error" then
@@ -331,6 +311,7 @@ function M.start(client, params, o, raw, schema, again)
   s.op = client:_send {
     method = "POST", path = route.path, body = route.body, betas = route.betas, stream = route.stream,
     accept = route.accept, options = o, headers = o.headers, handler = handler, model = params.model,
+    text_deltas = true,   -- plain text deltas come by index (handler.events, _on_text_delta)
     callbacks = { on_done = raw.on_done, on_event = raw.on_event, on_text = raw.on_text },
   }
   s.op.stream = s

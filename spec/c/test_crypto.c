@@ -154,12 +154,12 @@ static void test_base64(void)
 static int oracle_is_base64(const char *s, size_t n)
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i, pad = 0;
+    size_t i, body = n;
     if (n % 4 != 0)
         return 0;
-    while (pad < 2 && pad < n && s[n - 1 - pad] == '=')
-        pad++;
-    for (i = 0; i < n - pad; i++)
+    while (body > 0 && n - body < 2 && s[body - 1] == '=')
+        body--;
+    for (i = 0; i < body; i++)
         if (s[i] == '\0' || strchr(alphabet, s[i]) == NULL)
             return 0;
     return 1;
@@ -171,9 +171,9 @@ static void test_base64_exhaustive(void)
 {
     static const char letters[] = "Aa/+=\n -";
     const size_t k = sizeof letters - 1;
-    size_t n, code, total, wrong = 0;
+    size_t n, code, wrong = 0;
     for (n = 4; n <= 8; n += 4) {
-        total = 1;
+        size_t total = 1;
         for (code = 0; code < n; code++)
             total *= k;
         for (code = 0; code < total; code++) {

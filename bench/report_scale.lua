@@ -79,7 +79,9 @@ function M.targets(ctx, ours)
   add("e-budget", "p", "the same with an event budget, poll(0, 48): p99 <= 0.5 ms and max <= 1 ms",
     bp99 and ("p99 %.0f us, max %.0f us"):format(bp99, bmax), bp99 and bp99 <= 500 and bmax <= 1000)
   -- A budget counts only if the streams keep the server's pace under it: no more polls than
-  -- e's (which has none) but 3%; a budget too small spreads the same events over more frames.
+  -- e's (which has none) but 5%: a budget defers the last frames' work by a few frames (0.3 ms:
+  -- 2-3% more polls in session 12), one too small spreads the same events over many more
+  -- (0.2 ms: 30-50% more in session 5, when an event cost four times what it does now).
   local e_polls = stat(ours, "e", "polls")
   for _, row in ipairs {
     { "e-time", "t", "the same with a time budget, poll(0, { max_ms = 0.3 })" },
@@ -87,7 +89,7 @@ function M.targets(ctx, ours)
   } do
     local tp99, tmax, tomax = stat(ours, row[2], "p99"), stat(ours, row[2], "max"), stat(ours, row[2], "open_max")
     local polls = stat(ours, row[2], "polls")
-    local keeps_up = polls and e_polls and polls <= e_polls * 1.03
+    local keeps_up = polls and e_polls and polls <= e_polls * 1.05
     add(row[1], row[2], row[3] .. ": p99 <= 0.5 ms and max <= 1 ms, keeping the server's pace",
       tp99 and ("p99 %.0f us, max %.0f us; frames opening connections: max %s us; %.0f polls (e: %s)"):format(
         tp99, tmax, tomax and ("%.0f"):format(tomax) or "n/a", polls or 0,

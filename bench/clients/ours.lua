@@ -89,8 +89,8 @@ local function concurrent()
 end
 
 -- Workloads t and u: the time budget of one poll, in ms. 0.3 since session 12, when an event
--- got cheap enough for the streams to keep the server's pace under it (the same number of polls
--- as e, which has no budget; bench/report_scale.lua checks that); 0.4 before.
+-- got cheap enough for the streams to keep the server's pace under it (within a few polls of
+-- e, which has no budget; bench/report_scale.lua checks that); 0.4 before.
 local BUDGET = { max_ms = 0.3 }
 
 -- One client:poll(0) per frame, timed on its own (wall and CPU time); `frame` seconds per

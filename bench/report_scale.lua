@@ -169,7 +169,8 @@ function M.sections(ctx)
   end
   p("")
   p("Each Bedrock event is framed (prelude, headers, two CRC32s) and carries the Anthropic event as base64 inside",
-    " a JSON `chunk`: on top of the SSE path it costs a CRC check, a second (outer) JSON decode and a base64 decode.")
+    " a JSON `chunk`: on top of the SSE path it costs the message's two CRC checks, the match of the chunk's"
+    .. " `{\"bytes\": ...}` wrapper and a base64 decode (bench/PROFILES.md, (g)).")
   p("")
   p("## (f) Start-up: whole processes")
   p("")

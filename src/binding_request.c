@@ -382,6 +382,8 @@ static int request_outcome(lua_State *L)
     return 5;
 }
 
+#define DELTA_NAME "content_block_delta"
+
 /*
  * take_events(buf [, max]) -> n, more: moves up to max (default all) queued events into buf as
  * buf[2i-1] = event name,
@@ -392,7 +394,6 @@ static int request_outcome(lua_State *L)
  * text-delta frame with plain text (text_delta.h) comes as buf[2i-1] = its block index (an
  * integer), buf[2i] = its text: what cjson would decode the event into, without the event.
  */
-#define DELTA_NAME "content_block_delta"
 static int request_take_events(lua_State *L)
 {
     anth_lrequest *r = check_request(L);

@@ -126,38 +126,40 @@ static int l_base64_encode(lua_State *L)
     return 1;
 }
 
-static int l_base64_decode(lua_State *L)
+/* Most texts decode into this stack buffer: no userdata per stream event. */
+#define SMALL_DECODE 3072
+
+/* Pushes the bytes of base64 text s[0..n), or nil when it is not base64. */
+static void push_base64_decoded(lua_State *L, const char *s, size_t n)
 {
-    size_t n, m;
-    const char *s = luaL_checklstring(L, 1, &n);
-    unsigned char *out = lua_newuserdata(L, 3 * (n / 4) + 1);
+    unsigned char small[SMALL_DECODE], *out = small;
+    size_t m;
+    if (3 * (n / 4) + 1 > sizeof small)
+        out = lua_newuserdata(L, 3 * (n / 4) + 1);
     m = anth_base64_decode(s, n, out);
     if (m == (size_t)-1)
         lua_pushnil(L);
     else
         lua_pushlstring(L, (const char *)out, m);
+}
+
+static int l_base64_decode(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    push_base64_decoded(L, s, n);
     return 1;
 }
 
-/* Most payloads decode into this stack buffer: no userdata per stream event. */
-#define SMALL_DECODE 3072
-
 static int l_bedrock_chunk_bytes(lua_State *L)
 {
-    size_t n, off, len, m;
+    size_t n, off, len;
     const char *s = luaL_checklstring(L, 1, &n);
-    unsigned char small[SMALL_DECODE], *out = small;
     if (!anth_bedrock_chunk_b64(s, n, &off, &len)) {
         lua_pushnil(L);
         return 1;
     }
-    if (3 * (len / 4) > sizeof small)
-        out = lua_newuserdata(L, 3 * (len / 4));
-    m = anth_base64_decode(s + off, len, out);
-    if (m == (size_t)-1)
-        lua_pushnil(L);
-    else
-        lua_pushlstring(L, (const char *)out, m);
+    push_base64_decoded(L, s + off, len);
     return 1;
 }
 

@@ -1,13 +1,16 @@
 -- A Bedrock stream's chunks in AWS's own shape ({"bytes":"<base64>"}, with or without its
--- "p" padding) are read by their bytes in C (core.bedrock_chunk_bytes, src/bedrock_chunk.c);
--- every other payload goes through cjson. What a stream gets must be what cjson's reading
--- gives, for every payload: the same bytes when both read one, and the same refusal when
--- the payload is not a chunk.
+-- "p" padding) are unwrapped by their bytes in C as they arrive (src/bedrock_chunk.c, run by
+-- the transfer: core.bedrock_chunk_bytes is that decoder); every other payload is queued
+-- whole as `chunk:json`, which the platform reads with cjson. What a stream gets must be what
+-- cjson's reading gives, for every payload: the same bytes when both read one, and the same
+-- refusal when the payload is not a chunk.
 
 local anthropic = require "anthropic"
+local bedrock_mock = require "anthropic.mock.bedrock"
 local cjson = require "cjson"
 local edits = require "spec.support.edits"
 local core = require "anthropic.core"
+local hostile = require "spec.support.hostile"
 
 local ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
@@ -31,6 +34,13 @@ end
 
 describe("Bedrock chunk payloads", function()
   local client, stream_event
+  -- What a stream makes of one `chunk` payload: the transfer's unwrapping, else the
+  -- platform's cjson reading.
+  local function as_streamed(data)
+    local bytes = core.bedrock_chunk_bytes(data)
+    if bytes then return stream_event("chunk", bytes) end
+    return stream_event("chunk:json", data)
+  end
   setup(function()
     client = anthropic.bedrock { region = "us-east-1", access_key_id = "AKIDMOCKBUILD",
       secret_access_key = "mock-secret", base_url = "http://127.0.0.1:9" }
@@ -45,7 +55,11 @@ describe("Bedrock chunk payloads", function()
       for _, padding in ipairs({ false, "", ALNUM:sub(1, n % #ALNUM), " !#$%&'()*+,-./:;<=>?@[]^_`{|}~" }) do
         local data = payload(inner, padding or nil)
         assert.are.equal(inner, core.bedrock_chunk_bytes(data), data)
-        local name, got = stream_event("chunk", data)
+        local name, got = as_streamed(data)
+        assert.are.equal("chunk", name)
+        assert.are.equal(inner, got)
+        -- the same payload read by cjson (a server naming it chunk:json) gives the same
+        name, got = stream_event("chunk:json", data)
         assert.are.equal("chunk", name)
         assert.are.equal(inner, got)
       end
@@ -67,7 +81,7 @@ describe("Bedrock chunk payloads", function()
     }
     for _, row in ipairs(rows) do
       assert.is_nil(core.bedrock_chunk_bytes(row[1]), row[1])
-      local name, got = stream_event("chunk", row[1])
+      local name, got = as_streamed(row[1])
       assert.are.equal("chunk", name, row[1])
       assert.are.equal(row[2], got, row[1])
     end
@@ -81,7 +95,7 @@ describe("Bedrock chunk payloads", function()
     }
     for _, data in ipairs(rows) do
       assert.is_nil(core.bedrock_chunk_bytes(data), data)
-      local name, got, etype, message = stream_event("chunk", data)
+      local name, got, etype, message = as_streamed(data)
       assert.is_nil(name, data)
       assert.are.equal(data, got)
       assert.is_nil(etype)
@@ -102,7 +116,7 @@ describe("Bedrock chunk payloads", function()
         fast = fast + 1
         assert.are.equal(want, got, d)
       end
-      local name, data = stream_event("chunk", d)
+      local name, data = as_streamed(d)
       if want then
         assert.are.equal("chunk", name, d)
         assert.are.equal(want, data, d)
@@ -115,5 +129,93 @@ describe("Bedrock chunk payloads", function()
     -- and edits that break it.
     assert.is_true(fast > 1000, "payloads read by their bytes: " .. fast)
     assert.is_true(refused > 1000, "payloads refused: " .. refused)
+  end)
+end)
+
+-- The same through a live stream: chunks in AWS's shape (unwrapped in C, text deltas handed
+-- over by index), in other JSON (read by cjson), a message a server named chunk:json, and
+-- messages of other kinds, served as event-stream frames.
+describe("a Bedrock stream's chunks", function()
+  local function event_frame(kind, body)
+    return bedrock_mock.frame({ { ":event-type", kind }, { ":content-type", "application/json" },
+      { ":message-type", "event" } }, body)
+  end
+  local function encoded(event) return type(event) == "string" and event or cjson.encode(event) end
+  local function aws(event) return payload(encoded(event), "abcdef") end
+  local function reordered(event)
+    return '{"p":"x","bytes":"' .. core.base64_encode(encoded(event)) .. '"}'
+  end
+  -- A text delta as the API writes it (its members in the API's order).
+  local function delta(text)
+    return '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":'
+      .. cjson.encode(text) .. "}}"
+  end
+  local START = { type = "message_start", message = { id = "msg_bedrock_chunks", type = "message",
+    role = "assistant", model = "claude-sonnet-4-5", content = {}, stop_reason = cjson.null,
+    stop_sequence = cjson.null, usage = { input_tokens = 3, output_tokens = 1 } } }
+  local BLOCK = { type = "content_block_start", index = 0, content_block = { type = "text", text = "" } }
+  local STOP_BLOCK = { type = "content_block_stop", index = 0 }
+  local END = { type = "message_delta", delta = { stop_reason = "end_turn", stop_sequence = cjson.null },
+    usage = { output_tokens = 6 } }
+
+  local function serve(frames)
+    local body = table.concat(frames)
+    return hostile.start { repeat_last = true, replies = { hostile.reply(200,
+      { "Content-Type: application/vnd.amazon.eventstream" }, body) } }
+  end
+  local function bedrock_on(srv)
+    return anthropic.bedrock { region = "us-east-1", access_key_id = "AKIDMOCKBUILD",
+      secret_access_key = "mock-secret", base_url = srv.url, max_retries = 0 }
+  end
+  local PARAMS = { model = "claude-sonnet-4-5", max_tokens = 16,
+    messages = { { role = "user", content = "hi" } } }
+
+  it("reads every shape into one Message, and nothing from a message of another kind", function()
+    local srv = serve {
+      event_frame("chunk", aws(START)),
+      event_frame("chunk", aws(BLOCK)),
+      event_frame("chunk", aws(delta("Hel"))),                  -- by its bytes, by index
+      event_frame("chunk", reordered(delta("lo"))),             -- cjson
+      event_frame("chunk:json", aws(delta(" wor"))),            -- a server's chunk:json: cjson
+      event_frame("content_block_delta", delta("NOT A CHUNK")),   -- another kind: nothing
+      event_frame("chunk", aws(delta("ld \"quoted\"\n"))),      -- escapes: the full decoder
+      event_frame("chunk", payload('{"type":"content_block_delta","index":0,'
+        .. '"delta":{"type":"text_delta","text":"\\u00e9"}}')),
+      event_frame("chunk", aws(STOP_BLOCK)),
+      event_frame("chunk", aws(END)),
+      event_frame("chunk", aws({ type = "message_stop" })),
+    }
+    local c = bedrock_on(srv)
+    local s = c.messages.stream(PARAMS)
+    local texts = {}
+    for ev in s:events() do
+      if ev.type == "content_block_delta" then texts[#texts + 1] = ev.delta.text end
+    end
+    local msg = s:final_message()
+    c:close()
+    srv.stop()
+    assert.are.same({ "Hel", "lo", " wor", "ld \"quoted\"\n", "\195\169" }, texts)
+    assert.are.equal("Hello world \"quoted\"\n\195\169", msg.content[1].text)
+    assert.are.equal("msg_bedrock_chunks", msg.id)
+    assert.are.equal("end_turn", msg.stop_reason)
+    assert.are.equal(6, msg.usage.output_tokens)
+  end)
+
+  it("a chunk that carries no event ends the stream with an error and the partial message", function()
+    local srv = serve {
+      event_frame("chunk", aws(START)),
+      event_frame("chunk", aws(BLOCK)),
+      event_frame("chunk", aws(delta("kept"))),
+      event_frame("chunk", '{"bytes":"a=b="}'),
+      event_frame("chunk", aws(delta("never"))),
+    }
+    local c = bedrock_on(srv)
+    local s = c.messages.stream(PARAMS)
+    local ok, err = pcall(s.final_message, s)
+    c:close()
+    srv.stop()
+    assert.is_false(ok)
+    assert.matches("Bedrock chunk without base64 `bytes`", err.message, 1, true)
+    assert.are.equal("kept", err.partial.content[1].text)
   end)
 end)

@@ -18,9 +18,19 @@
 #include "text_delta.h"
 #include "transfer.h"
 
+/* The event that may carry a text delta: the API's own on an SSE stream; on a Bedrock stream
+ * the event a chunk carried, already unwrapped (transfer_io.c). Each framing has its one name:
+ * a Bedrock server's `content_block_delta` message, or an SSE `chunk` event, is not one and
+ * goes to the platform's reading as any other. */
+#define DELTA_NAME "content_block_delta"
+#define CHUNK_NAME "chunk"
+
 typedef struct anth_lrequest {
     anth_xfer *x;
-    int text_deltas;   /* take_events hands plain text deltas over by index (text_delta.h) */
+    /* With text_deltas: the one event name whose plain text deltas take_events hands over by
+     * index (text_delta.h); NULL without. */
+    const char *delta_name;
+    size_t delta_name_len;
 } anth_lrequest;
 
 /* Reads an optional integer-valued field; raises naming it when it is not a finite number. */
@@ -206,7 +216,9 @@ int anth_client_request(lua_State *L)
     /* The Request starts closed and anchors the client and the body before the xfer exists. */
     r = lua_newuserdata(L, sizeof *r);
     r->x = NULL;
-    r->text_deltas = text_deltas;
+    r->delta_name = !text_deltas ? NULL
+                    : o.stream == ANTH_BODY_EVENTSTREAM ? CHUNK_NAME : DELTA_NAME;
+    r->delta_name_len = r->delta_name ? strlen(r->delta_name) : 0;
     luaL_getmetatable(L, ANTH_REQUEST_MT);
     lua_setmetatable(L, -2);
     lua_pushvalue(L, anchor_idx);
@@ -382,17 +394,15 @@ static int request_outcome(lua_State *L)
     return 5;
 }
 
-#define DELTA_NAME "content_block_delta"
-
 /*
  * take_events(buf [, max]) -> n, more: moves up to max (default all) queued events into buf as
- * buf[2i-1] = event name,
- * buf[2i] = data, and returns how many. Reusing the caller's table keeps the hot path free of
+ * buf[2i-1] = event name, buf[2i] = data, and returns how many. Reusing the caller's table keeps the hot path free of
  * per-event tables; slots past 2n left from an earlier, larger batch are cleared so the table
  * holds no stale strings.
- * For a request made with text_deltas = true, a `content_block_delta` whose data is the API's
- * text-delta frame with plain text (text_delta.h) comes as buf[2i-1] = its block index (an
- * integer), buf[2i] = its text: what cjson would decode the event into, without the event.
+ * For a request made with text_deltas = true, a `content_block_delta` (on a Bedrock stream a
+ * `chunk`, which carries its event unwrapped) whose data is the API's text-delta frame with
+ * plain text (text_delta.h) comes as buf[2i-1] = its block index (an integer), buf[2i] = its text: what
+ * cjson would decode the event into, without the event.
  */
 static int request_take_events(lua_State *L)
 {
@@ -407,8 +417,8 @@ static int request_take_events(lua_State *L)
     anth_xfer_take_events(r->x, max > 0 ? (size_t)max : 0);
     while (anth_xfer_next_event(r->x, &ev)) {
         anth_text_delta d;
-        if (r->text_deltas && ev.name_len == sizeof DELTA_NAME - 1 &&
-            memcmp(ev.name, DELTA_NAME, ev.name_len) == 0 &&
+        if (r->delta_name && ev.name_len == r->delta_name_len &&
+            memcmp(ev.name, r->delta_name, ev.name_len) == 0 &&
             anth_text_delta_match(ev.data, ev.data_len, &d) && d.plain) {
             lua_pushinteger(L, (lua_Integer)d.index);
             lua_rawseti(L, 2, 2 * n + 1);

@@ -27,9 +27,12 @@ size_t anth_base64_encode(const void *p, size_t n, char *out);
 /* Decodes standard base64 (padding required, no whitespace) into out, which must hold
  * 3 * (n / 4) bytes. Returns the decoded length, or (size_t)-1 when s is not base64. */
 size_t anth_base64_decode(const char *s, size_t n, unsigned char *out);
-/* The length of s's longest prefix made of base64's alphabet and '=' (a table lookup a
- * byte: where a base64 text inside other text ends). */
+/* The length of s's longest prefix made of base64's alphabet and '=' (where a base64 text
+ * inside other text ends). */
 size_t anth_base64_span(const char *s, size_t n);
+/* anth_base64_decode for a text already known to be within anth_base64_span (its bytes are
+ * not looked up again). */
+size_t anth_base64_decode_span(const char *s, size_t n, unsigned char *out);
 
 /* RS256: signs msg with a PEM private key (PKCS#8 "BEGIN PRIVATE KEY" or PKCS#1 RSA).
  * *sig is malloc'ed (free() it) and *siglen set. Returns 0, -1 when the key does not load

@@ -24,17 +24,16 @@ static void empty(anth_buf *b)
         b->p[0] = '\0';
 }
 
-int anth_evq_push(anth_event_queue *q, const char *name, size_t name_len, const char *data,
-                  size_t data_len)
+char *anth_evq_reserve(anth_event_queue *q, const char *name, size_t name_len, size_t data_cap)
 {
     anth_buf *log = &q->log;
     record_header h;
     size_t need;
     char *at;
-    if (name_len > SIZE_MAX / 4 || data_len > SIZE_MAX / 4)
-        return -1;
+    if (name_len > SIZE_MAX / 4 || data_cap > SIZE_MAX / 4)
+        return NULL;
     h.name_len = name_len;
-    h.data_len = data_len;
+    h.data_len = data_cap;
     need = RECORD_SIZE(h);
     if (log->len + need + 1 > log->cap && q->head > 0) {
         /* Taken records leave room at the front: move the rest there before growing. */
@@ -44,19 +43,41 @@ int anth_evq_push(anth_event_queue *q, const char *name, size_t name_len, const 
         q->head = 0;
     }
     if (anth_buf_reserve(log, need) != 0)
-        return -1;
-    at = log->p + log->len;
-    memcpy(at, &h, sizeof h);
-    at += sizeof h;
+        return NULL;
+    /* Written past log->len: nothing is queued until anth_evq_commit says how long it is. */
+    at = log->p + log->len + sizeof h;
     memcpy(at, name, name_len);
     at[name_len] = '\0';
-    at += name_len + 1;
-    memcpy(at, data, data_len);
-    at[data_len] = '\0';
-    log->len += need;
+    q->reserved_name_len = name_len;
+    q->reserved_cap = data_cap;
+    return at + name_len + 1;
+}
+
+void anth_evq_commit(anth_event_queue *q, size_t data_len)
+{
+    anth_buf *log = &q->log;
+    record_header h;
+    char *at = log->p + log->len;
+    h.name_len = q->reserved_name_len;
+    h.data_len = data_len <= q->reserved_cap ? data_len : q->reserved_cap;
+    memcpy(at, &h, sizeof h);
+    at[sizeof h + h.name_len + 1 + h.data_len] = '\0';
+    log->len += RECORD_SIZE(h);
     log->p[log->len] = '\0';
     q->count++;
-    q->bytes += name_len + data_len;
+    q->bytes += h.name_len + h.data_len;
+    q->reserved_cap = 0;
+}
+
+int anth_evq_push(anth_event_queue *q, const char *name, size_t name_len, const char *data,
+                  size_t data_len)
+{
+    char *at = anth_evq_reserve(q, name, name_len, data_len);
+    if (at == NULL)
+        return -1;
+    if (data_len > 0)
+        memcpy(at, data, data_len);
+    anth_evq_commit(q, data_len);
     return 0;
 }
 

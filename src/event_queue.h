@@ -34,11 +34,18 @@ typedef struct anth_event_queue {
     size_t count, bytes;
     anth_buf out;
     size_t out_pos, out_left;     /* the batch: out_left records from out.p[out_pos] on */
+    size_t reserved_name_len, reserved_cap;   /* the record anth_evq_reserve began */
 } anth_event_queue;
 
 /* Appends one event, name and data copied. 0, or -1 when out of memory (queue unchanged). */
 int anth_evq_push(anth_event_queue *q, const char *name, size_t name_len, const char *data,
                   size_t data_len);
+/* Begins an event whose data the caller writes in place (a decoder's output, with no copy):
+ * returns room for up to data_cap bytes after the name (copied), valid until the next call on
+ * q, or NULL when out of memory. Nothing is queued until anth_evq_commit(q, data_len) with
+ * data_len <= data_cap; a reservation never committed is dropped by the next reserve or push. */
+char *anth_evq_reserve(anth_event_queue *q, const char *name, size_t name_len, size_t data_cap);
+void anth_evq_commit(anth_event_queue *q, size_t data_len);
 /* Makes up to max queued events (0: all), oldest first, the batch that anth_evq_next reads.
  * A batch not read to its end (its reader was interrupted) is handed out again first, before
  * any newer event. Returns how many events the batch holds; 0 when there are none, or when out

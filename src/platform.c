@@ -6,7 +6,8 @@
  *          service=, access_key_id=, secret_access_key= } -> Authorization header value
  *   sha256_hex(s) -> hex          hmac_sha256(key, s) -> 32 raw bytes
  *   base64_encode(s) -> text      base64_decode(text) -> bytes | nil (not base64)
- *   bedrock_chunk_bytes(payload) -> the decoded `bytes` of a chunk in AWS's own shape | nil
+ *   bedrock_chunk_bytes(payload) -> the event a chunk in AWS's own shape carries | nil (what
+ *     a Bedrock stream's transfer queues for it; the specs compare it with cjson's reading)
  *   crc32(s [, crc]) -> integer   rs256_sign(pem, s) -> signature | nil, message
  *   rs256_verify(public_pem, s, signature) -> boolean
  *   aws_kind(error_type) -> class name, retryable | nil (an unknown type)
@@ -126,14 +127,14 @@ static int l_base64_encode(lua_State *L)
     return 1;
 }
 
-/* Most texts decode into this stack buffer: no userdata per stream event. */
+/* Most texts decode into this stack buffer: no userdata per call. */
 #define SMALL_DECODE 3072
 
-/* Pushes the bytes of base64 text s[0..n), or nil when it is not base64. */
-static void push_base64_decoded(lua_State *L, const char *s, size_t n)
+static int l_base64_decode(lua_State *L)
 {
+    size_t n, m;
+    const char *s = luaL_checklstring(L, 1, &n);
     unsigned char small[SMALL_DECODE], *out = small;
-    size_t m;
     if (3 * (n / 4) + 1 > sizeof small)
         out = lua_newuserdata(L, 3 * (n / 4) + 1);
     m = anth_base64_decode(s, n, out);
@@ -141,25 +142,23 @@ static void push_base64_decoded(lua_State *L, const char *s, size_t n)
         lua_pushnil(L);
     else
         lua_pushlstring(L, (const char *)out, m);
-}
-
-static int l_base64_decode(lua_State *L)
-{
-    size_t n;
-    const char *s = luaL_checklstring(L, 1, &n);
-    push_base64_decoded(L, s, n);
     return 1;
 }
 
+/* The decoder a Bedrock stream's transfer runs on each chunk (transfer_io.c), for the specs
+ * that hold it to what cjson reads. */
 static int l_bedrock_chunk_bytes(lua_State *L)
 {
-    size_t n, off, len;
+    size_t n, m;
     const char *s = luaL_checklstring(L, 1, &n);
-    if (!anth_bedrock_chunk_b64(s, n, &off, &len)) {
+    unsigned char small[SMALL_DECODE], *out = small;
+    if (ANTH_BEDROCK_CHUNK_ROOM(n) + 1 > sizeof small)
+        out = lua_newuserdata(L, ANTH_BEDROCK_CHUNK_ROOM(n) + 1);
+    m = anth_bedrock_chunk_decode(s, n, out);
+    if (m == (size_t)-1)
         lua_pushnil(L);
-        return 1;
-    }
-    push_base64_decoded(L, s + off, len);
+    else
+        lua_pushlstring(L, (const char *)out, m);
     return 1;
 }
 

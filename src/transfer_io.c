@@ -1,8 +1,9 @@
 /*
  * transfer_io.c: what libcurl hands a transfer while it runs: each header line into the one
  * header parser (headers.c), the body into a buffer, a file (download.c) or a framer (SSE,
- * JSONL, AWS event-stream) whose events go onto the transfer's queue; flow control pauses the
- * transfer when the queue holds more than the caller has taken.
+ * JSONL, AWS event-stream, whose Bedrock chunks are unwrapped here) whose events go onto the
+ * transfer's queue; flow control pauses the transfer when the queue holds more than the caller
+ * has taken.
  *
  * These callbacks never call Lua: they update C state and return (0 with a reason in x->cut
  * stops the transfer). Everything that follows from it runs in transfer.c, from
@@ -12,6 +13,8 @@
 #include "transfer_impl.h"
 
 #include <string.h>
+
+#include "bedrock_chunk.h"
 
 /* ---- libcurl callbacks: C state only, never Lua ------------------------------------------ */
 
@@ -50,17 +53,23 @@ size_t anth_xfer_on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-static int queue_event(anth_xfer *x, const char *name, size_t name_len, const char *data,
-                       size_t data_len)
+/* Counts an event just queued under name. */
+static int queued(anth_xfer *x, const char *name, size_t name_len)
 {
-    if (anth_evq_push(&x->events, name, name_len, data, data_len) != 0)
-        return ANTH_SSE_ENOMEM;
     x->events_this_attempt++;
     x->engine->events_made++;
     /* Pings keep a dead generation looking alive, so they do not reset the idle clock. */
     if (!(name_len == 4 && memcmp(name, "ping", 4) == 0))
         x->saw_event = 1;
     return 0;
+}
+
+static int queue_event(anth_xfer *x, const char *name, size_t name_len, const char *data,
+                       size_t data_len)
+{
+    if (anth_evq_push(&x->events, name, name_len, data, data_len) != 0)
+        return ANTH_SSE_ENOMEM;
+    return queued(x, name, name_len);
 }
 
 static int on_sse_event(void *ud, const anth_sse_event *ev)
@@ -73,15 +82,36 @@ static int on_line(void *ud, const char *line, size_t len)
     return queue_event(ud, "line", 4, line, len);
 }
 
+/* A Bedrock `chunk` in AWS's shape is queued as the Anthropic event it carries, its base64
+ * decoded straight into the queue (bedrock_chunk.h); any other payload, whatever JSON it may
+ * be, is queued whole as `chunk:json`, for the platform to read with cjson. A server naming
+ * its own event `chunk:json` gets the same reading, so the name forges nothing. */
+static int queue_chunk(anth_xfer *x, const char *data, size_t len)
+{
+    unsigned char *out = (unsigned char *)anth_evq_reserve(&x->events, "chunk", 5,
+                                                           ANTH_BEDROCK_CHUNK_ROOM(len));
+    size_t got;
+    if (out == NULL)
+        return ANTH_SSE_ENOMEM;
+    got = anth_bedrock_chunk_decode(data, len, out);
+    if (got == (size_t)-1)
+        return queue_event(x, "chunk:json", 10, data, len);   /* drops the reservation */
+    anth_evq_commit(&x->events, got);
+    return queued(x, "chunk", 5);
+}
+
 /* An event-stream message becomes one queued event, named as anth_es_describe says. */
 static int on_es_message(void *ud, const anth_es_message *m)
 {
     char name[128];
     const char *data;
-    size_t len;
+    size_t len, name_len;
     if (anth_es_describe(m, name, sizeof name, &data, &len) != 0)
         return 0;
-    return queue_event(ud, name, strlen(name), data, len);
+    name_len = strlen(name);
+    if (name_len == 5 && memcmp(name, "chunk", 5) == 0)
+        return queue_chunk(ud, data, len);
+    return queue_event(ud, name, name_len, data, len);
 }
 
 /* Feeds an event-stream body; a corrupt frame ends the transfer (nothing after it can be

@@ -232,7 +232,8 @@ function handler.events(op, buf, n)
   local translate = s.translate
   for i = 1, n do
     local name, data = buf[2 * i - 1], buf[2 * i]
-    if translate then
+    -- A text delta comes by index (a number), already what the platform's event carried.
+    if translate and type(name) == "string" then
       local etype, message
       name, data, etype, message = translate(name, data)
       if name == nil then

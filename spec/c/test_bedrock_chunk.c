@@ -1,7 +1,7 @@
 /*
- * test_bedrock_chunk.c: which payloads src/bedrock_chunk.c reads by their bytes. Every row
- * it accepts must be AWS's shape exactly; everything else (other JSON, near misses, bytes
- * JSON would read differently) must be left to cjson.
+ * test_bedrock_chunk.c: which payloads src/bedrock_chunk.c reads by their bytes, and what it
+ * decodes them into. Every row it accepts must be AWS's shape exactly; everything else (other
+ * JSON, near misses, bytes JSON would read differently) must be left to cjson.
  */
 #include "check.h"
 #include "../../src/bedrock_chunk.h"
@@ -85,11 +85,43 @@ static void test_prefixes(void)
     CHECK(anth_bedrock_chunk_b64(s, sizeof s - 1, &off, &len) == 1, "the whole is");
 }
 
+/* decode: the event a payload carries, within ANTH_BEDROCK_CHUNK_ROOM; (size_t)-1 for what
+ * the match refuses and for a matched text that is not base64. */
+static void test_decode(void)
+{
+    static const struct { const char *s; const char *event; } rows[] = {
+        { "{\"bytes\":\"eyJ9\"}", "{\"}" },
+        { "{\"bytes\":\"\"}", "" },
+        { "{\"bytes\":\"Zg==\",\"p\":\"abc\"}", "f" },
+        { "{\"bytes\":\"Zm9vYmFy\",\"p\":\"\"}", "foobar" },
+    };
+    static const char *refused[] = {
+        "{\"bytes\":\"a=b\"}", "{\"bytes\":\"Z=g=\"}", "{\"bytes\":\"Zg=\"}",
+        "{\"bytes\":\"=Zm9\"}", "{\"p\":\"x\",\"bytes\":\"eyJ9\"}", "not json",
+    };
+    size_t i;
+    for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        unsigned char out[64];
+        size_t n = strlen(rows[i].s), got;
+        memset(out, 0xAA, sizeof out);
+        got = anth_bedrock_chunk_decode(rows[i].s, n, out);
+        CHECK(got == strlen(rows[i].event) && memcmp(out, rows[i].event, got) == 0,
+              "decodes %s", rows[i].s);
+        CHECK(out[ANTH_BEDROCK_CHUNK_ROOM(n)] == 0xAA, "writes within its room: %s", rows[i].s);
+    }
+    for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        unsigned char out[64];
+        CHECK(anth_bedrock_chunk_decode(refused[i], strlen(refused[i]), out) == (size_t)-1,
+              "refuses %s", refused[i]);
+    }
+}
+
 int main(void)
 {
     test_accepted();
     test_refused();
     test_embedded_nul();
     test_prefixes();
+    test_decode();
     return anth_check_done();
 }

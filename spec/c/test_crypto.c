@@ -202,6 +202,40 @@ static void test_base64_span(void)
     CHECK(anth_base64_span("ab\0cd", 5) == 2, "span stops at a NUL");
 }
 
+/* A bad byte at every place of a long text, inside and past each eight-byte block the span
+ * reads at once: the span ends just before it, and the decoder refuses the text. */
+static void test_base64_long(void)
+{
+    static const char bad[] = { ' ', '\0', '-', '"', '\x80', '\xff' };
+    char s[67];
+    unsigned char out[64];
+    size_t at, b, wrong_span = 0, wrong_decode = 0;
+    for (at = 0; at < sizeof s - 3; at++)
+        s[at] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[at % 64];
+    memcpy(s + 64, "A==", 3);   /* 67 bytes: "...A==" is not a multiple of 4 */
+    CHECK(anth_base64_span(s, 67) == 67, "a long text spans to its end");
+    CHECK(anth_base64_decode(s, 64, out) == 48, "its first 64 bytes decode");
+    for (at = 0; at < 64; at++) {
+        char keep = s[at];
+        for (b = 0; b < sizeof bad; b++) {
+            s[at] = bad[b];
+            wrong_span += anth_base64_span(s, 64) != at;
+            wrong_decode += anth_base64_decode(s, 64, out) != (size_t)-1;
+        }
+        s[at] = '=';    /* within the span, but padding only as the last byte or two */
+        wrong_span += anth_base64_span(s, 64) != 64;
+        wrong_decode += (anth_base64_decode(s, 64, out) != (size_t)-1) != (at == 63);
+        s[at] = keep;
+    }
+    CHECK(wrong_span == 0, "the span stops at a bad byte wherever it is (%zu wrong)", wrong_span);
+    CHECK(wrong_decode == 0, "the decoder refuses a bad byte or '=' inside (%zu wrong)", wrong_decode);
+    /* decode_span trusts the span but still refuses '=' inside and a bad length */
+    CHECK(anth_base64_decode_span("Zg==", 4, out) == 1 && out[0] == 'f', "decode_span: Zg==");
+    CHECK(anth_base64_decode_span("Z=g=", 4, out) == (size_t)-1, "decode_span: '=' inside");
+    CHECK(anth_base64_decode_span("Zm9", 3, out) == (size_t)-1, "decode_span: length");
+    CHECK(anth_base64_decode_span("", 0, out) == 0, "decode_span: empty");
+}
+
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -299,6 +333,7 @@ int main(int argc, char **argv)
     test_base64();
     test_base64_exhaustive();
     test_base64_span();
+    test_base64_long();
     CHECK(anth_sha256("", 0, h) == 0, "sha256 of nothing");
     anth_hex(h, 32, hex);
     CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256('')");

@@ -2,8 +2,9 @@
  * test_event_queue.c: unit tests for src/event_queue.c, the queue of decoded events between a
  * transfer's write callback and the binding. Rows: order and contents, partial takes, the
  * payload count flow control reads, events pushed while a batch is being read, a batch whose
- * reader stopped half-way, reset and free; then a long random run checked event by event
- * against a plain array model, which takes the buffers through growth, compaction and swaps.
+ * reader stopped half-way, reset and free, events written in place (reserve and commit); then
+ * a long random run, pushing and writing in place, checked event by event against a plain
+ * array model, which takes the buffers through growth, compaction and swaps.
  */
 #include "check.h"
 #include "../../src/event_queue.h"
@@ -134,6 +135,42 @@ static void test_reset_and_free(void)
     anth_evq_free(&q);
 }
 
+/* Reserves room for cap bytes under name and writes data there: 1, or 0 when out of memory. */
+static int write_in_place(anth_event_queue *q, const char *name, size_t cap, const char *data)
+{
+    char *at = anth_evq_reserve(q, name, strlen(name), cap);
+    if (at == NULL)
+        return 0;
+    memcpy(at, data, strlen(data) < cap ? strlen(data) : cap);
+    return 1;
+}
+
+/* An event written in place: reserve room, write, commit the length used. A reservation never
+ * committed leaves nothing behind; a commit longer than the room keeps to the room. */
+static void test_reserve_commit(void)
+{
+    anth_event_queue q;
+    memset(&q, 0, sizeof q);
+    CHECK(write_in_place(&q, "chunk", 16, "decoded"), "room reserved");
+    CHECK(!anth_evq_pending(&q) && q.count == 0, "nothing queued before the commit");
+    anth_evq_commit(&q, 7);
+    CHECK(q.count == 1 && q.bytes == 5 + 7, "the commit queues one event of 7 bytes (%zu)", q.bytes);
+    CHECK(write_in_place(&q, "dropped", 32, "never queued"), "a second reservation");
+    push_str(&q, "chunk:json", "{\"x\":1}");   /* the reservation is given up for this */
+    CHECK(write_in_place(&q, "empty", 0, ""), "an empty reservation");
+    anth_evq_commit(&q, 0);
+    CHECK(write_in_place(&q, "clamped", 3, "abc"), "a small reservation");
+    anth_evq_commit(&q, 10);
+    CHECK(q.count == 4, "four events queued (%zu)", q.count);
+    CHECK(anth_evq_take(&q, 0) == 4, "all four taken");
+    expect_next(&q, "chunk", "decoded", "in place");
+    expect_next(&q, "chunk:json", "{\"x\":1}", "pushed over an abandoned reservation");
+    expect_next(&q, "empty", "", "an empty event in place");
+    expect_next(&q, "clamped", "abc", "a commit past the room keeps to the room");
+    CHECK(q.bytes == 0, "bytes back to 0 (%zu)", q.bytes);
+    anth_evq_free(&q);
+}
+
 static void test_large_event(void)
 {
     anth_event_queue q;
@@ -203,9 +240,22 @@ static void test_against_model(void)
         if (r % 3 != 0) {
             size_t nl, dl, k, burst = 1 + (r >> 8) % 6;
             for (k = 0; k < burst && pushed < MODEL_MAX; k++) {
+                unsigned how = (unsigned)((r >> (30 + 3 * k)) % 4);
                 make_event(pushed, name, &nl, data, &dl);
-                if (anth_evq_push(&q, name, nl, data, dl) != 0)
-                    wrong++;
+                if (how == 1) {          /* written in place, in more room than it needs */
+                    char *at = anth_evq_reserve(&q, name, nl, dl + (r >> 48) % 700);
+                    if (at == NULL) {
+                        wrong++;
+                    } else {
+                        memcpy(at, data, dl);
+                        anth_evq_commit(&q, dl);
+                    }
+                } else {
+                    if (how == 2)        /* a reservation given up, as for a chunk:json */
+                        anth_evq_reserve(&q, "x", 1, (r >> 48) % 700);
+                    if (anth_evq_push(&q, name, nl, data, dl) != 0)
+                        wrong++;
+                }
                 pushed++;
             }
         } else {
@@ -267,6 +317,7 @@ int main(void)
     test_push_while_reading();
     test_interrupted_batch();
     test_reset_and_free();
+    test_reserve_commit();
     test_large_event();
     test_bytes_accounting();
     test_against_model();

@@ -9,13 +9,13 @@
 --     and betas as `anthropic_beta` in the body (Bedrock ignores the anthropic-beta header);
 --   * every request signed with AWS Signature Version 4 (src/sigv4.c, on libcrypto);
 --   * streams in AWS event-stream framing (src/eventstream.c): each `chunk` carries one
---     Anthropic stream event, base64 in {"bytes": ...}, handed to the same accumulator;
+--     Anthropic stream event, base64 in {"bytes": ...}, unwrapped in C as it arrives
+--     (src/transfer_io.c) and handed to the same accumulator;
 --   * errors typed by x-amzn-ErrorType (src/errors_aws.c), so a wrong credential
 --     (AuthenticationFailed) and a model not granted (PermissionDenied) stay apart.
 -- Models, Message Batches and token counting are first-party APIs: not available here.
 
 local core = require "anthropic.core"
-local bedrock_chunk_bytes = core.bedrock_chunk_bytes
 local errors = require "anthropic.errors"
 local json = require "anthropic.json"
 local validate = require "anthropic.validate"
@@ -144,19 +144,18 @@ end
 
 --- One event-stream message -> the Anthropic event it carries (name, data), or
 --- nil, data, error type, message for an exception frame or a chunk that is not one.
----@param name string the event-stream message's kind (chunk, exception:<type>, error:<code>)
+--- A `chunk` in AWS's own shape comes already unwrapped (the core decodes its base64 as it
+--- arrives, and hands a plain text delta over by index, which never comes here); any other
+--- chunk payload comes whole as `chunk:json`, read here by cjson.
+---@param name string the event-stream message's kind (chunk, chunk:json, exception:<type>, error:<code>)
 ---@param data string its payload
 ---@return string? event
 ---@return string? data
 ---@return string? error_type
 ---@return string? message
 function Platform.stream_event(name, data)
-  if name == "chunk" then
-    -- AWS's own shape ({"bytes":"..."} with or without its "p" padding) is read by its bytes
-    -- in C, with no table made; any other text, or base64 that does not decode, goes
-    -- through cjson below, which reads or refuses it as before.
-    local bytes = bedrock_chunk_bytes(data)
-    if bytes then return "chunk", bytes end
+  if name == "chunk" then return name, data end
+  if name == "chunk:json" then
     -- The outer object carries strings only (`bytes`, and padding): no integers to restore.
     local outer = json.decode_raw(data)
     local b64 = type(outer) == "table" and outer.bytes

@@ -1,7 +1,8 @@
 # mk/transport-test.mk: the transfer engine's C test (spec/c/test_transport.c): src/engine.c,
-# transfer.c and the plain-C pieces under them, linked with libcurl, libcrypto and zlib (no Lua), driven through
-# real transfers against an anthropic-mock the test starts itself (TT_LUA runs it). Meant for `-include` from the top
-# Makefile; works alone too: make -f mk/transport-test.mk transport-test
+# transfer.c and the plain-C pieces under them, linked with libcurl, libcrypto and zlib (no
+# Lua), driven through real transfers against an anthropic-mock the test starts itself (TT_LUA
+# runs it). Meant for `-include` from the top Makefile; works alone too:
+# make -f mk/transport-test.mk transport-test
 #
 #   transport-test            gcc, -Werror
 #   transport-test-clang      clang, -Werror
@@ -16,10 +17,10 @@ TT_STANDALONE := $(if $(filter 1,$(words $(MAKEFILE_LIST))),1,)
 
 TT_BUILD ?= build/transport-test
 TT_LUA ?= lua5.4
-TT_SRC = spec/c/test_transport.c src/engine.c src/transfer.c src/transfer_io.c src/easy_options.c src/event_queue.c src/upload.c \
-  src/download.c \
-  src/headers.c src/lines.c src/sse.c \
-  src/errors.c src/eventstream.c src/errors_aws.c src/bedrock_chunk.c src/crypto.c
+TT_SRC = spec/c/test_transport.c src/engine.c src/transfer.c src/transfer_io.c \
+  src/easy_options.c src/event_queue.c src/upload.c src/download.c \
+  src/headers.c src/lines.c src/sse.c src/errors.c src/eventstream.c src/errors_aws.c \
+  src/bedrock_chunk.c src/crypto.c
 TT_DEPS = $(TT_SRC) spec/c/check.h $(wildcard src/*.h) mk/transport-test.mk
 TT_WARN ?= -std=c99 -Wall -Wextra -Werror
 TT_CURL_CFLAGS = $(shell pkg-config --cflags libcurl)

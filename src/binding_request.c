@@ -396,13 +396,13 @@ static int request_outcome(lua_State *L)
 
 /*
  * take_events(buf [, max]) -> n, more: moves up to max (default all) queued events into buf as
- * buf[2i-1] = event name, buf[2i] = data, and returns how many. Reusing the caller's table keeps the hot path free of
- * per-event tables; slots past 2n left from an earlier, larger batch are cleared so the table
- * holds no stale strings.
+ * buf[2i-1] = event name, buf[2i] = data, and returns how many. Reusing the caller's table
+ * keeps the hot path free of per-event tables; slots past 2n left from an earlier, larger batch
+ * are cleared so the table holds no stale strings.
  * For a request made with text_deltas = true, a `content_block_delta` (on a Bedrock stream a
  * `chunk`, which carries its event unwrapped) whose data is the API's text-delta frame with
- * plain text (text_delta.h) comes as buf[2i-1] = its block index (an integer), buf[2i] = its text: what
- * cjson would decode the event into, without the event.
+ * plain text (text_delta.h) comes as buf[2i-1] = its block index (an integer), buf[2i] = its
+ * text: what cjson would decode the event into, without the event.
  */
 static int request_take_events(lua_State *L)
 {

@@ -85,6 +85,29 @@ static void test_prefixes(void)
     CHECK(anth_bedrock_chunk_b64(s, sizeof s - 1, &off, &len) == 1, "the whole is");
 }
 
+/* The padding is read eight bytes at a time: every byte value, at every offset of paddings
+ * from 1 to 24 bytes long (three words and none), is judged as a byte loop judges it. */
+static void test_padding_bytes(void)
+{
+    static const char head[] = "{\"bytes\":\"eyJ9\",\"p\":\"";
+    char s[64];
+    size_t plen, at, wrong = 0, off, len;
+    int c;
+    for (plen = 1; plen <= 24; plen++)
+        for (at = 0; at < plen; at++)
+            for (c = 0; c < 256; c++) {
+                size_t n = sizeof head - 1;
+                int want = c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+                memcpy(s, head, n);
+                memset(s + n, 'x', plen);
+                s[n + at] = (char)c;
+                memcpy(s + n + plen, "\"}", 2);
+                if (anth_bedrock_chunk_b64(s, n + plen + 2, &off, &len) != want)
+                    wrong++;
+            }
+    CHECK(wrong == 0, "every padding byte judged as a byte loop does (%zu were not)", wrong);
+}
+
 /* decode: the event a payload carries, within ANTH_BEDROCK_CHUNK_ROOM; (size_t)-1 for what
  * the match refuses and for a matched text that is not base64. */
 static void test_decode(void)
@@ -122,6 +145,7 @@ int main(void)
     test_refused();
     test_embedded_nul();
     test_prefixes();
+    test_padding_bytes();
     test_decode();
     return anth_check_done();
 }

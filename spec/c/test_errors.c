@@ -275,6 +275,9 @@ static const delay_row delay_rows[] = {
     {"decimal seconds", NULL, "1.5", 0, 60, 1.5, 1},
     {"decimal rounds like the literal", NULL, "12.34", 0, 60, 12.34, 1},
     {"many fraction digits", NULL, "2.50000000000000000001", 0, 60, 2.5, 1},
+    /* Digits past the ninth are dropped, not rounded: the delay is read to the nanosecond. */
+    {"fraction digits past the ninth dropped", NULL, ".0000099999999999999999999", 0, 60,
+     0.000009999, 1},
     {"ms decimal rounds like the literal", "33.3", NULL, 0, 60, 33.3 / 1000.0, 1},
     {"leading dot", NULL, ".5", 0, 60, 0.5, 1},
     {"trailing dot", NULL, "20.", 0, 60, 20, 1},
